@@ -1,0 +1,138 @@
+//! Command-line arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A learned lossy image codec.
+#[derive(Parser)]
+#[command(name = "aec", version, about, long_about = None, after_help = "\
+Examples:
+  aec compress photo.png                  # writes photo.aec
+  aec compress photo.png -o small.aec -q 2
+  aec decompress small.aec -o back.png
+  aec info small.aec
+  cat photo.png | aec compress - -o - > photo.aec
+  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 20000")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Compress a PNG/JPEG/PPM picture into an .aec file.
+    Compress(CompressArgs),
+    /// Decompress an .aec file into PNG, PPM or JPEG (by the output's extension).
+    Decompress(DecompressArgs),
+    /// Show the header of an .aec file: size, colour model, quality, bits per pixel, model.
+    Info(InfoArgs),
+    /// Train a model on a folder of images (checkpoints and --resume included).
+    Train(TrainArgs),
+}
+
+/// Latent coders selectable on the command line.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CoderArg {
+    /// Range coding with the model's learned probability tables (default, smaller).
+    Range,
+    /// zstd of the raw latents (the baseline).
+    Zstd,
+}
+
+/// `aec compress`.
+#[derive(Args)]
+#[command(after_help = "Examples:\n  aec compress photo.png\n  aec compress photo.png -o photo.aec -q 6 --force")]
+pub struct CompressArgs {
+    /// Input picture, or - for standard input.
+    pub input: PathBuf,
+    /// Output file, or - for standard output [default: the input with .aec].
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Quality level: 1 (smallest file) to 7 (best picture).
+    #[arg(short, long, default_value_t = aec::codec::DEFAULT_QUALITY)]
+    pub quality: u8,
+    /// How the latents are coded.
+    #[arg(long, value_enum, default_value_t = CoderArg::Range)]
+    pub coder: CoderArg,
+    /// A model written by `aec train` (NAME.bpk with NAME.cdf and NAME.json beside it)
+    /// instead of the embedded default.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Overwrite the output if it exists.
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+/// `aec decompress`.
+#[derive(Args)]
+#[command(after_help = "Examples:\n  aec decompress photo.aec            # writes photo.png\n  aec decompress photo.aec -o photo.ppm")]
+pub struct DecompressArgs {
+    /// Input .aec file, or - for standard input.
+    pub input: PathBuf,
+    /// Output picture (.png, .ppm or .jpg), or - for PNG on standard output
+    /// [default: the input with .png].
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// The model the file was made with, if not the embedded default.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Overwrite the output if it exists.
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+/// `aec info`.
+#[derive(Args)]
+pub struct InfoArgs {
+    /// The .aec file, or - for standard input.
+    pub input: PathBuf,
+}
+
+/// `aec train`.
+#[derive(Args)]
+#[command(after_help = "Examples:\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 20000\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 40000 --resume\n  aec train --out models/mine.bpk --export-only")]
+pub struct TrainArgs {
+    /// Folder of training images (PNG/JPEG/PPM).
+    #[arg(long, required_unless_present = "export_only")]
+    pub data: Option<PathBuf>,
+    /// Model file to write (NAME.bpk; NAME.cdf and NAME.json are written beside it and
+    /// checkpoints go to NAME.train/).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Continue the run whose checkpoint is in NAME.train/.
+    #[arg(long)]
+    pub resume: bool,
+    /// Only write the model files from the last checkpoint, without training.
+    #[arg(long)]
+    pub export_only: bool,
+    /// Total steps of the run.
+    #[arg(long, default_value_t = 100_000)]
+    pub steps: u64,
+    /// Rate–distortion trade-off λ (loss = λ·255²·MSE + bits per pixel).
+    #[arg(long, default_value_t = 0.0067)]
+    pub lambda: f64,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 5e-4)]
+    pub lr: f64,
+    /// Patches per step.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// Patch side in pixels (multiple of 16).
+    #[arg(long, default_value_t = 64)]
+    pub patch: usize,
+    /// Hidden channels.
+    #[arg(long, default_value_t = 64)]
+    pub hidden: usize,
+    /// Latent channels.
+    #[arg(long, default_value_t = 96)]
+    pub latent: usize,
+    /// Stop after this many minutes (with a checkpoint).
+    #[arg(long)]
+    pub max_minutes: Option<f64>,
+    /// Minutes between checkpoints.
+    #[arg(long, default_value_t = 5.0)]
+    pub checkpoint_minutes: f64,
+}

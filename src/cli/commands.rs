@@ -1,0 +1,168 @@
+//! One function per subcommand.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use burn::prelude::Device;
+use image::{DynamicImage, ImageFormat};
+
+use aec::codec::{Codec, EncodeOptions};
+use aec::format::{AecFile, CoderId, Limits};
+use aec::model::FactorizedConfig;
+use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
+
+use super::args::{CoderArg, CompressArgs, DecompressArgs, InfoArgs, TrainArgs};
+use super::io::{check_writable, read_input, write_output};
+
+fn load_codec(model: Option<&Path>) -> Result<Codec> {
+    Ok(match model {
+        Some(path) => Codec::from_files(path, Device::flex())?,
+        None => Codec::embedded()?,
+    })
+}
+
+fn default_output(input: &Path, extension: &str) -> PathBuf {
+    if input == Path::new("-") { PathBuf::from("-") } else { input.with_extension(extension) }
+}
+
+/// `aec compress`.
+pub fn compress(args: CompressArgs) -> Result<()> {
+    let output = args.output.unwrap_or_else(|| default_output(&args.input, "aec"));
+    check_writable(&output, args.force)?;
+    let bytes = read_input(&args.input)?;
+    let picture = image::load_from_memory(&bytes).map_err(|e| aec::Error::image(&args.input, e))?;
+    let codec = load_codec(args.model.as_deref())?;
+    let coder = match args.coder {
+        CoderArg::Range => CoderId::Range,
+        CoderArg::Zstd => CoderId::Zstd,
+    };
+    let started = Instant::now();
+    let encoded = codec.encode(&picture, &EncodeOptions { quality: args.quality, coder })?;
+    let elapsed = started.elapsed();
+    write_output(&output, &encoded, args.force)?;
+    let pixels = f64::from(picture.width()) * f64::from(picture.height());
+    eprintln!(
+        "{} ({}x{}) -> {}: {} bytes, {:.3} bpp, quality {}, {:.2} s",
+        args.input.display(),
+        picture.width(),
+        picture.height(),
+        output.display(),
+        encoded.len(),
+        encoded.len() as f64 * 8.0 / pixels,
+        args.quality,
+        elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn format_for(path: &Path) -> Result<ImageFormat> {
+    if path == Path::new("-") {
+        return Ok(ImageFormat::Png);
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "png" => Ok(ImageFormat::Png),
+        "ppm" | "pnm" | "pgm" => Ok(ImageFormat::Pnm),
+        "jpg" | "jpeg" => Ok(ImageFormat::Jpeg),
+        _ => Err(aec::Error::InvalidArgument(format!(
+            "cannot tell the output format of {}: use .png, .ppm or .jpg",
+            path.display()
+        ))
+        .into()),
+    }
+}
+
+/// Encodes a picture to PNG/PPM/JPEG bytes.
+fn encode_picture(picture: &DynamicImage, format: ImageFormat, path: &Path) -> Result<Vec<u8>> {
+    let picture = match format {
+        // JPEG and PPM have no alpha.
+        ImageFormat::Jpeg | ImageFormat::Pnm if picture.color().has_alpha() => DynamicImage::ImageRgb8(picture.to_rgb8()),
+        _ => picture.clone(),
+    };
+    let mut out = Cursor::new(Vec::new());
+    picture.write_to(&mut out, format).map_err(|e| aec::Error::image(path, e))?;
+    Ok(out.into_inner())
+}
+
+/// `aec decompress`.
+pub fn decompress(args: DecompressArgs) -> Result<()> {
+    let output = args.output.unwrap_or_else(|| default_output(&args.input, "png"));
+    let format = format_for(&output)?;
+    check_writable(&output, args.force)?;
+    let bytes = read_input(&args.input)?;
+    let codec = load_codec(args.model.as_deref())?;
+    let started = Instant::now();
+    let picture = codec.decode(&bytes, &Limits::default())?;
+    let elapsed = started.elapsed();
+    write_output(&output, &encode_picture(&picture, format, &output)?, args.force)?;
+    eprintln!(
+        "{} -> {} ({}x{}), {:.2} s",
+        args.input.display(),
+        output.display(),
+        picture.width(),
+        picture.height(),
+        elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `aec info`.
+pub fn info(args: InfoArgs) -> Result<()> {
+    let bytes = read_input(&args.input)?;
+    let file = AecFile::parse(&bytes, &Limits::default()).map_err(aec::Error::from)?;
+    let h = file.header;
+    let embedded = Codec::embedded().map(|c| c.id() == h.model).unwrap_or(false);
+    let pixels = f64::from(h.width) * f64::from(h.height);
+    println!("file:          {}", args.input.display());
+    println!("format:        .aec version {}", aec::format::VERSION);
+    println!("size:          {} x {} ({:?}, {} bits per sample)", h.width, h.height, h.color, h.bit_depth);
+    println!("bytes:         {} ({:.4} bits per pixel)", bytes.len(), bytes.len() as f64 * 8.0 / pixels);
+    println!("quality:       {} (quantization step {:.3})", h.quality, f64::from(h.quant_step) / 256.0);
+    println!("coder:         {:?}", h.coder);
+    println!("latents:       {} x {} x {} ({} bytes)", h.latent.channels, h.latent.height, h.latent.width, h.latent_len);
+    if h.alpha_len > 0 {
+        println!("alpha:         {} bytes (lossless)", h.alpha_len);
+    }
+    println!(
+        "model:         architecture {} weights {:016x}{}",
+        h.model.architecture,
+        h.model.weights_hash,
+        if embedded { " (the embedded default model)" } else { " (not the embedded model)" }
+    );
+    Ok(())
+}
+
+/// `aec train`.
+pub fn train(args: TrainArgs) -> Result<()> {
+    if args.export_only {
+        let step = aec::train::factorized::export_checkpoint(&args.out)?;
+        eprintln!("wrote {} from the checkpoint at step {step}", args.out.display());
+        return Ok(());
+    }
+    let data = args.data.context("--data is required")?;
+    let config = FactorizedTrainConfig::new(FactorizedConfig::new().with_hidden(args.hidden).with_latent(args.latent))
+        .with_lambda(args.lambda)
+        .with_lr(args.lr)
+        .with_steps(args.steps)
+        .with_batch(args.batch)
+        .with_patch(args.patch);
+    let options = RunOptions {
+        data,
+        out: args.out,
+        resume: args.resume,
+        max_time: args.max_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
+        checkpoint_every: Duration::from_secs_f64(args.checkpoint_minutes * 60.0),
+    };
+    let summary = aec::train::factorized::train(config, &options)?;
+    eprintln!(
+        "stopped at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp; model written to {}",
+        summary.step,
+        summary.last.0,
+        summary.last.1,
+        summary.last.2,
+        options.out.display()
+    );
+    Ok(())
+}

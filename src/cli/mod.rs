@@ -1,0 +1,18 @@
+//! The pieces of the `aec` binary.
+
+pub mod args;
+pub mod commands;
+pub mod io;
+
+/// The process exit code for an error (see the binary's documentation).
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<io::WouldOverwrite>().is_some() {
+        return 5;
+    }
+    match error.downcast_ref::<aec::Error>() {
+        Some(aec::Error::Format(_) | aec::Error::Image { .. }) => 3,
+        Some(aec::Error::UnknownModel(_)) => 4,
+        Some(aec::Error::InvalidArgument(_)) => 2,
+        _ => 1,
+    }
+}

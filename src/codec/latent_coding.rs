@@ -1,0 +1,144 @@
+//! Lossless coding of integer latents: zstd (coder 0) or range coding with the model's
+//! integer CDF tables (coder 1). Integers in, bytes out: no neural network here.
+//!
+//! Latents are laid out channel by channel (`[channel][row][column]`).
+
+use constriction::stream::model::{DefaultContiguousCategoricalEntropyModel, DefaultUniformModel};
+use constriction::stream::queue::{DefaultRangeDecoder, DefaultRangeEncoder};
+use constriction::stream::{Decode, Encode};
+
+use super::tables::{ChannelTable, LevelTables};
+use crate::format::FormatError;
+
+/// zstd level used for the latent payload.
+const ZSTD_LEVEL: i32 = 19;
+
+/// Compresses latents as little-endian `i16` with zstd.
+pub fn encode_zstd(latents: &[i16]) -> Vec<u8> {
+    let raw: Vec<u8> = latents.iter().flat_map(|v| v.to_le_bytes()).collect();
+    zstd::bulk::compress(&raw, ZSTD_LEVEL).expect("zstd compression of an in-memory buffer cannot fail")
+}
+
+/// Decompresses exactly `count` latents; anything that does not decompress to exactly
+/// `2 * count` bytes is rejected.
+///
+/// # Errors
+/// [`FormatError::CorruptPayload`].
+pub fn decode_zstd(payload: &[u8], count: usize) -> Result<Vec<i16>, FormatError> {
+    let expected = count.checked_mul(2).ok_or_else(|| FormatError::CorruptPayload("latent count overflows".into()))?;
+    let raw = decompress_exact(payload, expected)?;
+    Ok(raw.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect())
+}
+
+/// zstd-decompresses `payload`, which must hold exactly `expected` bytes.
+///
+/// # Errors
+/// [`FormatError::CorruptPayload`] if it does not decompress, or to another size.
+pub fn decompress_exact(payload: &[u8], expected: usize) -> Result<Vec<u8>, FormatError> {
+    // One byte of slack tells "too long" apart from "exactly right".
+    let raw = zstd::bulk::decompress(payload, expected + 1)
+        .map_err(|e| FormatError::CorruptPayload(format!("zstd: {e}")))?;
+    if raw.len() != expected {
+        return Err(FormatError::CorruptPayload(format!(
+            "decompressed to {} bytes instead of {expected}",
+            raw.len()
+        )));
+    }
+    Ok(raw)
+}
+
+fn categorical(table: &ChannelTable) -> DefaultContiguousCategoricalEntropyModel {
+    DefaultContiguousCategoricalEntropyModel::from_nonzero_fixed_point_probabilities(&table.probabilities, false)
+        .expect("tables are checked to sum to 2^24 when built or parsed")
+}
+
+/// The model of a raw 16-bit value that follows an escape symbol.
+fn escape_model() -> DefaultUniformModel {
+    DefaultUniformModel::new(1 << 16)
+}
+
+/// Range-codes latents of `plane` values per channel with one table per channel.
+///
+/// # Panics
+/// If `latents.len()` is not `plane * tables.channels.len()` (a caller's bug).
+pub fn encode_range(latents: &[i16], plane: usize, tables: &LevelTables) -> Vec<u8> {
+    assert_eq!(latents.len(), plane * tables.channels.len(), "latent count does not match the tables");
+    let mut encoder = DefaultRangeEncoder::new();
+    let escape = escape_model();
+    for (values, table) in latents.chunks(plane.max(1)).zip(&tables.channels) {
+        let model = categorical(table);
+        let symbols = table.symbols() as i32;
+        for &v in values {
+            let index = i32::from(v) - i32::from(table.offset);
+            if (0..symbols).contains(&index) {
+                encoder.encode_symbol(index as usize, &model).expect("symbol is in the table");
+            } else {
+                encoder.encode_symbol(symbols as usize, &model).expect("escape is in the table");
+                encoder.encode_symbol(usize::from(v as u16), escape).expect("16-bit value fits");
+            }
+        }
+    }
+    let words = encoder.into_compressed().expect("writing to a Vec cannot fail");
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+/// Decodes `plane * channels` latents range-coded by [`encode_range`].
+///
+/// # Errors
+/// [`FormatError::CorruptPayload`] if the payload is not a whole number of 32-bit words or
+/// the coder reports invalid data.
+pub fn decode_range(payload: &[u8], plane: usize, tables: &LevelTables) -> Result<Vec<i16>, FormatError> {
+    if payload.len() % 4 != 0 {
+        return Err(FormatError::CorruptPayload("range-coded payload is not a whole number of words".into()));
+    }
+    let words: Vec<u32> = payload.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let corrupt = |_| FormatError::CorruptPayload("range decoder failed".into());
+    let mut decoder = DefaultRangeDecoder::from_compressed(words).map_err(|_| FormatError::CorruptPayload("empty range-coded payload".into()))?;
+    let escape = escape_model();
+    let mut out = Vec::with_capacity(plane * tables.channels.len());
+    for table in &tables.channels {
+        let model = categorical(table);
+        let symbols = table.symbols();
+        for _ in 0..plane {
+            let index = decoder.decode_symbol(&model).map_err(corrupt)?;
+            let value = if index < symbols {
+                (i32::from(table.offset) + index as i32) as i16
+            } else {
+                decoder.decode_symbol(escape).map_err(corrupt)? as u16 as i16
+            };
+            out.push(value);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn laplace_tables(channels: usize) -> LevelTables {
+        let masses: Vec<f64> = (-8..=8).map(|k: i32| (-(k.abs() as f64) / 1.5).exp()).collect();
+        let table = ChannelTable::from_masses(-8, &masses, 1e-4).unwrap();
+        LevelTables { step: 256, channels: vec![table; channels] }
+    }
+
+    #[test]
+    fn range_coding_round_trips_in_range_and_escaped_values() {
+        let tables = laplace_tables(3);
+        let latents: Vec<i16> = (0..3 * 50).map(|i| ((i * 7919) % 23) as i16 - 11).chain([i16::MIN, i16::MAX]).collect();
+        let latents = &latents[..150];
+        let mut with_extremes = latents.to_vec();
+        with_extremes[3] = i16::MIN;
+        with_extremes[77] = i16::MAX;
+        let bytes = encode_range(&with_extremes, 50, &tables);
+        assert_eq!(decode_range(&bytes, 50, &tables).unwrap(), with_extremes);
+    }
+
+    #[test]
+    fn zstd_payload_of_the_wrong_size_is_rejected() {
+        let bytes = encode_zstd(&[1, 2, 3, 4]);
+        assert_eq!(decode_zstd(&bytes, 4).unwrap(), vec![1, 2, 3, 4]);
+        assert!(decode_zstd(&bytes, 3).is_err());
+        assert!(decode_zstd(&bytes, 5).is_err());
+    }
+}

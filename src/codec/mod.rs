@@ -1,0 +1,281 @@
+//! The glue between pictures, the model and the container: picture -> padded tensor ->
+//! latents -> quantized integers -> entropy-coded payload, and back.
+//!
+//! ```no_run
+//! use aec::codec::{Codec, EncodeOptions};
+//! let codec = Codec::embedded()?;
+//! let picture = image::open("photo.png").unwrap();
+//! let bytes = codec.encode(&picture, &EncodeOptions::default())?;
+//! let decoded = codec.decode(&bytes, &aec::format::Limits::default())?;
+//! # Ok::<(), aec::Error>(())
+//! ```
+
+pub mod latent_coding;
+pub mod pixels;
+pub mod tables;
+pub mod tabulate;
+
+use std::path::Path;
+
+use burn::prelude::*;
+use burn::store::{BurnpackStore, ModuleSnapshot};
+use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
+use sha2::{Digest, Sha256};
+
+use self::pixels::{Pixels, from_padded_planes, to_padded_planes};
+use self::tables::{LevelTables, QuantizedTables};
+use crate::error::{Error, Result};
+use crate::format::{AecFile, CoderId, ColorModel, Header, LatentShape, Limits, ModelId};
+use crate::model::{DOWNSAMPLING, FactorizedConfig, FactorizedModel};
+
+/// Architecture number of the factorized-prior model in the container's model registry.
+/// Never reuse a number for another architecture.
+pub const ARCH_FACTORIZED: u32 = 1;
+/// Quality level used when none is given.
+pub const DEFAULT_QUALITY: u8 = 4;
+/// Quantization steps (units of 1/256) of quality levels 1, 2, ...: a coarser step spends
+/// fewer bits. Level 4 is the step the model was trained for.
+pub const QUALITY_STEPS: [u16; 7] = [512, 410, 320, 256, 205, 164, 128];
+/// zstd level of the alpha plane.
+const ALPHA_ZSTD_LEVEL: i32 = 19;
+
+/// Options of [`Codec::encode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodeOptions {
+    /// Quality level, 1 (smallest) to [`Codec::max_quality`] (best).
+    pub quality: u8,
+    /// How the latents are entropy-coded.
+    pub coder: CoderId,
+}
+
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        Self { quality: DEFAULT_QUALITY, coder: CoderId::Range }
+    }
+}
+
+#[repr(C, align(64))]
+struct Aligned<T: ?Sized>(T);
+
+/// Weights of the default model, aligned as burn requires.
+static DEFAULT_WEIGHTS: &Aligned<[u8]> = &Aligned(*include_bytes!("../../models/default.bpk"));
+/// Integer CDF tables of the default model.
+static DEFAULT_TABLES: &[u8] = include_bytes!("../../models/default.cdf");
+/// Settings of the default model.
+static DEFAULT_CONFIG: &str = include_str!("../../models/default.json");
+
+/// A trained model ready to encode and decode pictures.
+pub struct Codec {
+    model: FactorizedModel,
+    tables: QuantizedTables,
+    id: ModelId,
+    device: Device,
+}
+
+impl std::fmt::Debug for Codec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Codec").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// Identifies a model by its architecture and a hash of its weights and tables.
+pub fn model_id(weights: &[u8], tables: &[u8]) -> ModelId {
+    let digest = Sha256::new().chain_update(weights).chain_update(tables).finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    ModelId { architecture: ARCH_FACTORIZED, weights_hash: u64::from_le_bytes(first) }
+}
+
+impl Codec {
+    /// The default model embedded in the binary, on burn's flex CPU backend.
+    ///
+    /// # Errors
+    /// [`Error::Model`] if the embedded files are inconsistent (a build problem).
+    pub fn embedded() -> Result<Self> {
+        Self::embedded_on(Device::flex())
+    }
+
+    /// The embedded default model on another burn device (e.g. `Device::ndarray()`).
+    ///
+    /// # Errors
+    /// As [`Codec::embedded`].
+    pub fn embedded_on(device: Device) -> Result<Self> {
+        let config = parse_config(DEFAULT_CONFIG)?;
+        let store = BurnpackStore::from_static(&DEFAULT_WEIGHTS.0);
+        Self::from_parts(config, store, &DEFAULT_WEIGHTS.0, DEFAULT_TABLES, device)
+    }
+
+    /// A model from files written by `aec train`: `NAME.bpk` (weights), `NAME.cdf` (tables)
+    /// and `NAME.json` (sizes) side by side.
+    ///
+    /// # Errors
+    /// [`Error::Io`] or [`Error::Model`].
+    pub fn from_files(weights: &Path, device: Device) -> Result<Self> {
+        let read = |p: &Path| std::fs::read(p).map_err(|e| Error::io(p, e));
+        let weight_bytes = read(weights)?;
+        let tables = read(&weights.with_extension("cdf"))?;
+        let config_path = weights.with_extension("json");
+        let config_text = String::from_utf8(read(&config_path)?).map_err(|_| Error::Model("model settings are not UTF-8".into()))?;
+        let config = parse_config(&config_text)?;
+        let store = BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(weight_bytes.clone())));
+        Self::from_parts(config, store, &weight_bytes, &tables, device)
+    }
+
+    fn from_parts(config: FactorizedConfig, mut store: BurnpackStore, weights: &[u8], tables: &[u8], device: Device) -> Result<Self> {
+        let mut model = config.init(&device);
+        model.load_from(&mut store).map_err(|e| Error::Model(format!("loading weights: {e:?}")))?;
+        let parsed = QuantizedTables::from_bytes(tables)?;
+        if parsed.channels() != config.latent || parsed.levels.is_empty() {
+            return Err(Error::Model("CDF tables do not match the model".into()));
+        }
+        Ok(Self { model: model.valid(), tables: parsed, id: model_id(weights, tables), device })
+    }
+
+    /// The model's identity as written into files.
+    pub fn id(&self) -> ModelId {
+        self.id
+    }
+
+    /// Highest quality level.
+    pub fn max_quality(&self) -> u8 {
+        self.tables.levels.len() as u8
+    }
+
+    fn level(&self, quality: u8) -> Result<&LevelTables> {
+        usize::from(quality)
+            .checked_sub(1)
+            .and_then(|i| self.tables.levels.get(i))
+            .ok_or_else(|| Error::InvalidArgument(format!("quality must be 1..={}, not {quality}", self.max_quality())))
+    }
+
+    /// Compresses a picture into `.aec` bytes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad quality level or an empty/oversized picture.
+    pub fn encode(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>> {
+        let level = self.level(options.quality)?;
+        let (pixels, color, alpha) = split_picture(picture);
+        let limits = Limits::default();
+        let (w, h) = (pixels.width, pixels.height);
+        if w == 0 || h == 0 || w as u64 > limits.max_dimension.into() || h as u64 > limits.max_dimension.into() || (w * h) as u64 > limits.max_pixels {
+            return Err(Error::InvalidArgument(format!("cannot encode a {w}x{h} picture (limits: {limits:?})")));
+        }
+        let (planes, ph, pw) = to_padded_planes(&pixels, DOWNSAMPLING);
+        let x = Tensor::<4>::from_data(TensorData::new(planes, [1, 3, ph, pw]), &self.device);
+        let y = self.model.analysis.forward(x);
+        let step = f32::from(level.step) / 256.0;
+        let values: Vec<f32> = y.div_scalar(step).round().into_data().try_to_vec::<f32>().expect("f32 tensor");
+        let latents: Vec<i16> = values.iter().map(|v| v.clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16).collect();
+        let shape = LatentShape {
+            channels: self.tables.channels() as u16,
+            height: (ph / DOWNSAMPLING) as u16,
+            width: (pw / DOWNSAMPLING) as u16,
+        };
+        let plane = usize::from(shape.height) * usize::from(shape.width);
+        let payload = match options.coder {
+            CoderId::Zstd => latent_coding::encode_zstd(&latents),
+            CoderId::Range => latent_coding::encode_range(&latents, plane, level),
+        };
+        let alpha_payload = alpha
+            .map(|a| zstd::bulk::compress(&a, ALPHA_ZSTD_LEVEL).expect("in-memory zstd cannot fail"))
+            .unwrap_or_default();
+        let header = Header {
+            width: w as u32,
+            height: h as u32,
+            color,
+            bit_depth: 8,
+            coder: options.coder,
+            quality: options.quality,
+            model: self.id,
+            latent: shape,
+            quant_step: level.step,
+            latent_len: 0,
+            alpha_len: 0,
+        };
+        Ok(AecFile { header, latents: &payload, alpha: &alpha_payload }.to_bytes()?)
+    }
+
+    /// Decodes `.aec` bytes into a picture (gray, RGB or RGBA as stored).
+    ///
+    /// # Errors
+    /// [`Error::Format`] for malformed or corrupted data or data beyond `limits`;
+    /// [`Error::UnknownModel`] for a file made by another model.
+    pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
+        let file = AecFile::parse(bytes, limits)?;
+        let header = file.header;
+        if header.model != self.id {
+            return Err(Error::UnknownModel(format!(
+                "this file was made by model {:08x}/{:016x}, but this aec has model {:08x}/{:016x}",
+                header.model.architecture, header.model.weights_hash, self.id.architecture, self.id.weights_hash
+            )));
+        }
+        let invalid = |field, value: u64| Error::Format(crate::format::FormatError::InvalidField { field, value });
+        let (ph, pw) = (pixels::round_up(header.height as usize, DOWNSAMPLING), pixels::round_up(header.width as usize, DOWNSAMPLING));
+        let latent = header.latent;
+        if usize::from(latent.channels) != self.tables.channels() {
+            return Err(invalid("latent channels", latent.channels.into()));
+        }
+        if usize::from(latent.height) * DOWNSAMPLING != ph || usize::from(latent.width) * DOWNSAMPLING != pw {
+            return Err(invalid("latent shape", u64::from(latent.height) << 16 | u64::from(latent.width)));
+        }
+        let plane = usize::from(latent.height) * usize::from(latent.width);
+        let count = plane * usize::from(latent.channels);
+        let latents = match header.coder {
+            CoderId::Zstd => latent_coding::decode_zstd(file.latents, count)?,
+            CoderId::Range => {
+                let level = self.level(header.quality).map_err(|_| invalid("quality", header.quality.into()))?;
+                if level.step != header.quant_step {
+                    return Err(invalid("quantization step", header.quant_step.into()));
+                }
+                latent_coding::decode_range(file.latents, plane, level)?
+            }
+        };
+        let alpha = match header.color {
+            ColorModel::Rgba => Some(latent_coding::decompress_exact(file.alpha, header.width as usize * header.height as usize)?),
+            _ => None,
+        };
+        let step = f32::from(header.quant_step) / 256.0;
+        let values: Vec<f32> = latents.iter().map(|&v| f32::from(v) * step).collect();
+        let y = Tensor::<4>::from_data(
+            TensorData::new(values, [1, usize::from(latent.channels), usize::from(latent.height), usize::from(latent.width)]),
+            &self.device,
+        );
+        let planes: Vec<f32> = self.model.synthesis.forward(y).into_data().try_to_vec::<f32>().expect("f32 tensor");
+        let channels = if header.color == ColorModel::Gray { 1 } else { 3 };
+        let pixels = from_padded_planes(&planes, ph, pw, header.width as usize, header.height as usize, channels);
+        Ok(join_picture(pixels, alpha))
+    }
+}
+
+fn parse_config(text: &str) -> Result<FactorizedConfig> {
+    use burn::config::Config;
+    FactorizedConfig::load_binary(text.as_bytes()).map_err(|e| Error::Model(format!("model settings: {e}")))
+}
+
+/// Splits a picture into the gray/RGB samples that go through the model and, for pictures
+/// with transparency, the alpha plane stored losslessly.
+fn split_picture(picture: &DynamicImage) -> (Pixels, ColorModel, Option<Vec<u8>>) {
+    let (w, h) = (picture.width() as usize, picture.height() as usize);
+    if picture.color().has_alpha() {
+        let rgba = picture.to_rgba8();
+        let alpha = rgba.pixels().map(|p| p[3]).collect();
+        let samples = rgba.pixels().flat_map(|p| [p[0], p[1], p[2]]).collect();
+        (Pixels { width: w, height: h, channels: 3, samples }, ColorModel::Rgba, Some(alpha))
+    } else if picture.color().has_color() {
+        (Pixels { width: w, height: h, channels: 3, samples: picture.to_rgb8().into_raw() }, ColorModel::Rgb, None)
+    } else {
+        (Pixels { width: w, height: h, channels: 1, samples: picture.to_luma8().into_raw() }, ColorModel::Gray, None)
+    }
+}
+
+fn join_picture(p: Pixels, alpha: Option<Vec<u8>>) -> DynamicImage {
+    let (w, h) = (p.width as u32, p.height as u32);
+    match (p.channels, alpha) {
+        (1, _) => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, p.samples).expect("sizes match")),
+        (_, Some(alpha)) => {
+            let samples = p.samples.chunks_exact(3).zip(alpha).flat_map(|(c, a)| [c[0], c[1], c[2], a]).collect();
+            DynamicImage::ImageRgba8(RgbaImage::from_raw(w, h, samples).expect("sizes match"))
+        }
+        _ => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, p.samples).expect("sizes match")),
+    }
+}

@@ -1,0 +1,54 @@
+//! The library's error type: one enum whose variants say who is at fault.
+
+use std::path::{Path, PathBuf};
+
+use crate::format::FormatError;
+
+/// Result alias used throughout the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in aec's library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file involved (`-` for standard input/output).
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// An input picture could not be decoded or an output picture encoded.
+    #[error("{}: {source}", path.display())]
+    Image {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: image::ImageError,
+    },
+    /// The `.aec` data is malformed, truncated, corrupted or beyond the configured limits.
+    #[error("invalid .aec data: {0}")]
+    Format(#[from] FormatError),
+    /// The file was made by a model this build does not have.
+    #[error("{0}")]
+    UnknownModel(String),
+    /// Model weights or tables could not be loaded.
+    #[error("model: {0}")]
+    Model(String),
+    /// A parameter given by the caller is out of range.
+    #[error("{0}")]
+    InvalidArgument(String),
+}
+
+impl Error {
+    /// An [`Error::Io`] about `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io { path: path.to_path_buf(), source }
+    }
+
+    /// An [`Error::Image`] about `path`.
+    pub fn image(path: &Path, source: image::ImageError) -> Self {
+        Self::Image { path: path.to_path_buf(), source }
+    }
+}

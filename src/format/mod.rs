@@ -1,0 +1,18 @@
+//! The `.aec` container: header, payload sections, checksum and limits. Bytes and integers
+//! only: this module knows nothing of neural networks or image files.
+//!
+//! ```
+//! use aec::format::{AecFile, Limits};
+//! let err = AecFile::parse(b"not an aec file", &Limits::default()).unwrap_err();
+//! assert_eq!(err, aec::format::FormatError::BadMagic);
+//! ```
+
+mod container;
+mod error;
+mod header;
+mod limits;
+
+pub use container::AecFile;
+pub use error::FormatError;
+pub use header::{CHECKSUM_LEN, CoderId, ColorModel, HEADER_LEN, Header, LatentShape, MAGIC, ModelId, VERSION};
+pub use limits::Limits;

@@ -1,0 +1,16 @@
+//! # aec — a learned lossy image codec
+//!
+//! A convolutional encoder turns an image into a small grid of latent values; they are
+//! quantized to integers, entropy-coded and stored in a versioned, checksummed `.aec`
+//! container; the matching decoder rebuilds the image from them.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod codec;
+pub mod error;
+pub mod format;
+pub mod metrics;
+pub mod model;
+pub mod train;
+
+pub use error::{Error, Result};

@@ -1,0 +1,28 @@
+//! The `aec` command-line tool: a thin layer that parses arguments, calls the library and
+//! reports. Exit codes: 0 success, 1 I/O or other failure, 2 bad usage, 3 invalid or corrupt
+//! input, 4 file made by an unknown model, 5 output exists (no `--force`).
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compress(args) => cli::commands::compress(args),
+        Command::Decompress(args) => cli::commands::decompress(args),
+        Command::Info(args) => cli::commands::info(args),
+        Command::Train(args) => cli::commands::train(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("aec: error: {e:#}");
+            ExitCode::from(cli::exit_code(&e))
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Neural networks of aec, written with burn: tensors in, tensors out. This module knows
+//! nothing of files, containers or pixels on disk.
+
+pub mod entropy;
+pub mod factorized;
+pub mod gdn;
+
+pub use entropy::EntropyBottleneck;
+pub use factorized::{DOWNSAMPLING, FactorizedConfig, FactorizedModel, ForwardOutput};

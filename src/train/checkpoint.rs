@@ -1,0 +1,98 @@
+//! Checkpoints of a training run: a `NAME.train/` folder holding the weights, the optimizer
+//! state, the run's settings and how far it got, plus the loss log.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use burn::store::{BurnpackStore, ModuleSnapshot};
+
+use crate::error::{Error, Result};
+
+/// Paths of one run's checkpoint files.
+#[derive(Debug, Clone)]
+pub struct CheckpointDir {
+    dir: PathBuf,
+}
+
+impl CheckpointDir {
+    /// The checkpoint folder that belongs to the model file `model_path`
+    /// (`models/x.bpk` -> `models/x.train/`).
+    pub fn for_model(model_path: &Path) -> Self {
+        Self { dir: model_path.with_extension("train") }
+    }
+
+    /// The folder itself.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Weights of the last checkpoint.
+    pub fn weights(&self) -> PathBuf {
+        self.dir.join("model.bpk")
+    }
+
+    /// Optimizer state of the last checkpoint.
+    pub fn optimizer(&self) -> PathBuf {
+        self.dir.join("optimizer.bpk")
+    }
+
+    /// Settings and progress of the run (JSON).
+    pub fn state(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    /// The loss log (CSV), appended to across resumed runs.
+    pub fn log(&self) -> PathBuf {
+        self.dir.join("loss.csv")
+    }
+
+    /// Whether a checkpoint exists to resume from.
+    pub fn exists(&self) -> bool {
+        self.state().is_file() && self.weights().is_file()
+    }
+
+    /// Creates the folder.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be created.
+    pub fn create(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))
+    }
+
+    /// Saves weights and optimizer state (each written to a temporary file, then renamed).
+    ///
+    /// # Errors
+    /// [`Error::Model`] when burn cannot write them, [`Error::Io`] on rename failure.
+    pub fn save<M: Module>(&self, model: &M, optimizer: &ModuleOptimizer) -> Result<()> {
+        let tmp = self.dir.join("model.bpk.tmp");
+        save_weights(model, &tmp)?;
+        std::fs::rename(&tmp, self.weights()).map_err(|e| Error::io(&tmp, e))?;
+        let tmp = self.dir.join("optimizer.bpk.tmp");
+        optimizer.save(&tmp).map_err(|e| Error::Model(format!("saving optimizer: {e:?}")))?;
+        std::fs::rename(&tmp, self.optimizer()).map_err(|e| Error::io(&tmp, e))
+    }
+}
+
+/// Writes a module's weights as a burnpack file at `path` (replacing it).
+///
+/// # Errors
+/// [`Error::Model`] when burn cannot write the file.
+pub fn save_weights<M: Module>(model: &M, path: &Path) -> Result<()> {
+    let mut store = BurnpackStore::from_file(path).auto_extension(false).overwrite(true);
+    model
+        .save_into(&mut store)
+        .map_err(|e| Error::Model(format!("saving {}: {e:?}", path.display())))
+}
+
+/// Loads weights from a burnpack file into `model`.
+///
+/// # Errors
+/// [`Error::Model`] when the file is missing or does not fit the model.
+pub fn load_weights<M: Module>(mut model: M, path: &Path) -> Result<M> {
+    let mut store = BurnpackStore::from_file(path).auto_extension(false);
+    model
+        .load_from(&mut store)
+        .map_err(|e| Error::Model(format!("loading {}: {e:?}", path.display())))?;
+    Ok(model)
+}

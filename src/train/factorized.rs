@@ -1,0 +1,278 @@
+//! The training loop of the photographic codec: random crops, additive-noise quantization,
+//! loss `λ·255²·MSE + bpp`, Adam, periodic checkpoints, a CSV loss log and a progress bar.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use burn::config::Config;
+use burn::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::checkpoint::{CheckpointDir, load_weights, save_weights};
+use super::data::PatchSampler;
+use super::schedule::LrSchedule;
+use crate::error::{Error, Result};
+use crate::metrics::psnr_from_mse;
+use crate::model::{FactorizedConfig, FactorizedModel};
+
+/// Settings of a training run, saved beside the checkpoint so that `--resume` continues the
+/// same run.
+#[derive(Config, Debug)]
+pub struct FactorizedTrainConfig {
+    /// Model sizes.
+    pub model: FactorizedConfig,
+    /// Rate–distortion trade-off λ in `λ·255²·MSE + bpp`.
+    #[config(default = 0.0067)]
+    pub lambda: f64,
+    /// Peak learning rate.
+    #[config(default = 5e-4)]
+    pub lr: f64,
+    /// Learning rate at the last step.
+    #[config(default = 1e-5)]
+    pub lr_final: f64,
+    /// Total number of steps of the run.
+    #[config(default = 100_000)]
+    pub steps: u64,
+    /// Fraction of the run after which the learning rate decays.
+    #[config(default = 0.6)]
+    pub decay_from: f64,
+    /// Patches per step.
+    #[config(default = 8)]
+    pub batch: usize,
+    /// Side of the square training patches, in pixels (a multiple of 16).
+    #[config(default = 64)]
+    pub patch: usize,
+    /// Seed of the random crops and of the initial weights.
+    #[config(default = 1)]
+    pub seed: u64,
+    /// Steps done so far.
+    #[config(default = 0)]
+    pub step: u64,
+}
+
+/// How a run is to be carried out (not saved with the checkpoint).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Folder of training images.
+    pub data: PathBuf,
+    /// Final model file; checkpoints go to the `.train` folder beside it.
+    pub out: PathBuf,
+    /// Continue from the checkpoint beside `out`.
+    pub resume: bool,
+    /// Stop (after a checkpoint) once this much time has passed.
+    pub max_time: Option<Duration>,
+    /// Time between checkpoints.
+    pub checkpoint_every: Duration,
+}
+
+/// Averages of the metrics over the steps since the last log line.
+#[derive(Default)]
+struct Running {
+    steps: u32,
+    loss: f64,
+    mse: f64,
+    bpp: f64,
+}
+
+impl Running {
+    fn add(&mut self, loss: f64, mse: f64, bpp: f64) {
+        self.steps += 1;
+        self.loss += loss;
+        self.mse += mse;
+        self.bpp += bpp;
+    }
+
+    fn mean(&self) -> (f64, f64, f64) {
+        let n = f64::from(self.steps.max(1));
+        (self.loss / n, self.mse / n, self.bpp / n)
+    }
+}
+
+/// What a finished (or stopped) run reports.
+#[derive(Debug, Clone)]
+pub struct TrainSummary {
+    /// Steps done in total, over all resumed runs.
+    pub step: u64,
+    /// Mean loss, PSNR and bpp over the last logged steps.
+    pub last: (f64, f64, f64),
+}
+
+/// Trains (or resumes training of) a factorized-prior model.
+///
+/// # Errors
+/// Any I/O, image or model-loading error; [`Error::InvalidArgument`] for bad settings.
+pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<TrainSummary> {
+    let checkpoint = CheckpointDir::for_model(&options.out);
+    let device = Device::flex().autodiff();
+    let mut model: FactorizedModel;
+    let mut optimizer = AdamConfig::new()
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
+        .init();
+    if options.resume {
+        if !checkpoint.exists() {
+            return Err(Error::InvalidArgument(format!(
+                "--resume: no checkpoint in {}",
+                checkpoint.path().display()
+            )));
+        }
+        let saved = FactorizedTrainConfig::load(checkpoint.state())
+            .map_err(|e| Error::Model(format!("reading {}: {e}", checkpoint.state().display())))?;
+        if saved.model != config.model {
+            return Err(Error::InvalidArgument(format!(
+                "--resume: the checkpoint is a {:?} model, not {:?}",
+                saved.model, config.model
+            )));
+        }
+        config.step = saved.step;
+        model = load_weights(saved.model.init(&device), &checkpoint.weights())?;
+        optimizer = optimizer
+            .load(checkpoint.optimizer())
+            .map_err(|e| Error::Model(format!("loading optimizer state: {e:?}")))?;
+    } else {
+        if checkpoint.exists() {
+            return Err(Error::InvalidArgument(format!(
+                "a checkpoint already exists in {}: pass --resume to continue it, or remove it",
+                checkpoint.path().display()
+            )));
+        }
+        device.seed(config.seed);
+        model = config.model.init(&device);
+    }
+    if config.patch % crate::model::DOWNSAMPLING != 0 || config.patch == 0 {
+        return Err(Error::InvalidArgument("--patch must be a positive multiple of 16".into()));
+    }
+    checkpoint.create()?;
+    let sampler = PatchSampler::from_dir(&options.data, config.patch)?;
+    eprintln!(
+        "training {:?} on {} images of {}, λ={}, {} patches of {}x{} per step, step {} of {}",
+        config.model,
+        sampler.len(),
+        options.data.display(),
+        config.lambda,
+        config.batch,
+        config.patch,
+        config.patch,
+        config.step,
+        config.steps
+    );
+
+    let schedule = LrSchedule {
+        peak: config.lr,
+        last: config.lr_final,
+        total_steps: config.steps,
+        decay_from: config.decay_from,
+    };
+    let mut rng = StdRng::seed_from_u64(config.seed.wrapping_add(config.step.wrapping_mul(7919)));
+    let mut log = open_log(&checkpoint.log())?;
+    let progress = ProgressBar::new(config.steps).with_position(config.step);
+    progress.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} {msg}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+
+    let (b, p) = (config.batch, config.patch);
+    let pixels = (b * p * p) as f64;
+    let distortion_weight = config.lambda * 255.0 * 255.0;
+    let started = Instant::now();
+    let mut last_checkpoint = Instant::now();
+    let mut running = Running::default();
+    let mut last = (0.0, 0.0, 0.0);
+
+    while config.step < config.steps {
+        let lr = schedule.at(config.step);
+        let batch = Tensor::<4>::from_data(TensorData::new(sampler.sample(b, &mut rng), [b, 3, p, p]), &device);
+        let out = model.forward_train(batch.clone());
+        let mse = (out.reconstruction - batch).square().mean();
+        let bpp = out.likelihoods.log().sum().div_scalar(-(pixels * std::f64::consts::LN_2));
+        let loss = mse.clone().mul_scalar(distortion_weight) + bpp.clone();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optimizer.step(lr, model, grads);
+        config.step += 1;
+
+        running.add(
+            f64::from(loss.into_scalar::<f32>()),
+            f64::from(mse.into_scalar::<f32>()),
+            f64::from(bpp.into_scalar::<f32>()),
+        );
+        if running.steps == 100 || config.step == config.steps {
+            let (loss, mse, bpp) = running.mean();
+            last = (loss, psnr_from_mse(mse * 255.0 * 255.0), bpp);
+            writeln!(log, "{},{lr:.3e},{loss:.5},{mse:.6},{:.3},{bpp:.4},{:.1}", config.step, last.1, started.elapsed().as_secs_f64())
+                .map_err(|e| Error::io(&checkpoint.log(), e))?;
+            progress.set_message(format!("loss {loss:.3} psnr {:.2} bpp {bpp:.3} lr {lr:.1e}", last.1));
+            running = Running::default();
+        }
+        progress.set_position(config.step);
+
+        let out_of_time = options.max_time.is_some_and(|t| started.elapsed() >= t);
+        if last_checkpoint.elapsed() >= options.checkpoint_every || out_of_time || config.step == config.steps {
+            checkpoint.save(&model, &optimizer)?;
+            config.save(checkpoint.state()).map_err(|e| Error::io(&checkpoint.state(), e))?;
+            log.flush().map_err(|e| Error::io(&checkpoint.log(), e))?;
+            progress.println(format!(
+                "checkpoint at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp",
+                config.step, last.0, last.1, last.2
+            ));
+            last_checkpoint = Instant::now();
+            if out_of_time {
+                break;
+            }
+        }
+    }
+    progress.finish();
+    export(&model.valid(), &config.model, &options.out)?;
+    Ok(TrainSummary { step: config.step, last })
+}
+
+/// Writes the checkpoint of the run beside `out` as a usable model (`--export-only`): weights,
+/// tables and settings, without training further.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] if there is no checkpoint; I/O and model errors.
+pub fn export_checkpoint(out: &Path) -> Result<u64> {
+    let checkpoint = CheckpointDir::for_model(out);
+    if !checkpoint.exists() {
+        return Err(Error::InvalidArgument(format!("no checkpoint in {}", checkpoint.path().display())));
+    }
+    let saved = FactorizedTrainConfig::load(checkpoint.state())
+        .map_err(|e| Error::Model(format!("reading {}: {e}", checkpoint.state().display())))?;
+    let device = Device::flex();
+    let model = load_weights(saved.model.init(&device), &checkpoint.weights())?;
+    export(&model, &saved.model, out)?;
+    Ok(saved.step)
+}
+
+/// Writes a trained model as the three files a [`crate::codec::Codec`] loads: `NAME.bpk`
+/// (weights), `NAME.cdf` (integer CDF tables of every quality level) and `NAME.json` (sizes).
+///
+/// # Errors
+/// I/O and model errors.
+pub fn export(model: &FactorizedModel, config: &FactorizedConfig, out: &Path) -> Result<()> {
+    let device = Device::flex();
+    let tables = crate::codec::tabulate::tabulate(&model.entropy, &crate::codec::QUALITY_STEPS, &device)?;
+    save_weights(model, out)?;
+    let cdf = out.with_extension("cdf");
+    std::fs::write(&cdf, tables.to_bytes()).map_err(|e| Error::io(&cdf, e))?;
+    let json = out.with_extension("json");
+    config.save(&json).map_err(|e| Error::io(&json, e))
+}
+
+fn open_log(path: &Path) -> Result<std::io::BufWriter<std::fs::File>> {
+    let new = !path.exists();
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    let mut writer = std::io::BufWriter::new(file);
+    if new {
+        writeln!(writer, "step,lr,loss,mse,psnr,bpp,seconds").map_err(|e| Error::io(path, e))?;
+    }
+    Ok(writer)
+}
