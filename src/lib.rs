@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod baseline;
+pub mod bench;
 pub mod codec;
 pub mod error;
 pub mod format;

@@ -17,6 +17,8 @@ fn main() -> ExitCode {
         Command::Decompress(args) => cli::commands::decompress(args),
         Command::Info(args) => cli::commands::info(args),
         Command::Train(args) => cli::commands::train(args),
+        Command::Bench(args) => cli::commands::bench(args),
+        Command::Compare(args) => cli::commands::compare(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -31,6 +31,48 @@ pub enum Command {
     Info(InfoArgs),
     /// Train a model on a folder of images (checkpoints and --resume included).
     Train(TrainArgs),
+    /// Compare aec with JPEG, WebP, PNG, gzip and zstd on a folder of pictures.
+    Bench(BenchArgs),
+    /// PSNR and MS-SSIM between two pictures of the same size.
+    Compare(CompareArgs),
+}
+
+/// `aec bench`.
+#[derive(Args)]
+#[command(after_help = "Examples:\n  aec bench tests/fixtures\n  aec bench ../shared/datasets/eval --jobs 2 --csv eval.csv --plot eval.svg\n  aec bench photos/ --json > results.json")]
+pub struct BenchArgs {
+    /// A folder of PNG/JPEG/PPM pictures, or one picture.
+    pub input: PathBuf,
+    /// Pictures measured at once.
+    #[arg(short, long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Print the summary and every record as JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write every record to this CSV file.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Also draw the rate–distortion curves into this SVG file.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Leave out libjpeg-turbo's cjpeg even when it is installed.
+    #[arg(long)]
+    pub no_cjpeg: bool,
+    /// A model written by `aec train` instead of the embedded default.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Overwrite --csv/--plot outputs that exist.
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+/// `aec compare`.
+#[derive(Args)]
+pub struct CompareArgs {
+    /// The original picture.
+    pub original: PathBuf,
+    /// The picture to compare with it.
+    pub other: PathBuf,
 }
 
 /// Latent coders selectable on the command line.

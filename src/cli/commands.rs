@@ -13,7 +13,7 @@ use aec::format::{AecFile, CoderId, Limits};
 use aec::model::FactorizedConfig;
 use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
 
-use super::args::{CoderArg, CompressArgs, DecompressArgs, InfoArgs, TrainArgs};
+use super::args::{BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, InfoArgs, TrainArgs};
 use super::io::{check_writable, read_input, write_output};
 
 fn load_codec(model: Option<&Path>) -> Result<Codec> {
@@ -165,4 +165,64 @@ pub fn train(args: TrainArgs) -> Result<()> {
         options.out.display()
     );
     Ok(())
+}
+
+/// `aec bench`.
+pub fn bench(args: BenchArgs) -> Result<()> {
+    for path in args.csv.iter().chain(&args.plot) {
+        check_writable(path, args.force)?;
+    }
+    let codec = load_codec(args.model.as_deref())?;
+    let pictures = aec::bench::load_pictures(&args.input)?;
+    let cjpeg = !args.no_cjpeg && aec::baseline::cjpeg_available();
+    let options = aec::bench::BenchOptions { jobs: args.jobs, cjpeg, progress: !args.json };
+    let records = aec::bench::run(&codec, &pictures, &options)?;
+    let summary = aec::bench::report::summarize(&records);
+    if args.json {
+        let json = serde_json::json!({ "summary": summary, "records": records });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        print!("{}", aec::bench::report::table(&summary, pictures.len()));
+        if let Some(aec_default) = summary.points.iter().find(|p| p.codec == "aec" && p.quality == aec::codec::DEFAULT_QUALITY) {
+            for anchor in ["jpeg", "cjpeg"] {
+                if let Some(psnr) = aec::bench::report::psnr_at(&summary, anchor, aec_default.bpp) {
+                    println!(
+                        "aec default quality: {:.4} bpp, {:.2} dB; {anchor} at the same bpp: {psnr:.2} dB ({:+.2} dB)",
+                        aec_default.bpp,
+                        aec_default.psnr,
+                        aec_default.psnr - psnr
+                    );
+                }
+            }
+        }
+    }
+    if let Some(path) = &args.csv {
+        write_output(path, aec::bench::report::csv(&records).as_bytes(), args.force)?;
+    }
+    if let Some(path) = &args.plot {
+        let title = format!("{} ({} pictures)", args.input.display(), pictures.len());
+        let tmp = path.with_extension("svg.tmp");
+        aec::bench::plot::rd_plot(&summary, &title, &tmp)?;
+        let svg = std::fs::read(&tmp).with_context(|| format!("reading {}", tmp.display()))?;
+        std::fs::remove_file(&tmp).ok();
+        write_output(path, &svg, args.force)?;
+    }
+    Ok(())
+}
+
+/// `aec compare`.
+pub fn compare(args: CompareArgs) -> Result<()> {
+    let open = |p: &Path| image::open(p).map_err(|e| aec::Error::image(p, e));
+    let (a, b) = (open(&args.original)?, open(&args.other)?);
+    if (a.width(), a.height()) == (b.width(), b.height()) {
+        let (pa, pb) = (aec::bench::pixels_of(&a), aec::bench::pixels_of(&b));
+        let channels = pa.channels.max(pb.channels);
+        let (sa, sb) = if channels == 3 { (a.to_rgb8().into_raw(), b.to_rgb8().into_raw()) } else { (pa.samples, pb.samples) };
+        let psnr = aec::metrics::psnr(&sa, &sb);
+        let ms = aec::metrics::ms_ssim(&sa, &sb, pa.width, pa.height, channels);
+        println!("PSNR {psnr:.2} dB, MS-SSIM {}", ms.map_or_else(|| "- (picture too small)".to_string(), |m| format!("{m:.4}")));
+        Ok(())
+    } else {
+        Err(aec::Error::InvalidArgument(format!("the pictures differ in size: {}x{} and {}x{}", a.width(), a.height(), b.width(), b.height())).into())
+    }
 }

@@ -1,0 +1,145 @@
+//! The `aec` binary as a user runs it: round trips on a real photo, overwrite refusal, bad
+//! input, standard streams, exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const PHOTO: &str = "tests/fixtures/kodim23.png";
+
+fn aec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aec")).args(args).output().expect("aec runs")
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("temporary paths are UTF-8")
+}
+
+fn psnr_of(a: &Path, b: &Path) -> f64 {
+    let (a, b) = (image::open(a).unwrap().to_rgb8(), image::open(b).unwrap().to_rgb8());
+    aec::metrics::psnr(a.as_raw(), b.as_raw())
+}
+
+fn temp() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    (dir, path)
+}
+
+#[test]
+fn a_photo_round_trips_at_a_small_size_and_good_quality() {
+    let (_guard, dir) = temp();
+    let (packed, back) = (dir.join("photo.aec"), dir.join("back.png"));
+    let out = aec(&["compress", PHOTO, "-o", path_str(&packed)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bpp"));
+    let bytes = std::fs::metadata(&packed).unwrap().len();
+    let bpp = bytes as f64 * 8.0 / (768.0 * 512.0);
+    assert!(bpp < 1.0, "{bpp} bits per pixel");
+    let out = aec(&["decompress", path_str(&packed), "-o", path_str(&back)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let psnr = psnr_of(Path::new(PHOTO), &back);
+    assert!(psnr > 20.0, "PSNR {psnr:.2} dB");
+}
+
+#[test]
+fn lower_quality_gives_a_smaller_file() {
+    let (_guard, dir) = temp();
+    let size = |q: &str| {
+        let f = dir.join(format!("q{q}.aec"));
+        assert!(aec(&["compress", PHOTO, "-o", path_str(&f), "-q", q]).status.success());
+        std::fs::metadata(&f).unwrap().len()
+    };
+    let (low, default, high) = (size("1"), size("4"), size("7"));
+    assert!(low < default && default < high, "{low} {default} {high}");
+}
+
+#[test]
+fn an_existing_output_is_not_overwritten_without_force() {
+    let (_guard, dir) = temp();
+    let target = dir.join("exists.aec");
+    std::fs::write(&target, b"precious").unwrap();
+    let out = aec(&["compress", PHOTO, "-o", path_str(&target)]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    assert_eq!(std::fs::read(&target).unwrap(), b"precious");
+    let out = aec(&["compress", PHOTO, "-o", path_str(&target), "--force"]);
+    assert!(out.status.success());
+    assert_ne!(std::fs::read(&target).unwrap(), b"precious");
+}
+
+#[test]
+fn a_corrupted_file_is_refused_with_exit_code_3_and_no_output() {
+    let (_guard, dir) = temp();
+    let packed = dir.join("photo.aec");
+    assert!(aec(&["compress", PHOTO, "-o", path_str(&packed)]).status.success());
+    let mut bytes = std::fs::read(&packed).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    std::fs::write(&packed, &bytes).unwrap();
+    let back = dir.join("back.png");
+    let out = aec(&["decompress", path_str(&packed), "-o", path_str(&back)]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("checksum"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!back.exists());
+}
+
+#[test]
+fn input_that_is_not_a_picture_is_refused_clearly() {
+    let (_guard, dir) = temp();
+    let junk = dir.join("junk.png");
+    std::fs::write(&junk, b"this is not a png").unwrap();
+    let out = aec(&["compress", path_str(&junk), "-o", path_str(&dir.join("x.aec"))]);
+    assert_eq!(out.status.code(), Some(3));
+    let out = aec(&["decompress", path_str(&junk), "-o", path_str(&dir.join("x.png"))]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an .aec file"));
+    let out = aec(&["compress", path_str(&dir.join("missing.png"))]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!dir.join("missing.aec").exists());
+}
+
+#[test]
+fn standard_streams_work_with_dash() {
+    let photo = std::fs::read("tests/fixtures/chelsea.png").unwrap();
+    let run = |args: &[&str], input: Vec<u8>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_aec"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let packed = run(&["compress", "-", "-o", "-"], photo);
+    assert_eq!(&packed[..4], &aec::format::MAGIC);
+    let png = run(&["decompress", "-", "-o", "-"], packed);
+    let picture = image::load_from_memory(&png).unwrap();
+    assert_eq!((picture.width(), picture.height()), (451, 300));
+}
+
+#[test]
+fn info_describes_the_file() {
+    let (_guard, dir) = temp();
+    let packed = dir.join("photo.aec");
+    assert!(aec(&["compress", PHOTO, "-o", path_str(&packed), "-q", "3"]).status.success());
+    let out = aec(&["info", path_str(&packed)]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in ["768 x 512", "quality:       3", "bits per pixel", "the embedded default model", "Range"] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+}
+
+#[test]
+fn help_shows_examples_and_bad_usage_exits_with_2() {
+    let out = aec(&["--help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"));
+    assert_eq!(aec(&["compress"]).status.code(), Some(2));
+    assert_eq!(aec(&["compress", PHOTO, "-q", "9", "-o", "-"]).status.code(), Some(2));
+}

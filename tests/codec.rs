@@ -1,0 +1,154 @@
+//! The library's codec with the embedded model: colour models, odd sizes, coders, quality
+//! levels, foreign models, hostile bytes, and the cross-backend check.
+
+use aec::codec::{Codec, EncodeOptions};
+use aec::format::{AecFile, CoderId, Limits};
+use aec::{Error, metrics};
+use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
+
+fn codec() -> Codec {
+    Codec::embedded().expect("the embedded model loads")
+}
+
+/// A smooth synthetic photo-like picture of any size.
+fn synthetic(width: u32, height: u32) -> RgbImage {
+    RgbImage::from_fn(width, height, |x, y| {
+        let (fx, fy) = (x as f32 / width as f32, y as f32 / height as f32);
+        image::Rgb([(255.0 * fx) as u8, (255.0 * fy) as u8, (128.0 + 100.0 * (6.0 * fx + 4.0 * fy).sin()) as u8])
+    })
+}
+
+fn photo() -> DynamicImage {
+    image::open("tests/fixtures/chelsea.png").unwrap()
+}
+
+#[test]
+fn odd_sizes_gray_and_rgba_pictures_come_back_with_their_shape() {
+    let codec = codec();
+    let rgb = synthetic(37, 21);
+    let gray = DynamicImage::ImageLuma8(DynamicImage::ImageRgb8(synthetic(50, 17)).to_luma8());
+    let alpha = RgbaImage::from_fn(19, 33, |x, y| image::Rgba([x as u8 * 10, y as u8 * 5, 100, (x * y % 256) as u8]));
+    for picture in [DynamicImage::ImageRgb8(rgb), gray, DynamicImage::ImageRgba8(alpha.clone())] {
+        let bytes = codec.encode(&picture, &EncodeOptions::default()).unwrap();
+        let back = codec.decode(&bytes, &Limits::default()).unwrap();
+        assert_eq!((back.width(), back.height()), (picture.width(), picture.height()));
+        assert_eq!(back.color().channel_count(), picture.color().channel_count());
+    }
+    // Alpha is kept losslessly.
+    let bytes = codec.encode(&DynamicImage::ImageRgba8(alpha.clone()), &EncodeOptions::default()).unwrap();
+    let back = codec.decode(&bytes, &Limits::default()).unwrap().to_rgba8();
+    assert!(back.pixels().zip(alpha.pixels()).all(|(a, b)| a[3] == b[3]));
+}
+
+#[test]
+fn a_gray_photo_keeps_a_sensible_quality() {
+    let codec = codec();
+    let gray = DynamicImage::ImageLuma8(photo().to_luma8());
+    let bytes = codec.encode(&gray, &EncodeOptions::default()).unwrap();
+    let back = codec.decode(&bytes, &Limits::default()).unwrap();
+    let psnr = metrics::psnr(gray.to_luma8().as_raw(), back.to_luma8().as_raw());
+    assert!(psnr > 20.0, "{psnr}");
+}
+
+#[test]
+fn zstd_and_range_coders_carry_the_same_latents() {
+    let codec = codec();
+    let picture = photo();
+    let range = codec.encode(&picture, &EncodeOptions::default()).unwrap();
+    let zstd = codec.encode(&picture, &EncodeOptions { coder: CoderId::Zstd, ..EncodeOptions::default() }).unwrap();
+    assert!(range.len() < zstd.len(), "range {} vs zstd {}", range.len(), zstd.len());
+    let a = codec.decode(&range, &Limits::default()).unwrap();
+    let b = codec.decode(&zstd, &Limits::default()).unwrap();
+    assert_eq!(a.to_rgb8().as_raw(), b.to_rgb8().as_raw());
+}
+
+#[test]
+fn every_quality_level_decodes_and_higher_levels_spend_more_bits() {
+    let codec = codec();
+    let picture = photo();
+    let sizes: Vec<usize> = (1..=codec.max_quality())
+        .map(|quality| {
+            let bytes = codec.encode(&picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap();
+            codec.decode(&bytes, &Limits::default()).unwrap();
+            bytes.len()
+        })
+        .collect();
+    assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
+    for bad in [0, codec.max_quality() + 1] {
+        let err = codec.encode(&picture, &EncodeOptions { quality: bad, ..EncodeOptions::default() }).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    }
+}
+
+/// Rewrites a field of a valid file and fixes its checksum, as a forger would.
+fn with_header(bytes: &[u8], change: impl FnOnce(&mut aec::format::Header)) -> Vec<u8> {
+    let file = AecFile::parse(bytes, &Limits::default()).unwrap();
+    let mut header = file.header;
+    change(&mut header);
+    AecFile { header, latents: file.latents, alpha: file.alpha }.to_bytes().unwrap()
+}
+
+#[test]
+fn files_of_another_model_or_with_inconsistent_fields_are_refused() {
+    let codec = codec();
+    let bytes = codec.encode(&DynamicImage::ImageRgb8(synthetic(40, 40)), &EncodeOptions::default()).unwrap();
+    let foreign = with_header(&bytes, |h| h.model.weights_hash ^= 1);
+    assert!(matches!(codec.decode(&foreign, &Limits::default()), Err(Error::UnknownModel(_))));
+    let cases: Vec<Box<dyn Fn(&mut aec::format::Header)>> = vec![
+        Box::new(|h| h.latent.channels += 1),
+        Box::new(|h| h.latent.width += 1),
+        Box::new(|h| h.width += 16),
+        Box::new(|h| h.quality = 99),
+        Box::new(|h| h.quant_step += 1),
+    ];
+    for change in cases {
+        let forged = with_header(&bytes, change);
+        assert!(matches!(codec.decode(&forged, &Limits::default()), Err(Error::Format(_))));
+    }
+}
+
+#[test]
+fn any_payload_bytes_decode_or_fail_without_panicking() {
+    let codec = codec();
+    let bytes = codec.encode(&DynamicImage::ImageRgb8(synthetic(48, 32)), &EncodeOptions::default()).unwrap();
+    let file = AecFile::parse(&bytes, &Limits::default()).unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for round in 0..200 {
+        let mut payload = file.latents.to_vec();
+        for _ in 0..1 + round % 8 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let i = (state as usize) % payload.len();
+            payload[i] = (state >> 32) as u8;
+        }
+        if round % 10 == 0 {
+            payload.truncate(payload.len() - 4);
+        }
+        let forged = AecFile { header: file.header, latents: &payload, alpha: &[] }.to_bytes().unwrap();
+        let _ = codec.decode(&forged, &Limits::default());
+    }
+    let gray = DynamicImage::ImageLuma8(GrayImage::new(3, 3));
+    assert!(codec.decode(&codec.encode(&gray, &EncodeOptions::default()).unwrap(), &Limits::default()).is_ok());
+}
+
+#[test]
+fn the_limits_refuse_large_pictures_before_decoding() {
+    let codec = codec();
+    let bytes = codec.encode(&photo(), &EncodeOptions::default()).unwrap();
+    let err = codec.decode(&bytes, &Limits { max_pixels: 1000, ..Limits::default() }).unwrap_err();
+    assert!(matches!(err, Error::Format(aec::format::FormatError::LimitExceeded { .. })), "{err}");
+}
+
+#[cfg(feature = "ndarray")]
+#[test]
+#[allow(deprecated)] // burn marks ndarray deprecated; it stays as the reference backend.
+fn flex_and_ndarray_backends_decode_the_same_picture() {
+    let flex = codec();
+    let ndarray = Codec::embedded_on(burn::prelude::Device::ndarray()).unwrap();
+    let bytes = flex.encode(&DynamicImage::ImageRgb8(synthetic(64, 48)), &EncodeOptions::default()).unwrap();
+    let a = flex.decode(&bytes, &Limits::default()).unwrap().to_rgb8();
+    let b = ndarray.decode(&bytes, &Limits::default()).unwrap().to_rgb8();
+    let max_diff = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| x.abs_diff(*y)).max().unwrap();
+    assert!(max_diff <= 1, "pixels differ by up to {max_diff}");
+}
