@@ -152,3 +152,38 @@ fn flex_and_ndarray_backends_decode_the_same_picture() {
     let max_diff = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| x.abs_diff(*y)).max().unwrap();
     assert!(max_diff <= 1, "pixels differ by up to {max_diff}");
 }
+
+#[test]
+fn rate_control_picks_the_best_level_within_the_target() {
+    use aec::codec::RateTarget;
+    let codec = codec();
+    let picture = photo();
+    let pixels = f64::from(picture.width() * picture.height());
+    let sizes: Vec<usize> = (1..=codec.max_quality())
+        .map(|quality| codec.encode(&picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap().len())
+        .collect();
+    // A budget just above level 3's size must give level 3.
+    let budget = sizes[2] as u64 + 1;
+    let (bytes, quality) = codec.encode_to_target(&picture, RateTarget::MaxBytes(budget), CoderId::Range).unwrap();
+    assert_eq!((bytes.len(), quality), (sizes[2], 3));
+    let bpp = (sizes[4] as f64 + 1.0) * 8.0 / pixels;
+    let (_, quality) = codec.encode_to_target(&picture, RateTarget::BitsPerPixel(bpp), CoderId::Range).unwrap();
+    assert_eq!(quality, 5);
+    let err = codec.encode_to_target(&picture, RateTarget::MaxBytes(10), CoderId::Range).unwrap_err();
+    assert!(err.to_string().contains("smallest file"), "{err}");
+    // A PSNR goal below what level 1 gives is met by level 1.
+    let (_, quality) = codec.encode_to_target(&picture, RateTarget::Psnr(5.0), CoderId::Range).unwrap();
+    assert_eq!(quality, 1);
+    assert!(codec.encode_to_target(&picture, RateTarget::Psnr(99.0), CoderId::Range).is_err());
+}
+
+#[test]
+fn the_file_size_matches_the_entropy_models_estimate() {
+    let codec = codec();
+    let picture = photo();
+    for quality in [1, 4, 7] {
+        let actual = codec.encode(&picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap().len() as f64;
+        let estimate = codec.estimated_size(&picture, quality).unwrap();
+        assert!((actual - estimate).abs() / estimate < 0.01, "quality {quality}: {actual} bytes, estimated {estimate:.0}");
+    }
+}

@@ -56,6 +56,8 @@ pub struct Record {
     pub encode_seconds: f64,
     /// Seconds to decode.
     pub decode_seconds: f64,
+    /// For aec: the size the entropy model predicts (ideal code length plus container).
+    pub estimated_bytes: Option<f64>,
 }
 
 /// Loads the pictures of a folder (or a single picture).
@@ -98,6 +100,7 @@ fn record(image: &str, codec: &str, quality: u8, p: &Pixels, coded: &Coded) -> R
         ms_ssim: metrics::ms_ssim(&p.samples, &coded.decoded, p.width, p.height, p.channels),
         encode_seconds: coded.encode_seconds,
         decode_seconds: coded.decode_seconds,
+        estimated_bytes: None,
     }
 }
 
@@ -124,7 +127,9 @@ fn measure_picture(codec: &Codec, name: &str, picture: &DynamicImage, options: &
         _ => DynamicImage::ImageRgb8(image::RgbImage::from_raw(p.width as u32, p.height as u32, p.samples.clone()).expect("sizes match")),
     };
     for quality in 1..=codec.max_quality() {
-        out.push(record(name, "aec", quality, &p, &aec_coded(codec, &input, quality)?));
+        let mut r = record(name, "aec", quality, &p, &aec_coded(codec, &input, quality)?);
+        r.estimated_bytes = Some(codec.estimated_size(&input, quality)?);
+        out.push(r);
         bar.inc(1);
     }
     for quality in BASELINE_QUALITIES {

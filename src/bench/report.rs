@@ -50,6 +50,8 @@ pub struct Summary {
     pub points: Vec<Point>,
     /// aec against each lossy baseline.
     pub deltas: Vec<Delta>,
+    /// Mean of (actual - estimated) / estimated size of aec files, percent.
+    pub aec_size_vs_estimate: Option<f64>,
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
@@ -95,7 +97,10 @@ pub fn summarize(records: &[Record]) -> Summary {
             bd_rate_ms_ssim: bd_rate(&curve(anchor, true), &aec_ms),
         })
         .collect();
-    Summary { points, deltas }
+    let aec_size_vs_estimate = mean(
+        records.iter().filter_map(|r| r.estimated_bytes.map(|e| (r.bytes as f64 - e) / e * 100.0)),
+    );
+    Summary { points, deltas, aec_size_vs_estimate }
 }
 
 /// PSNR of a codec's mean curve at `bpp`, interpolated linearly in log(bpp) between its two
@@ -141,6 +146,9 @@ pub fn table(summary: &Summary, images: usize) -> String {
             opt(d.bd_psnr, 2),
             opt(d.bd_rate_ms_ssim, 1)
         );
+    }
+    if let Some(d) = summary.aec_size_vs_estimate {
+        let _ = writeln!(s, "aec file size vs the entropy model's estimate: {d:+.2}% on average");
     }
     s
 }

@@ -86,7 +86,7 @@ pub enum CoderArg {
 
 /// `aec compress`.
 #[derive(Args)]
-#[command(after_help = "Examples:\n  aec compress photo.png\n  aec compress photo.png -o photo.aec -q 6 --force")]
+#[command(after_help = "Examples:\n  aec compress photo.png\n  aec compress photo.png -o photo.aec -q 6 --force\n  aec compress photo.png --target-bpp 0.25\n  aec compress photo.png --max-bytes 20000")]
 pub struct CompressArgs {
     /// Input picture, or - for standard input.
     pub input: PathBuf,
@@ -99,6 +99,15 @@ pub struct CompressArgs {
     /// How the latents are coded.
     #[arg(long, value_enum, default_value_t = CoderArg::Range)]
     pub coder: CoderArg,
+    /// Pick the best quality whose file has at most this many bits per pixel.
+    #[arg(long, conflicts_with_all = ["quality", "max_bytes", "target_psnr"])]
+    pub target_bpp: Option<f64>,
+    /// Pick the best quality whose file has at most this many bytes.
+    #[arg(long, conflicts_with_all = ["quality", "target_psnr"])]
+    pub max_bytes: Option<u64>,
+    /// Pick the smallest file whose PSNR reaches this many dB.
+    #[arg(long, conflicts_with = "quality")]
+    pub target_psnr: Option<f64>,
     /// A model written by `aec train` (NAME.bpk with NAME.cdf and NAME.json beside it)
     /// instead of the embedded default.
     #[arg(long)]

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use burn::prelude::Device;
 use image::{DynamicImage, ImageFormat};
 
-use aec::codec::{Codec, EncodeOptions};
+use aec::codec::{Codec, EncodeOptions, RateTarget};
 use aec::format::{AecFile, CoderId, Limits};
 use aec::model::FactorizedConfig;
 use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
@@ -38,8 +38,17 @@ pub fn compress(args: CompressArgs) -> Result<()> {
         CoderArg::Range => CoderId::Range,
         CoderArg::Zstd => CoderId::Zstd,
     };
+    let target = match (args.target_bpp, args.max_bytes, args.target_psnr) {
+        (Some(bpp), _, _) => Some(RateTarget::BitsPerPixel(bpp)),
+        (_, Some(bytes), _) => Some(RateTarget::MaxBytes(bytes)),
+        (_, _, Some(psnr)) => Some(RateTarget::Psnr(psnr)),
+        _ => None,
+    };
     let started = Instant::now();
-    let encoded = codec.encode(&picture, &EncodeOptions { quality: args.quality, coder })?;
+    let (encoded, quality) = match target {
+        Some(target) => codec.encode_to_target(&picture, target, coder)?,
+        None => (codec.encode(&picture, &EncodeOptions { quality: args.quality, coder })?, args.quality),
+    };
     let elapsed = started.elapsed();
     write_output(&output, &encoded, args.force)?;
     let pixels = f64::from(picture.width()) * f64::from(picture.height());
@@ -51,7 +60,7 @@ pub fn compress(args: CompressArgs) -> Result<()> {
         output.display(),
         encoded.len(),
         encoded.len() as f64 * 8.0 / pixels,
-        args.quality,
+        quality,
         elapsed.as_secs_f64()
     );
     Ok(())

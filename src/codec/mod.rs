@@ -54,6 +54,37 @@ impl Default for EncodeOptions {
     }
 }
 
+/// A size or quality goal for [`Codec::encode_to_target`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RateTarget {
+    /// At most this many bytes in the file.
+    MaxBytes(u64),
+    /// At most this many bits per pixel (file bytes x 8 / pixels).
+    BitsPerPixel(f64),
+    /// At least this PSNR in dB.
+    Psnr(f64),
+}
+
+impl std::fmt::Display for RateTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MaxBytes(n) => write!(f, "{n} bytes"),
+            Self::BitsPerPixel(b) => write!(f, "{b} bits per pixel"),
+            Self::Psnr(p) => write!(f, "{p} dB"),
+        }
+    }
+}
+
+/// The encoder's output for one picture, before quantization.
+struct Analysis {
+    pixels: Pixels,
+    color: ColorModel,
+    alpha: Option<Vec<u8>>,
+    latents: Tensor<4>,
+    latent_height: usize,
+    latent_width: usize,
+}
+
 #[repr(C, align(64))]
 struct Aligned<T: ?Sized>(T);
 
@@ -154,6 +185,76 @@ impl Codec {
     /// [`Error::InvalidArgument`] for a bad quality level or an empty/oversized picture.
     pub fn encode(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>> {
         let level = self.level(options.quality)?;
+        self.pack(&self.analyze(picture)?, options.quality, level, options.coder)
+    }
+
+    /// Compresses a picture at the quality level that meets `target` (like `cwebp -size`):
+    /// the best level that fits a size target, or the smallest level that reaches a PSNR.
+    /// The encoder runs once; only quantization and entropy coding are repeated.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when no level meets the target (the message says what the
+    /// nearest level gives), and the errors of [`Codec::encode`].
+    pub fn encode_to_target(&self, picture: &DynamicImage, target: RateTarget, coder: CoderId) -> Result<(Vec<u8>, u8)> {
+        let analysis = self.analyze(picture)?;
+        let pixels = (analysis.pixels.width * analysis.pixels.height) as f64;
+        let pack = |quality: u8| self.pack(&analysis, quality, self.level(quality)?, coder);
+        match target {
+            RateTarget::MaxBytes(_) | RateTarget::BitsPerPixel(_) => {
+                let limit = match target {
+                    RateTarget::MaxBytes(n) => n as f64,
+                    RateTarget::BitsPerPixel(bpp) => bpp * pixels / 8.0,
+                    RateTarget::Psnr(_) => unreachable!("handled below"),
+                };
+                let mut smallest = None;
+                for quality in (1..=self.max_quality()).rev() {
+                    let bytes = pack(quality)?;
+                    if bytes.len() as f64 <= limit {
+                        return Ok((bytes, quality));
+                    }
+                    smallest = Some(bytes.len());
+                }
+                Err(Error::InvalidArgument(format!(
+                    "no quality level fits {target}: the smallest file is {} bytes ({:.3} bpp) at quality 1",
+                    smallest.unwrap_or(0),
+                    smallest.unwrap_or(0) as f64 * 8.0 / pixels
+                )))
+            }
+            RateTarget::Psnr(goal) => {
+                let mut best = 0.0f64;
+                for quality in 1..=self.max_quality() {
+                    let bytes = pack(quality)?;
+                    let decoded = self.decode(&bytes, &Limits::default())?;
+                    let (decoded_pixels, _, _) = split_picture(&decoded);
+                    let psnr = crate::metrics::psnr(&analysis.pixels.samples, &decoded_pixels.samples);
+                    if psnr >= goal {
+                        return Ok((bytes, quality));
+                    }
+                    best = best.max(psnr);
+                }
+                Err(Error::InvalidArgument(format!("no quality level reaches {target}: the best gives {best:.2} dB")))
+            }
+        }
+    }
+
+    /// The size in bytes the entropy model predicts for a picture at `quality`: the ideal
+    /// code length of its latents under the model's tables plus the container's overhead
+    /// (header, checksum, alpha). The range-coded file comes within a few bytes of it.
+    ///
+    /// # Errors
+    /// As [`Codec::encode`].
+    pub fn estimated_size(&self, picture: &DynamicImage, quality: u8) -> Result<f64> {
+        let level = self.level(quality)?;
+        let analysis = self.analyze(picture)?;
+        let latents = quantize(&analysis.latents, level);
+        let plane = analysis.latent_height * analysis.latent_width;
+        let alpha = analysis.alpha.as_ref().map_or(0, |a| zstd::bulk::compress(a, ALPHA_ZSTD_LEVEL).map_or(0, |c| c.len()));
+        let overhead = crate::format::HEADER_LEN + crate::format::CHECKSUM_LEN + alpha;
+        Ok(latent_coding::estimated_bits(&latents, plane, level) / 8.0 + overhead as f64)
+    }
+
+    /// Runs the encoder (analysis transform) on a picture.
+    fn analyze(&self, picture: &DynamicImage) -> Result<Analysis> {
         let (pixels, color, alpha) = split_picture(picture);
         let limits = Limits::default();
         let (w, h) = (pixels.width, pixels.height);
@@ -162,30 +263,35 @@ impl Codec {
         }
         let (planes, ph, pw) = to_padded_planes(&pixels, DOWNSAMPLING);
         let x = Tensor::<4>::from_data(TensorData::new(planes, [1, 3, ph, pw]), &self.device);
-        let y = self.model.analysis.forward(x);
-        let step = f32::from(level.step) / 256.0;
-        let values: Vec<f32> = y.div_scalar(step).round().into_data().try_to_vec::<f32>().expect("f32 tensor");
-        let latents: Vec<i16> = values.iter().map(|v| v.clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16).collect();
+        let latents = self.model.analysis.forward(x);
+        Ok(Analysis { pixels, color, alpha, latents, latent_height: ph / DOWNSAMPLING, latent_width: pw / DOWNSAMPLING })
+    }
+
+    /// Quantizes and entropy-codes analysed latents at one quality level.
+    fn pack(&self, analysis: &Analysis, quality: u8, level: &LevelTables, coder: CoderId) -> Result<Vec<u8>> {
+        let latents = quantize(&analysis.latents, level);
         let shape = LatentShape {
             channels: self.tables.channels() as u16,
-            height: (ph / DOWNSAMPLING) as u16,
-            width: (pw / DOWNSAMPLING) as u16,
+            height: analysis.latent_height as u16,
+            width: analysis.latent_width as u16,
         };
-        let plane = usize::from(shape.height) * usize::from(shape.width);
-        let payload = match options.coder {
+        let plane = analysis.latent_height * analysis.latent_width;
+        let payload = match coder {
             CoderId::Zstd => latent_coding::encode_zstd(&latents),
             CoderId::Range => latent_coding::encode_range(&latents, plane, level),
         };
-        let alpha_payload = alpha
-            .map(|a| zstd::bulk::compress(&a, ALPHA_ZSTD_LEVEL).expect("in-memory zstd cannot fail"))
+        let alpha_payload = analysis
+            .alpha
+            .as_ref()
+            .map(|a| zstd::bulk::compress(a, ALPHA_ZSTD_LEVEL).expect("in-memory zstd cannot fail"))
             .unwrap_or_default();
         let header = Header {
-            width: w as u32,
-            height: h as u32,
-            color,
+            width: analysis.pixels.width as u32,
+            height: analysis.pixels.height as u32,
+            color: analysis.color,
             bit_depth: 8,
-            coder: options.coder,
-            quality: options.quality,
+            coder,
+            quality,
             model: self.id,
             latent: shape,
             quant_step: level.step,
@@ -245,6 +351,13 @@ impl Codec {
         let pixels = from_padded_planes(&planes, ph, pw, header.width as usize, header.height as usize, channels);
         Ok(join_picture(pixels, alpha))
     }
+}
+
+/// Rounds latents to integer multiples of the level's quantization step.
+fn quantize(latents: &Tensor<4>, level: &LevelTables) -> Vec<i16> {
+    let step = f32::from(level.step) / 256.0;
+    let values: Vec<f32> = latents.clone().div_scalar(step).round().into_data().try_to_vec::<f32>().expect("f32 tensor");
+    values.iter().map(|v| v.clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16).collect()
 }
 
 fn parse_config(text: &str) -> Result<FactorizedConfig> {
