@@ -100,7 +100,7 @@ proptest! {
     fn any_header_and_payload_round_trip(mut h in arb_header(), latents in proptest::collection::vec(any::<u8>(), 0..300), alpha in proptest::collection::vec(any::<u8>(), 1..50)) {
         let alpha: &[u8] = if h.color == ColorModel::Rgba { &alpha } else { &[] };
         let bytes = AecFile { header: h, latents: &latents, alpha }.to_bytes().unwrap();
-        let limits = Limits { max_latent_values: u64::MAX, ..Limits::default() };
+        let limits = Limits { max_latent_values: u64::MAX, max_pixels: u64::MAX, ..Limits::default() };
         let file = AecFile::parse(&bytes, &limits).unwrap();
         h.latent_len = latents.len() as u32;
         h.alpha_len = alpha.len() as u32;

@@ -47,12 +47,16 @@ fn overlap(a: &[f64], b: &[f64]) -> Option<(f64, f64)> {
     (hi > lo).then_some((lo, hi))
 }
 
+/// Splits `(rate, quality)` points into natural-log rates and qualities.
+fn log_rate(points: &[(f64, f64)]) -> (Vec<f64>, Vec<f64>) {
+    points.iter().map(|&(r, q)| (r.ln(), q)).unzip()
+}
+
 /// Average rate difference, in percent, of the `test` curve against the `anchor` curve at
 /// equal quality (negative: `test` needs fewer bits). Points are `(rate, quality)`; at least
 /// four per curve, and the quality ranges must overlap.
 pub fn bd_rate(anchor: &[(f64, f64)], test: &[(f64, f64)]) -> Option<f64> {
-    let (ra, qa): (Vec<f64>, Vec<f64>) = anchor.iter().map(|&(r, q)| (r.ln(), q)).unzip();
-    let (rt, qt): (Vec<f64>, Vec<f64>) = test.iter().map(|&(r, q)| (r.ln(), q)).unzip();
+    let ((ra, qa), (rt, qt)) = (log_rate(anchor), log_rate(test));
     let (lo, hi) = overlap(&qa, &qt)?;
     let fa = cubic_fit(&qa, &ra)?;
     let ft = cubic_fit(&qt, &rt)?;
@@ -62,8 +66,7 @@ pub fn bd_rate(anchor: &[(f64, f64)], test: &[(f64, f64)]) -> Option<f64> {
 
 /// Average quality difference (e.g. dB of PSNR) of `test` against `anchor` at equal rate.
 pub fn bd_quality(anchor: &[(f64, f64)], test: &[(f64, f64)]) -> Option<f64> {
-    let (ra, qa): (Vec<f64>, Vec<f64>) = anchor.iter().map(|&(r, q)| (r.ln(), q)).unzip();
-    let (rt, qt): (Vec<f64>, Vec<f64>) = test.iter().map(|&(r, q)| (r.ln(), q)).unzip();
+    let ((ra, qa), (rt, qt)) = (log_rate(anchor), log_rate(test));
     let (lo, hi) = overlap(&ra, &rt)?;
     let fa = cubic_fit(&ra, &qa)?;
     let ft = cubic_fit(&rt, &qt)?;

@@ -130,6 +130,9 @@ pub struct DecompressArgs {
     /// The model the file was made with, if not the embedded default.
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Refuse pictures of more pixels than this (decoding needs about 250 bytes per pixel).
+    #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
+    pub max_pixels: u64,
     /// Overwrite the output if it exists.
     #[arg(short, long)]
     pub force: bool,

@@ -103,7 +103,8 @@ pub fn decompress(args: DecompressArgs) -> Result<()> {
     let bytes = read_input(&args.input)?;
     let codec = load_codec(args.model.as_deref())?;
     let started = Instant::now();
-    let picture = codec.decode(&bytes, &Limits::default())?;
+    let limits = Limits { max_pixels: args.max_pixels, max_latent_values: args.max_pixels, ..Limits::default() };
+    let picture = codec.decode(&bytes, &limits)?;
     let elapsed = started.elapsed();
     write_output(&output, &encode_picture(&picture, format, &output)?, args.force)?;
     eprintln!(

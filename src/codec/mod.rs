@@ -172,6 +172,11 @@ impl Codec {
         self.tables.levels.len() as u8
     }
 
+    /// The integer CDF tables of a quality level (1-based).
+    pub fn tables(&self, quality: u8) -> Option<&LevelTables> {
+        usize::from(quality).checked_sub(1).and_then(|i| self.tables.levels.get(i))
+    }
+
     fn level(&self, quality: u8) -> Result<&LevelTables> {
         usize::from(quality)
             .checked_sub(1)

@@ -1,7 +1,11 @@
 //! Bounds that a reader enforces before it allocates anything a file merely declares.
 
-/// Largest sizes a reader accepts. The defaults allow any photograph of up to 2^28 pixels
-/// (e.g. 16384 x 16384) and refuse anything larger before allocating.
+/// Largest sizes a reader accepts, checked before anything is allocated.
+///
+/// The defaults admit pictures of up to 2^24 pixels (16.7 megapixels, e.g. 4096 x 4096):
+/// decoding with the default model needs about 250 bytes of memory per pixel, so this bounds
+/// a decode at about 4 GiB whatever a file claims. Raise `max_pixels` (up to 2^28 is
+/// sensible) on machines with the memory for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest width or height, in pixels.
@@ -14,7 +18,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_dimension: 1 << 16, max_pixels: 1 << 28, max_latent_values: 1 << 28 }
+        Self { max_dimension: 1 << 16, max_pixels: 1 << 24, max_latent_values: 1 << 24 }
     }
 }
 
