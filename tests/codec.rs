@@ -94,7 +94,8 @@ fn files_of_another_model_or_with_inconsistent_fields_are_refused() {
     let bytes = codec.encode(&DynamicImage::ImageRgb8(synthetic(40, 40)), &EncodeOptions::default()).unwrap();
     let foreign = with_header(&bytes, |h| h.model.weights_hash ^= 1);
     assert!(matches!(codec.decode(&foreign, &Limits::default()), Err(Error::UnknownModel(_))));
-    let cases: Vec<Box<dyn Fn(&mut aec::format::Header)>> = vec![
+    type Forgery = Box<dyn Fn(&mut aec::format::Header)>;
+    let cases: Vec<Forgery> = vec![
         Box::new(|h| h.latent.channels += 1),
         Box::new(|h| h.latent.width += 1),
         Box::new(|h| h.width += 16),

@@ -10,11 +10,11 @@ fn cubic_fit(t: &[f64], v: &[f64]) -> Option<[f64; 4]> {
     let mut m = [[0.0f64; 5]; 4];
     for (&ti, &vi) in t.iter().zip(v) {
         let powers = [1.0, ti, ti * ti, ti * ti * ti];
-        for r in 0..4 {
-            for c in 0..4 {
-                m[r][c] += powers[r] * powers[c];
+        for (row, &pr) in m.iter_mut().zip(&powers) {
+            for (cell, &pc) in row.iter_mut().zip(&powers) {
+                *cell += pr * pc;
             }
-            m[r][4] += powers[r] * vi;
+            row[4] += pr * vi;
         }
     }
     for col in 0..4 {
@@ -23,11 +23,12 @@ fn cubic_fit(t: &[f64], v: &[f64]) -> Option<[f64; 4]> {
         if m[col][col].abs() < 1e-12 {
             return None;
         }
-        for r in 0..4 {
+        let pivot_row = m[col];
+        for (r, row) in m.iter_mut().enumerate() {
             if r != col {
-                let f = m[r][col] / m[col][col];
-                for c in col..5 {
-                    m[r][c] -= f * m[col][c];
+                let f = row[col] / pivot_row[col];
+                for (cell, &p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                    *cell -= f * p;
                 }
             }
         }

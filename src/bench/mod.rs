@@ -136,10 +136,8 @@ fn measure_picture(codec: &Codec, name: &str, picture: &DynamicImage, options: &
         if let Some(c) = baseline::jpeg(&p, quality) {
             out.push(record(name, "jpeg", quality, &p, &c));
         }
-        if options.cjpeg {
-            if let Some(c) = baseline::cjpeg(&p, quality) {
-                out.push(record(name, "cjpeg", quality, &p, &c));
-            }
+        if let Some(c) = options.cjpeg.then(|| baseline::cjpeg(&p, quality)).flatten() {
+            out.push(record(name, "cjpeg", quality, &p, &c));
         }
         if let Some(c) = baseline::webp(&p, quality) {
             out.push(record(name, "webp", quality, &p, &c));

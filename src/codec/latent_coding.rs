@@ -88,7 +88,7 @@ pub fn encode_range(latents: &[i16], plane: usize, tables: &LevelTables) -> Vec<
 /// [`FormatError::CorruptPayload`] if the payload is not a whole number of 32-bit words or
 /// the coder reports invalid data.
 pub fn decode_range(payload: &[u8], plane: usize, tables: &LevelTables) -> Result<Vec<i16>, FormatError> {
-    if payload.len() % 4 != 0 {
+    if !payload.len().is_multiple_of(4) {
         return Err(FormatError::CorruptPayload("range-coded payload is not a whole number of words".into()));
     }
     let words: Vec<u32> = payload.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();

@@ -143,7 +143,7 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
         device.seed(config.seed);
         model = config.model.init(&device);
     }
-    if config.patch % crate::model::DOWNSAMPLING != 0 || config.patch == 0 {
+    if !config.patch.is_multiple_of(crate::model::DOWNSAMPLING) || config.patch == 0 {
         return Err(Error::InvalidArgument("--patch must be a positive multiple of 16".into()));
     }
     checkpoint.create()?;
