@@ -242,20 +242,24 @@ impl Codec {
         }
     }
 
-    /// The size in bytes the entropy model predicts for a picture at `quality`: the ideal
-    /// code length of its latents under the model's tables plus the container's overhead
-    /// (header, checksum, alpha). The range-coded file comes within a few bytes of it.
+    /// The sizes in bytes the entropy model predicts for a picture at every quality level
+    /// (index 0 is level 1): the ideal code length of its latents under the model's tables
+    /// plus the container's overhead (header, checksum, alpha). The range-coded file comes
+    /// within a few bytes of it. The encoder runs once for all levels.
     ///
     /// # Errors
     /// As [`Codec::encode`].
-    pub fn estimated_size(&self, picture: &DynamicImage, quality: u8) -> Result<f64> {
-        let level = self.level(quality)?;
+    pub fn estimated_sizes(&self, picture: &DynamicImage) -> Result<Vec<f64>> {
         let analysis = self.analyze(picture)?;
-        let latents = quantize(&analysis.latents, level);
         let plane = analysis.latent_height * analysis.latent_width;
         let alpha = analysis.alpha.as_ref().map_or(0, |a| zstd::bulk::compress(a, ALPHA_ZSTD_LEVEL).map_or(0, |c| c.len()));
-        let overhead = crate::format::HEADER_LEN + crate::format::CHECKSUM_LEN + alpha;
-        Ok(latent_coding::estimated_bits(&latents, plane, level) / 8.0 + overhead as f64)
+        let overhead = (crate::format::HEADER_LEN + crate::format::CHECKSUM_LEN + alpha) as f64;
+        Ok(self
+            .tables
+            .levels
+            .iter()
+            .map(|level| latent_coding::estimated_bits(&quantize(&analysis.latents, level), plane, level) / 8.0 + overhead)
+            .collect())
     }
 
     /// Runs the encoder (analysis transform) on a picture.
