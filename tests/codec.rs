@@ -7,7 +7,9 @@ use aec::{Error, metrics};
 use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
 
 fn codec() -> Codec {
-    Codec::embedded().expect("the embedded model loads")
+    let codec = Codec::embedded().expect("the embedded model loads");
+    assert_eq!(codec.id(), aec::codec::embedded_model_id());
+    codec
 }
 
 /// A smooth synthetic photo-like picture of any size.

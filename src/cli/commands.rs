@@ -123,7 +123,7 @@ pub fn info(args: InfoArgs) -> Result<()> {
     let bytes = read_input(&args.input)?;
     let file = AecFile::parse(&bytes, &Limits::default()).map_err(aec::Error::from)?;
     let h = file.header;
-    let embedded = Codec::embedded().map(|c| c.id() == h.model).unwrap_or(false);
+    let embedded = aec::codec::embedded_model_id() == h.model;
     let pixels = f64::from(h.width) * f64::from(h.height);
     println!("file:          {}", args.input.display());
     println!("format:        .aec version {}", aec::format::VERSION);

@@ -117,6 +117,11 @@ pub fn model_id(weights: &[u8], tables: &[u8]) -> ModelId {
     ModelId { architecture: ARCH_FACTORIZED, weights_hash: u64::from_le_bytes(first) }
 }
 
+/// The identity of the embedded default model, without loading its weights.
+pub fn embedded_model_id() -> ModelId {
+    model_id(&DEFAULT_WEIGHTS.0, DEFAULT_TABLES)
+}
+
 impl Codec {
     /// The default model embedded in the binary, on burn's flex CPU backend.
     ///
