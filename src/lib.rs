@@ -12,6 +12,7 @@ pub mod codec;
 pub mod error;
 pub mod format;
 pub mod metrics;
+pub mod mnist;
 pub mod model;
 pub mod train;
 

@@ -19,6 +19,8 @@ fn main() -> ExitCode {
         Command::Train(args) => cli::commands::train(args),
         Command::Bench(args) => cli::commands::bench(args),
         Command::Compare(args) => cli::commands::compare(args),
+        Command::Denoise(args) => cli::commands::denoise(args),
+        Command::EvalMnist(args) => cli::commands::eval_mnist(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 //! quality level as the literature does, with Bjøntegaard deltas against each lossy baseline.
 
 pub mod bd;
+pub mod digits;
 pub mod plot;
 pub mod report;
 

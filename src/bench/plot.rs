@@ -56,3 +56,56 @@ pub fn rd_plot(summary: &Summary, title: &str, path: &Path) -> Result<()> {
     };
     draw().map_err(|e| Error::InvalidArgument(format!("drawing {}: {e}", path.display())))
 }
+
+/// One named curve of [`line_plot`].
+pub struct Curve {
+    /// Legend text.
+    pub label: String,
+    /// `(x, y)` points in drawing order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Draws curves (e.g. a training and a validation loss against the epoch) into an SVG file,
+/// with a logarithmic y axis when `log_y` is set.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] if there is nothing to draw or the backend fails.
+pub fn line_plot(title: &str, x_desc: &str, y_desc: &str, curves: &[Curve], log_y: bool, path: &Path) -> Result<()> {
+    let all: Vec<(f64, f64)> = curves.iter().flat_map(|c| c.points.iter().copied()).filter(|p| p.0.is_finite() && p.1.is_finite() && (!log_y || p.1 > 0.0)).collect();
+    if all.is_empty() {
+        return Err(Error::InvalidArgument("nothing to plot".into()));
+    }
+    let (x_min, x_max) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
+    let (y_min, y_max) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    let x_range = x_min..x_max.max(x_min + 1.0);
+    let draw = || -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::new(path, (700, 450)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut builder = ChartBuilder::on(&root);
+        builder.caption(title, ("sans-serif", 20)).margin(15).x_label_area_size(40).y_label_area_size(65);
+        macro_rules! draw_curves {
+            ($chart:expr) => {{
+                $chart.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw()?;
+                for (i, curve) in curves.iter().enumerate() {
+                    let color = COLORS[i % COLORS.len()];
+                    $chart
+                        .draw_series(LineSeries::new(curve.points.iter().copied(), color.stroke_width(2)))?
+                        .label(curve.label.as_str())
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                }
+                $chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).background_style(WHITE).border_style(BLACK).draw()?;
+            }};
+        }
+        if log_y {
+            let mut chart = builder.build_cartesian_2d(x_range, (y_min * 0.9..y_max * 1.1).log_scale())?;
+            draw_curves!(chart);
+        } else {
+            let pad = (y_max - y_min).max(1e-9) * 0.05;
+            let mut chart = builder.build_cartesian_2d(x_range, y_min - pad..y_max + pad)?;
+            draw_curves!(chart);
+        }
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| Error::InvalidArgument(format!("drawing {}: {e}", path.display())))
+}

@@ -35,6 +35,56 @@ pub enum Command {
     Bench(BenchArgs),
     /// PSNR and MS-SSIM between two pictures of the same size.
     Compare(CompareArgs),
+    /// Remove noise from a gray digit with the MNIST denoising autoencoder.
+    Denoise(DenoiseArgs),
+    /// Measure the MNIST autoencoders on the test digits against gzip, PNG and JPEG.
+    EvalMnist(EvalMnistArgs),
+}
+
+/// `aec denoise`.
+#[derive(Args)]
+#[command(after_help = "Examples:\n  aec denoise noisy-digit.png -o clean.png\n  aec denoise noisy.png --model mnist-denoise-0.25 -o clean.png")]
+pub struct DenoiseArgs {
+    /// Noisy gray picture (PNG/JPEG/PPM; colour is converted to gray), or - for standard input.
+    pub input: PathBuf,
+    /// Output picture (.png, .ppm or .jpg), or - for PNG on standard output.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// A built-in MNIST model (mnist-denoise for noise of σ=0.5, mnist-denoise-0.25 for
+    /// σ=0.25) or a model written by `aec train --arch denoise`.
+    #[arg(long, default_value = "mnist-denoise")]
+    pub model: String,
+    /// Overwrite the output if it exists.
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+/// `aec eval-mnist`.
+#[derive(Args)]
+#[command(after_help = "Examples:\n  aec eval-mnist --data ../shared/datasets/mnist\n  aec eval-mnist --data ../shared/datasets/mnist --grid docs/mnist-grid.png --force\n  aec eval-mnist --data ../shared/datasets/mnist --models models/mnist --limit 1000")]
+pub struct EvalMnistArgs {
+    /// Folder of the MNIST IDX files (t10k-images-idx3-ubyte[.gz] and labels are used).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Folder of models written by `aec train --arch ...` (dense.bpk, deep.bpk, conv.bpk,
+    /// denoise.bpk, denoise-0.25.bpk) [default: the built-in models].
+    #[arg(long)]
+    pub models: Option<PathBuf>,
+    /// Use only the first N test digits.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Quality level (1..7) the models' files are made at.
+    #[arg(short, long, default_value_t = aec::codec::digits::DIGIT_DEFAULT_QUALITY)]
+    pub quality: u8,
+    /// Save a grid of originals, noisy inputs and reconstructions to this PNG.
+    #[arg(long)]
+    pub grid: Option<PathBuf>,
+    /// Print the rows as JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Overwrite --grid if it exists.
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 /// `aec bench`.
@@ -86,7 +136,7 @@ pub enum CoderArg {
 
 /// `aec compress`.
 #[derive(Args)]
-#[command(after_help = "Examples:\n  aec compress photo.png\n  aec compress photo.png -o photo.aec -q 6 --force\n  aec compress photo.png --target-bpp 0.25\n  aec compress photo.png --max-bytes 20000")]
+#[command(after_help = "Examples:\n  aec compress photo.png\n  aec compress photo.png -o photo.aec -q 6 --force\n  aec compress photo.png --target-bpp 0.25\n  aec compress photo.png --max-bytes 20000\n  aec compress digit.png --model mnist-conv -o digit.aec")]
 pub struct CompressArgs {
     /// Input picture, or - for standard input.
     pub input: PathBuf,
@@ -108,10 +158,11 @@ pub struct CompressArgs {
     /// Pick the smallest file whose PSNR reaches this many dB.
     #[arg(long, conflicts_with = "quality")]
     pub target_psnr: Option<f64>,
-    /// A model written by `aec train` (NAME.bpk with NAME.cdf and NAME.json beside it)
-    /// instead of the embedded default.
-    #[arg(long)]
-    pub model: Option<PathBuf>,
+    /// A built-in model (default, mnist-dense, mnist-deep, mnist-conv, mnist-denoise,
+    /// mnist-denoise-0.25) or a model written by `aec train` (NAME.bpk with NAME.json, and
+    /// NAME.cdf for photo models, beside it). The MNIST models code gray digits.
+    #[arg(long, default_value = "default")]
+    pub model: String,
     /// Overwrite the output if it exists.
     #[arg(short, long)]
     pub force: bool,
@@ -127,9 +178,10 @@ pub struct DecompressArgs {
     /// [default: the input with .png].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// The model the file was made with, if not the embedded default.
+    /// The model the file was made with: a path to files written by `aec train`
+    /// [default: the built-in model named by the file].
     #[arg(long)]
-    pub model: Option<PathBuf>,
+    pub model: Option<String>,
     /// Refuse pictures of more pixels than this (decoding needs about 250 bytes per pixel).
     #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
     pub max_pixels: u64,
@@ -145,17 +197,42 @@ pub struct InfoArgs {
     pub input: PathBuf,
 }
 
+/// Model families `aec train` builds.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArchArg {
+    /// The photographic codec (factorized prior), trained on a folder of photos.
+    Photo,
+    /// MNIST: 784 -> 64 -> 784 dense autoencoder.
+    Dense,
+    /// MNIST: 784-512-256-128-64 and back.
+    Deep,
+    /// MNIST: convolutional autoencoder with a 7x7x32 code.
+    Conv,
+    /// MNIST: the convolutional autoencoder trained on noisy digits (--noise).
+    Denoise,
+}
+
 /// `aec train`.
 #[derive(Args)]
-#[command(after_help = "Examples:\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 20000\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 40000 --resume\n  aec train --out models/mine.bpk --export-only")]
+#[command(after_help = "Examples:\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 20000\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 40000 --resume\n  aec train --out models/mine.bpk --export-only\n  aec train --arch dense --data ../shared/datasets/mnist          # writes models/mnist/dense.bpk\n  aec train --arch denoise --noise 0.25 --data ../shared/datasets/mnist --out models/mnist/denoise-0.25.bpk")]
 pub struct TrainArgs {
-    /// Folder of training images (PNG/JPEG/PPM).
+    /// What to train.
+    #[arg(long, value_enum, default_value_t = ArchArg::Photo)]
+    pub arch: ArchArg,
+    /// Folder of training images (PNG/JPEG/PPM), or for the MNIST models the folder of the
+    /// MNIST IDX files.
     #[arg(long, required_unless_present = "export_only")]
     pub data: Option<PathBuf>,
     /// Model file to write (NAME.bpk; NAME.cdf and NAME.json are written beside it and
-    /// checkpoints go to NAME.train/).
-    #[arg(long)]
-    pub out: PathBuf,
+    /// checkpoints go to NAME.train/) [MNIST models: default models/mnist/ARCH.bpk].
+    #[arg(long, required_if_eq("arch", "photo"))]
+    pub out: Option<PathBuf>,
+    /// MNIST models: passes over the training digits.
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    /// MNIST denoiser: standard deviation of the noise added to the inputs.
+    #[arg(long, default_value_t = 0.5)]
+    pub noise: f32,
     /// Continue the run whose checkpoint is in NAME.train/.
     #[arg(long)]
     pub resume: bool,
@@ -168,12 +245,12 @@ pub struct TrainArgs {
     /// Rate–distortion trade-off λ (loss = λ·255²·MSE + bits per pixel).
     #[arg(long, default_value_t = 0.0067)]
     pub lambda: f64,
-    /// Peak learning rate.
-    #[arg(long, default_value_t = 5e-4)]
-    pub lr: f64,
-    /// Patches per step.
-    #[arg(long, default_value_t = 8)]
-    pub batch: usize,
+    /// Peak learning rate [default: 5e-4 for photos, 1e-3 for MNIST].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Patches (photos) or digits (MNIST) per step [default: 8 for photos, 128 for MNIST].
+    #[arg(long)]
+    pub batch: Option<usize>,
     /// Patch side in pixels (multiple of 16).
     #[arg(long, default_value_t = 64)]
     pub patch: usize,

@@ -8,12 +8,15 @@ use anyhow::{Context, Result};
 use burn::prelude::Device;
 use image::{DynamicImage, ImageFormat};
 
+use aec::codec::digits::DigitCodec;
+use aec::codec::models::AnyCodec;
 use aec::codec::{Codec, EncodeOptions, RateTarget};
 use aec::format::{AecFile, CoderId, Limits};
-use aec::model::FactorizedConfig;
+use aec::model::{DigitArch, FactorizedConfig};
+use aec::train::digits::DigitTrainConfig;
 use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
 
-use super::args::{BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, InfoArgs, TrainArgs};
+use super::args::{ArchArg, BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, DenoiseArgs, EvalMnistArgs, InfoArgs, TrainArgs};
 use super::io::{check_writable, read_input, write_output};
 
 fn load_codec(model: Option<&Path>) -> Result<Codec> {
@@ -33,7 +36,10 @@ pub fn compress(args: CompressArgs) -> Result<()> {
     check_writable(&output, args.force)?;
     let bytes = read_input(&args.input)?;
     let picture = image::load_from_memory(&bytes).map_err(|e| aec::Error::image(&args.input, e))?;
-    let codec = load_codec(args.model.as_deref())?;
+    let codec = match AnyCodec::open(&args.model)? {
+        AnyCodec::Photo(codec) => codec,
+        AnyCodec::Digits(codec) => return compress_digit(&codec, &picture, &args.input, &output, args.quality, args.force),
+    };
     let coder = match args.coder {
         CoderArg::Range => CoderId::Range,
         CoderArg::Zstd => CoderId::Zstd,
@@ -62,6 +68,22 @@ pub fn compress(args: CompressArgs) -> Result<()> {
         encoded.len() as f64 * 8.0 / pixels,
         quality,
         elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `aec compress --model mnist-...`: a gray digit through a tutorial autoencoder.
+fn compress_digit(codec: &DigitCodec, picture: &DynamicImage, input: &Path, output: &Path, quality: u8, force: bool) -> Result<()> {
+    let encoded = codec.encode(picture, quality)?;
+    write_output(output, &encoded, force)?;
+    eprintln!(
+        "{} ({}x{}, gray) -> {}: {} bytes, mnist {} model, quality {quality}",
+        input.display(),
+        picture.width(),
+        picture.height(),
+        output.display(),
+        encoded.len(),
+        codec.arch().name()
     );
     Ok(())
 }
@@ -101,9 +123,12 @@ pub fn decompress(args: DecompressArgs) -> Result<()> {
     let format = format_for(&output)?;
     check_writable(&output, args.force)?;
     let bytes = read_input(&args.input)?;
-    let codec = load_codec(args.model.as_deref())?;
-    let started = Instant::now();
     let limits = Limits { max_pixels: args.max_pixels, max_latent_values: args.max_pixels, ..Limits::default() };
+    let codec = match &args.model {
+        Some(model) => AnyCodec::open(model)?,
+        None => AnyCodec::for_file(&bytes, &limits)?,
+    };
+    let started = Instant::now();
     let picture = codec.decode(&bytes, &limits)?;
     let elapsed = started.elapsed();
     write_output(&output, &encode_picture(&picture, format, &output)?, args.force)?;
@@ -123,7 +148,11 @@ pub fn info(args: InfoArgs) -> Result<()> {
     let bytes = read_input(&args.input)?;
     let file = AecFile::parse(&bytes, &Limits::default()).map_err(aec::Error::from)?;
     let h = file.header;
-    let embedded = aec::codec::embedded_model_id() == h.model;
+    let model = match aec::codec::digits::arch_of(h.model.architecture) {
+        Some(arch) => format!(" (an mnist {} model)", arch.name()),
+        None if aec::codec::embedded_model_id() == h.model => " (the embedded default model)".to_string(),
+        None => " (not the embedded model)".to_string(),
+    };
     let pixels = f64::from(h.width) * f64::from(h.height);
     println!("file:          {}", args.input.display());
     println!("format:        .aec version {}", aec::format::VERSION);
@@ -139,28 +168,62 @@ pub fn info(args: InfoArgs) -> Result<()> {
         "model:         architecture {} weights {:016x}{}",
         h.model.architecture,
         h.model.weights_hash,
-        if embedded { " (the embedded default model)" } else { " (not the embedded model)" }
+        model
     );
     Ok(())
 }
 
 /// `aec train`.
 pub fn train(args: TrainArgs) -> Result<()> {
+    let arch = match args.arch {
+        ArchArg::Photo => return train_photo(args),
+        ArchArg::Dense => DigitArch::Dense,
+        ArchArg::Deep => DigitArch::Deep,
+        ArchArg::Conv => DigitArch::Conv,
+        ArchArg::Denoise => DigitArch::Denoise,
+    };
     if args.export_only {
-        let step = aec::train::factorized::export_checkpoint(&args.out)?;
-        eprintln!("wrote {} from the checkpoint at step {step}", args.out.display());
+        return Err(aec::Error::InvalidArgument("--export-only is for photo models: MNIST runs write their model when they finish".into()).into());
+    }
+    let data = args.data.context("--data is required")?;
+    let out = args.out.unwrap_or_else(|| PathBuf::from(format!("models/mnist/{}.bpk", arch.name())));
+    let mnist = aec::mnist::Mnist::load(&data)?;
+    let config = DigitTrainConfig::new(arch)
+        .with_epochs(args.epochs)
+        .with_batch(args.batch.unwrap_or(128))
+        .with_lr(args.lr.unwrap_or(1e-3))
+        .with_noise(if arch == DigitArch::Denoise { args.noise } else { 0.0 });
+    eprintln!("training mnist {} on {} digits ({} held out for validation), {} epochs", arch.name(), mnist.train.len(), config.validation, config.epochs);
+    let logs = aec::train::digits::train(&config, &mnist, &out, true)?;
+    let last = logs.last().expect("at least one epoch");
+    eprintln!(
+        "wrote {}: validation MSE {:.5} ({:.2} dB) after {} epochs, {:.0} s",
+        out.display(),
+        last.validation_mse,
+        aec::metrics::psnr_from_mse(last.validation_mse * 255.0 * 255.0),
+        last.epoch,
+        last.seconds
+    );
+    Ok(())
+}
+
+fn train_photo(args: TrainArgs) -> Result<()> {
+    let out = args.out.context("--out is required")?;
+    if args.export_only {
+        let step = aec::train::factorized::export_checkpoint(&out)?;
+        eprintln!("wrote {} from the checkpoint at step {step}", out.display());
         return Ok(());
     }
     let data = args.data.context("--data is required")?;
     let config = FactorizedTrainConfig::new(FactorizedConfig::new().with_hidden(args.hidden).with_latent(args.latent))
         .with_lambda(args.lambda)
-        .with_lr(args.lr)
+        .with_lr(args.lr.unwrap_or(5e-4))
         .with_steps(args.steps)
-        .with_batch(args.batch)
+        .with_batch(args.batch.unwrap_or(8))
         .with_patch(args.patch);
     let options = RunOptions {
         data,
-        out: args.out,
+        out,
         resume: args.resume,
         max_time: args.max_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
         checkpoint_every: Duration::from_secs_f64(args.checkpoint_minutes * 60.0),
@@ -235,4 +298,51 @@ pub fn compare(args: CompareArgs) -> Result<()> {
     } else {
         Err(aec::Error::InvalidArgument(format!("the pictures differ in size: {}x{} and {}x{}", a.width(), a.height(), b.width(), b.height())).into())
     }
+}
+
+/// `aec denoise`.
+pub fn denoise(args: DenoiseArgs) -> Result<()> {
+    let format = format_for(&args.output)?;
+    check_writable(&args.output, args.force)?;
+    let codec = match AnyCodec::open(&args.model)? {
+        AnyCodec::Digits(codec) => codec,
+        AnyCodec::Photo(_) => return Err(aec::Error::InvalidArgument(format!("{} is not an MNIST model", args.model)).into()),
+    };
+    let bytes = read_input(&args.input)?;
+    let picture = image::load_from_memory(&bytes).map_err(|e| aec::Error::image(&args.input, e))?;
+    let cleaned = codec.denoise(&picture)?;
+    write_output(&args.output, &encode_picture(&cleaned, format, &args.output)?, args.force)?;
+    eprintln!("{} -> {} ({}x{}, mnist {} model)", args.input.display(), args.output.display(), cleaned.width(), cleaned.height(), codec.arch().name());
+    Ok(())
+}
+
+/// `aec eval-mnist`.
+pub fn eval_mnist(args: EvalMnistArgs) -> Result<()> {
+    if let Some(grid) = &args.grid {
+        check_writable(grid, args.force)?;
+    }
+    let mut models = Vec::new();
+    for name in aec::codec::models::builtin_names().into_iter().filter(|n| n.starts_with("mnist-")) {
+        let codec = match &args.models {
+            Some(dir) => DigitCodec::from_files(&dir.join(format!("{}.bpk", name.trim_start_matches("mnist-"))), Device::flex())?,
+            None => aec::codec::models::builtin_digits(name)?,
+        };
+        models.push((name.to_string(), codec));
+    }
+    let mut test = aec::mnist::Mnist::load(&args.data)?.test;
+    if let Some(limit) = args.limit {
+        test = test.slice(0, limit.clamp(1, test.len()));
+    }
+    let report = aec::bench::digits::evaluate(&models, &test, args.quality)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report.rows)?);
+    } else {
+        print!("{}", aec::bench::digits::table(&report.rows, test.len(), args.quality));
+    }
+    if let Some(path) = &args.grid {
+        write_output(path, &aec::bench::digits::grid_png(&report.grid), args.force)?;
+        let rows: Vec<&str> = report.grid.iter().map(|(label, _)| label.as_str()).collect();
+        eprintln!("grid written to {} (rows: {})", path.display(), rows.join(" / "));
+    }
+    Ok(())
 }

@@ -10,7 +10,9 @@
 //! # Ok::<(), aec::Error>(())
 //! ```
 
+pub mod digits;
 pub mod latent_coding;
+pub mod models;
 pub mod pixels;
 pub mod tables;
 pub mod tabulate;
@@ -85,8 +87,9 @@ struct Analysis {
     latent_width: usize,
 }
 
+/// Bytes embedded with `include_bytes!`, aligned as burn's flex backend requires.
 #[repr(C, align(64))]
-struct Aligned<T: ?Sized>(T);
+pub(crate) struct Aligned<T: ?Sized>(pub(crate) T);
 
 /// Weights of the default model, aligned as burn requires.
 static DEFAULT_WEIGHTS: &Aligned<[u8]> = &Aligned(*include_bytes!("../../models/default.bpk"));
@@ -109,17 +112,17 @@ impl std::fmt::Debug for Codec {
     }
 }
 
-/// Identifies a model by its architecture and a hash of its weights and tables.
-pub fn model_id(weights: &[u8], tables: &[u8]) -> ModelId {
-    let digest = Sha256::new().chain_update(weights).chain_update(tables).finalize();
+/// Identifies a model by its architecture number and a hash of its files (weights, tables).
+pub fn model_id(architecture: u32, files: &[&[u8]]) -> ModelId {
+    let digest = files.iter().fold(Sha256::new(), |hash, file| hash.chain_update(file)).finalize();
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
-    ModelId { architecture: ARCH_FACTORIZED, weights_hash: u64::from_le_bytes(first) }
+    ModelId { architecture, weights_hash: u64::from_le_bytes(first) }
 }
 
 /// The identity of the embedded default model, without loading its weights.
 pub fn embedded_model_id() -> ModelId {
-    model_id(&DEFAULT_WEIGHTS.0, DEFAULT_TABLES)
+    model_id(ARCH_FACTORIZED, &[&DEFAULT_WEIGHTS.0, DEFAULT_TABLES])
 }
 
 impl Codec {
@@ -164,7 +167,7 @@ impl Codec {
         if parsed.channels() != config.latent || parsed.levels.is_empty() {
             return Err(Error::Model("CDF tables do not match the model".into()));
         }
-        Ok(Self { model: model.valid(), tables: parsed, id: model_id(weights, tables), device })
+        Ok(Self { model: model.valid(), tables: parsed, id: model_id(ARCH_FACTORIZED, &[weights, tables]), device })
     }
 
     /// The model's identity as written into files.

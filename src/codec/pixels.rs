@@ -38,11 +38,21 @@ pub fn to_padded_planes(p: &Pixels, multiple: usize) -> (Vec<f32>, usize, usize)
     (out, ph, pw)
 }
 
+/// Converts a float in `0..1` to an 8-bit sample (rounded, clamped).
+fn to_u8(v: f32) -> u8 {
+    (v * 255.0).round().clamp(0.0, 255.0) as u8
+}
+
+/// Crops one padded gray plane `[ph][pw]` back to `width x height` 8-bit gray.
+pub fn gray_from_padded_plane(plane: &[f32], pw: usize, width: usize, height: usize) -> Pixels {
+    let samples = (0..height).flat_map(|y| plane[y * pw..y * pw + width].iter().map(|&v| to_u8(v))).collect();
+    Pixels { width, height, channels: 1, samples }
+}
+
 /// Crops planar RGB floats `[3][ph][pw]` back to `width x height`, rounds and clamps to 8 bits;
 /// with `channels == 1` the three planes are averaged into one gray channel.
 pub fn from_padded_planes(planes: &[f32], ph: usize, pw: usize, width: usize, height: usize, channels: usize) -> Pixels {
     let plane = ph * pw;
-    let to_u8 = |v: f32| (v * 255.0).round().clamp(0.0, 255.0) as u8;
     let mut samples = Vec::with_capacity(width * height * channels);
     for y in 0..height {
         for x in 0..width {

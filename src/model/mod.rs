@@ -1,9 +1,11 @@
 //! Neural networks of aec, written with burn: tensors in, tensors out. This module knows
 //! nothing of files, containers or pixels on disk.
 
+pub mod digits;
 pub mod entropy;
 pub mod factorized;
 pub mod gdn;
 
+pub use digits::{DigitArch, DigitNet};
 pub use entropy::EntropyBottleneck;
 pub use factorized::{DOWNSAMPLING, FactorizedConfig, FactorizedModel, ForwardOutput};

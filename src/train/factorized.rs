@@ -215,7 +215,7 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
             checkpoint.save(&model, &optimizer)?;
             config.save(checkpoint.state()).map_err(|e| Error::io(&checkpoint.state(), e))?;
             log.flush().map_err(|e| Error::io(&checkpoint.log(), e))?;
-            progress.println(format!(
+            super::report_line(&progress, format!(
                 "checkpoint at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp",
                 config.step, last.0, last.1, last.2
             ));

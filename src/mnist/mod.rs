@@ -1,0 +1,123 @@
+//! The MNIST digits: loading the IDX files and the noise of the denoising tutorial.
+
+pub mod idx;
+
+use std::path::Path;
+
+use rand::Rng;
+use rand_distr::{Distribution, Normal};
+
+use crate::error::{Error, Result};
+
+/// Side of an MNIST digit in pixels.
+pub const SIDE: usize = 28;
+/// Pixels of one digit.
+pub const PIXELS: usize = SIDE * SIDE;
+
+/// A set of 28x28 gray digits with their labels.
+#[derive(Debug, Clone)]
+pub struct Digits {
+    /// `len() * 784` bytes, digit after digit, row by row (0 = background).
+    pub pixels: Vec<u8>,
+    /// The digit each picture shows, 0..=9.
+    pub labels: Vec<u8>,
+}
+
+impl Digits {
+    /// Number of digits.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether the set holds no digit.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The 784 bytes of digit `i`.
+    pub fn digit(&self, i: usize) -> &[u8] {
+        &self.pixels[i * PIXELS..(i + 1) * PIXELS]
+    }
+
+    /// Digits `range` as floats in `0..1`.
+    pub fn floats(&self, range: std::ops::Range<usize>) -> Vec<f32> {
+        self.pixels[range.start * PIXELS..range.end * PIXELS].iter().map(|&v| f32::from(v) / 255.0).collect()
+    }
+
+    /// The digits `start..end` as a new set.
+    pub fn slice(&self, start: usize, end: usize) -> Self {
+        Self { pixels: self.pixels[start * PIXELS..end * PIXELS].to_vec(), labels: self.labels[start..end].to_vec() }
+    }
+}
+
+/// The training and test sets of MNIST.
+#[derive(Debug, Clone)]
+pub struct Mnist {
+    /// 60000 training digits.
+    pub train: Digits,
+    /// 10000 test digits.
+    pub test: Digits,
+}
+
+impl Mnist {
+    /// Reads `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte`
+    /// and `t10k-labels-idx1-ubyte` (each optionally with `.gz`) from `dir`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] for a missing file, [`Error::InvalidArgument`] for a malformed one.
+    pub fn load(dir: &Path) -> Result<Self> {
+        Ok(Self { train: load_set(dir, "train")?, test: load_set(dir, "t10k")? })
+    }
+}
+
+fn load_set(dir: &Path, prefix: &str) -> Result<Digits> {
+    let images = read_idx(dir, &format!("{prefix}-images-idx3-ubyte"))?;
+    let labels = read_idx(dir, &format!("{prefix}-labels-idx1-ubyte"))?;
+    let bad = |what: String| Error::InvalidArgument(format!("{}: {what}", dir.join(prefix).display()));
+    if images.dims.len() != 3 || images.dims[1] != SIDE || images.dims[2] != SIDE {
+        return Err(bad(format!("images of shape {:?}, not [n, 28, 28]", images.dims)));
+    }
+    if labels.dims != [images.dims[0]] {
+        return Err(bad(format!("{:?} labels for {} images", labels.dims, images.dims[0])));
+    }
+    if let Some(label) = labels.values.iter().find(|&&l| l > 9) {
+        return Err(bad(format!("label {label} is not a digit")));
+    }
+    Ok(Digits { pixels: images.values, labels: labels.values })
+}
+
+fn read_idx(dir: &Path, name: &str) -> Result<idx::IdxArray> {
+    let plain = dir.join(name);
+    let path = if plain.is_file() { plain } else { dir.join(format!("{name}.gz")) };
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    idx::parse(&bytes).map_err(|e| Error::InvalidArgument(format!("{}: {e}", path.display())))
+}
+
+/// The tutorial's corruption: adds Gaussian noise of standard deviation `sigma` to pixels in
+/// `0..1` and clips the result to `0..1`.
+pub fn add_noise(pixels: &[f32], sigma: f32, rng: &mut impl Rng) -> Vec<f32> {
+    if sigma <= 0.0 {
+        return pixels.to_vec();
+    }
+    let normal = Normal::new(0.0f32, sigma).expect("positive finite sigma");
+    pixels.iter().map(|&p| (p + normal.sample(rng)).clamp(0.0, 1.0)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    #[test]
+    fn noise_has_the_asked_spread_and_stays_in_range() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let clean = vec![0.5f32; 100_000];
+        let noisy = add_noise(&clean, 0.1, &mut rng);
+        let var = noisy.iter().map(|v| (v - 0.5) * (v - 0.5)).sum::<f32>() / noisy.len() as f32;
+        assert!((var.sqrt() - 0.1).abs() < 0.002, "std {}", var.sqrt());
+        let noisy = add_noise(&clean, 2.0, &mut rng);
+        assert!(noisy.iter().all(|v| (0.0..=1.0).contains(v)));
+        assert_eq!(add_noise(&clean, 0.0, &mut rng), clean);
+    }
+}
