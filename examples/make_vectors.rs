@@ -1,16 +1,20 @@
 //! Writes the test vectors of `format-spec/vectors/` and the fuzzing seeds of `fuzz/seeds/`
-//! with the embedded default model. Run after every change of the default model:
+//! with the embedded default model (and one with the built-in `mnist-conv` model). Run after
+//! every change of a built-in model:
 //! `cargo run --release --example make_vectors`.
 
 use std::path::Path;
 
+use aec::codec::models::AnyCodec;
 use aec::codec::{Codec, EncodeOptions};
 use aec::format::{CoderId, Limits};
 use image::DynamicImage;
 use sha2::{Digest, Sha256};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let codec = Codec::embedded()?;
+    let photo_codec = AnyCodec::Photo(Codec::embedded()?);
+    let digit_codec = AnyCodec::Digits(aec::codec::models::builtin_digits("mnist-conv")?);
+    let digit = image::open("tests/fixtures/mnist/digits.png")?.crop_imm(7 * 28, 0, 28, 28);
     let photo = image::open("tests/fixtures/chelsea.png")?;
     let rgb = photo.crop_imm(200, 60, 70, 50);
     let gray = DynamicImage::ImageLuma8(photo.crop_imm(100, 100, 33, 47).to_luma8());
@@ -20,15 +24,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let rgba = DynamicImage::ImageRgba8(rgba);
     let cases = [
-        ("rgb-70x50-q4-range", &rgb, 4, CoderId::Range),
-        ("rgb-70x50-q1-range", &rgb, 1, CoderId::Range),
-        ("rgb-70x50-q4-zstd", &rgb, 4, CoderId::Zstd),
-        ("gray-33x47-q5-range", &gray, 5, CoderId::Range),
-        ("rgba-24x16-q3-range", &rgba, 3, CoderId::Range),
+        ("rgb-70x50-q4-range", &photo_codec, &rgb, 4, CoderId::Range),
+        ("rgb-70x50-q1-range", &photo_codec, &rgb, 1, CoderId::Range),
+        ("rgb-70x50-q4-zstd", &photo_codec, &rgb, 4, CoderId::Zstd),
+        ("gray-33x47-q5-range", &photo_codec, &gray, 5, CoderId::Range),
+        ("rgba-24x16-q3-range", &photo_codec, &rgba, 3, CoderId::Range),
+        ("mnist-conv-28x28-q4-zstd", &digit_codec, &digit, 4, CoderId::Zstd),
     ];
     let vectors = Path::new("format-spec/vectors");
     std::fs::create_dir_all(vectors)?;
-    for (name, picture, quality, coder) in cases {
+    for (name, codec, picture, quality, coder) in cases {
         let bytes = codec.encode(picture, &EncodeOptions { quality, coder })?;
         let decoded = codec.decode(&bytes, &Limits::default())?;
         let digest = Sha256::digest(decoded.as_bytes());

@@ -1,6 +1,6 @@
 //! The tutorial autoencoders: training on IDX files, the built-in models as codecs and as a
 //! denoiser, `aec train --arch`, `aec denoise`, `aec eval-mnist`, on the ten MNIST test digits
-//! of `tests/fixtures/mnist-digits.png` (never trained on).
+//! of `tests/fixtures/mnist/digits.png` (never trained on).
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -12,7 +12,7 @@ use aec::mnist::{Mnist, PIXELS, SIDE, add_noise};
 use image::{DynamicImage, GrayImage};
 use rand::SeedableRng;
 
-const DIGITS: &str = "tests/fixtures/mnist-digits.png";
+const DIGITS: &str = "tests/fixtures/mnist/digits.png";
 
 fn aec(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_aec")).args(args).output().expect("aec runs")

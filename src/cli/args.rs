@@ -214,7 +214,7 @@ pub enum ArchArg {
 
 /// `aec train`.
 #[derive(Args)]
-#[command(after_help = "Examples:\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 20000\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 40000 --resume\n  aec train --out models/mine.bpk --export-only\n  aec train --arch dense --data ../shared/datasets/mnist          # writes models/mnist/dense.bpk\n  aec train --arch denoise --noise 0.25 --data ../shared/datasets/mnist --out models/mnist/denoise-0.25.bpk")]
+#[command(after_help = "Examples:\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 20000\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 40000 --resume\n  aec train --out models/mine.bpk --export-only\n  aec train --data ../shared/datasets/train --out models/q8.bpk --init-from models/default.bpk --lambda 0.05 --lr 1e-4 --steps 10000\n  aec train --arch dense --data ../shared/datasets/mnist          # writes models/mnist/dense.bpk\n  aec train --arch denoise --noise 0.25 --data ../shared/datasets/mnist --out models/mnist/denoise-0.25.bpk")]
 pub struct TrainArgs {
     /// What to train.
     #[arg(long, value_enum, default_value_t = ArchArg::Photo)]
@@ -236,6 +236,10 @@ pub struct TrainArgs {
     /// Continue the run whose checkpoint is in NAME.train/.
     #[arg(long)]
     pub resume: bool,
+    /// Photo models: start from the weights of this model (NAME.bpk of the same sizes) instead
+    /// of random ones, e.g. to fine-tune the default model for another --lambda.
+    #[arg(long, conflicts_with = "resume")]
+    pub init_from: Option<PathBuf>,
     /// Only write the model files from the last checkpoint, without training.
     #[arg(long)]
     pub export_only: bool,

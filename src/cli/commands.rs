@@ -225,6 +225,7 @@ fn train_photo(args: TrainArgs) -> Result<()> {
         data,
         out,
         resume: args.resume,
+        init_from: args.init_from,
         max_time: args.max_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
         checkpoint_every: Duration::from_secs_f64(args.checkpoint_minutes * 60.0),
     };

@@ -64,6 +64,9 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// Continue from the checkpoint beside `out`.
     pub resume: bool,
+    /// Start a new run from these weights (a `NAME.bpk` written by a run of the same sizes)
+    /// instead of random ones: fine-tuning, e.g. for another λ.
+    pub init_from: Option<PathBuf>,
     /// Stop (after a checkpoint) once this much time has passed.
     pub max_time: Option<Duration>,
     /// Time between checkpoints.
@@ -142,6 +145,9 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
         }
         device.seed(config.seed);
         model = config.model.init(&device);
+        if let Some(weights) = &options.init_from {
+            model = load_weights(model, weights)?;
+        }
     }
     if !config.patch.is_multiple_of(crate::model::DOWNSAMPLING) || config.patch == 0 {
         return Err(Error::InvalidArgument("--patch must be a positive multiple of 16".into()));

@@ -1,0 +1,63 @@
+//! Training of the photographic codec, in runs of a few steps: files written, checkpoints
+//! resumed, fine-tuning from the default model's weights.
+
+use std::path::Path;
+use std::time::Duration;
+
+use aec::codec::{Codec, EncodeOptions};
+use aec::model::FactorizedConfig;
+use aec::train::factorized::{FactorizedTrainConfig, RunOptions, train};
+use burn::prelude::Device;
+
+fn options(out: &Path, resume: bool, init_from: Option<&str>) -> RunOptions {
+    RunOptions {
+        data: "tests/fixtures".into(),
+        out: out.to_path_buf(),
+        resume,
+        init_from: init_from.map(Into::into),
+        max_time: None,
+        checkpoint_every: Duration::from_secs(3600),
+    }
+}
+
+fn small_run(steps: u64) -> FactorizedTrainConfig {
+    FactorizedTrainConfig::new(FactorizedConfig::new()).with_steps(steps).with_batch(2).with_patch(32)
+}
+
+#[test]
+fn a_run_writes_a_usable_model_and_resumes_from_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tiny.bpk");
+    let summary = train(small_run(2), &options(&out, false, None)).unwrap();
+    assert_eq!(summary.step, 2);
+    for name in ["tiny.bpk", "tiny.cdf", "tiny.json", "tiny.train/state.json", "tiny.train/model.bpk", "tiny.train/optimizer.bpk", "tiny.train/loss.csv"] {
+        assert!(dir.path().join(name).is_file(), "{name} missing");
+    }
+    // A second fresh run would overwrite the checkpoint: refused.
+    assert!(matches!(train(small_run(2), &options(&out, false, None)), Err(aec::Error::InvalidArgument(_))));
+    let summary = train(small_run(4), &options(&out, true, None)).unwrap();
+    assert_eq!(summary.step, 4);
+    let log = std::fs::read_to_string(dir.path().join("tiny.train/loss.csv")).unwrap();
+    assert_eq!(log.lines().filter(|l| l.starts_with('2') || l.starts_with('4')).count(), 2, "{log}");
+    let codec = Codec::from_files(&out, Device::flex()).unwrap();
+    let picture = image::open("tests/fixtures/chelsea.png").unwrap();
+    let decoded = codec.decode(&codec.encode(&picture, &EncodeOptions::default()).unwrap(), &aec::format::Limits::default()).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (picture.width(), picture.height()));
+}
+
+#[test]
+fn fine_tuning_starts_from_the_given_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tuned.bpk");
+    // One step at a vanishing learning rate: the model is still the default one.
+    train(small_run(1).with_lr(1e-12), &options(&out, false, Some("models/default.bpk"))).unwrap();
+    let picture = image::open("tests/fixtures/chelsea.png").unwrap();
+    let size = |codec: &Codec| codec.encode(&picture, &EncodeOptions::default()).unwrap().len() as f64;
+    let (tuned, default) = (size(&Codec::from_files(&out, Device::flex()).unwrap()), size(&Codec::embedded().unwrap()));
+    assert!((tuned / default - 1.0).abs() < 0.01, "{tuned} vs {default} bytes");
+    // From random weights the same run gives a very different file.
+    let fresh = dir.path().join("fresh.bpk");
+    train(small_run(1).with_lr(1e-12), &options(&fresh, false, None)).unwrap();
+    let fresh = size(&Codec::from_files(&fresh, Device::flex()).unwrap());
+    assert!((fresh / default - 1.0).abs() > 0.1, "{fresh} vs {default} bytes");
+}
