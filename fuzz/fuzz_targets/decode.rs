@@ -1,23 +1,29 @@
-//! Full decoding with the embedded model on arbitrary bytes, under small size limits.
+//! Full decoding on arbitrary bytes, under small size limits, with the embedded photo model and
+//! the built-in `mnist-conv` digit model (a seed of each kind is in `seeds/decode`).
 //! Inputs whose checksum fails stop early, so the target also fixes up the checksum of
 //! inputs that start like an .aec file, to reach the payload decoders.
 #![no_main]
 
 use std::sync::OnceLock;
 
-use aec::codec::Codec;
+use aec::codec::models::AnyCodec;
 use aec::format::Limits;
 use libfuzzer_sys::fuzz_target;
 
-static CODEC: OnceLock<Codec> = OnceLock::new();
+static CODECS: OnceLock<[AnyCodec; 2]> = OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
-    let codec = CODEC.get_or_init(|| Codec::embedded().expect("embedded model"));
-    let _ = codec.decode(data, &Limits::small());
+    let codecs = CODECS.get_or_init(|| {
+        [AnyCodec::open("default").expect("embedded model"), AnyCodec::open("mnist-conv").expect("built-in digit model")]
+    });
+    let mut fixed = data.to_vec();
     if data.len() >= 4 {
-        let mut fixed = data[..data.len() - 4].to_vec();
+        fixed.truncate(data.len() - 4);
         let crc = crc32fast::hash(&fixed);
         fixed.extend_from_slice(&crc.to_le_bytes());
+    }
+    for codec in codecs {
+        let _ = codec.decode(data, &Limits::small());
         let _ = codec.decode(&fixed, &Limits::small());
     }
 });

@@ -233,11 +233,20 @@ pub struct TrainArgs {
     /// MNIST denoiser: standard deviation of the noise added to the inputs.
     #[arg(long, default_value_t = 0.5)]
     pub noise: f32,
+    /// MNIST: decay the learning rate along a cosine to this over the second half of the run
+    /// [default: constant rate].
+    #[arg(long)]
+    pub lr_final: Option<f64>,
+    /// MNIST with --init-from: how many epochs the starting weights had been trained (recorded
+    /// in the model's settings).
+    #[arg(long, default_value_t = 0, requires = "init_from")]
+    pub init_epochs: usize,
     /// Continue the run whose checkpoint is in NAME.train/.
     #[arg(long)]
     pub resume: bool,
-    /// Photo models: start from the weights of this model (NAME.bpk of the same sizes) instead
-    /// of random ones, e.g. to fine-tune the default model for another --lambda.
+    /// Start from the weights of this model (NAME.bpk of the same sizes or MNIST architecture
+    /// family) instead of random ones: fine-tune the default photo model for another --lambda,
+    /// or continue an MNIST run.
     #[arg(long, conflicts_with = "resume")]
     pub init_from: Option<PathBuf>,
     /// Only write the model files from the last checkpoint, without training.

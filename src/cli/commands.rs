@@ -13,7 +13,7 @@ use aec::codec::models::AnyCodec;
 use aec::codec::{Codec, EncodeOptions, RateTarget};
 use aec::format::{AecFile, CoderId, Limits};
 use aec::model::{DigitArch, FactorizedConfig};
-use aec::train::digits::DigitTrainConfig;
+use aec::train::digits::{DigitTrainConfig, InitFrom};
 use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
 
 use super::args::{ArchArg, BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, DenoiseArgs, EvalMnistArgs, InfoArgs, TrainArgs};
@@ -192,7 +192,9 @@ pub fn train(args: TrainArgs) -> Result<()> {
         .with_epochs(args.epochs)
         .with_batch(args.batch.unwrap_or(128))
         .with_lr(args.lr.unwrap_or(1e-3))
-        .with_noise(if arch == DigitArch::Denoise { args.noise } else { 0.0 });
+        .with_lr_final(args.lr_final)
+        .with_noise(if arch == DigitArch::Denoise { args.noise } else { 0.0 })
+        .with_init_from(args.init_from.map(|path| InitFrom { path, epochs: args.init_epochs }));
     eprintln!("training mnist {} on {} digits ({} held out for validation), {} epochs", arch.name(), mnist.train.len(), config.validation, config.epochs);
     let logs = aec::train::digits::train(&config, &mnist, &out, true)?;
     let last = logs.last().expect("at least one epoch");

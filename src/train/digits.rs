@@ -16,6 +16,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use super::checkpoint::save_weights;
+use super::schedule::LrSchedule;
 use crate::error::{Error, Result};
 use crate::mnist::{Digits, Mnist, SIDE, add_noise};
 use crate::model::{DigitArch, DigitNet};
@@ -34,6 +35,10 @@ pub struct DigitTrainConfig {
     /// Adam's learning rate.
     #[config(default = 1e-3)]
     pub lr: f64,
+    /// If set, the learning rate decays along a cosine from `lr` to this over the second half
+    /// of the run (after a 500-step warm-up); otherwise it stays at `lr`.
+    #[config(default = "None")]
+    pub lr_final: Option<f64>,
     /// Standard deviation of the Gaussian noise added to the inputs (0 = clean inputs).
     #[config(default = 0.0)]
     pub noise: f32,
@@ -43,6 +48,20 @@ pub struct DigitTrainConfig {
     /// Seed of the initial weights, the shuffling and the noise.
     #[config(default = 1)]
     pub seed: u64,
+    /// Weights (a `.bpk` of the same architecture family) the run starts from instead of
+    /// random ones, and how many epochs they had been trained: continuing a run, or
+    /// fine-tuning the conv model into a denoiser.
+    #[config(default = "None")]
+    pub init_from: Option<InitFrom>,
+}
+
+/// Where a digit run's starting weights came from.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct InitFrom {
+    /// The weights file.
+    pub path: PathBuf,
+    /// Epochs those weights had been trained (for the record).
+    pub epochs: usize,
 }
 
 /// The losses of one epoch.
@@ -99,6 +118,9 @@ pub fn train(config: &DigitTrainConfig, mnist: &Mnist, out: &Path, progress: boo
     let device = Device::flex().autodiff();
     device.seed(config.seed);
     let mut net: DigitNet = config.arch.init(&device);
+    if let Some(init) = &config.init_from {
+        net = super::checkpoint::load_weights(net, &init.path)?;
+    }
     let mut optimizer = AdamConfig::new().init();
     let mut rng = StdRng::seed_from_u64(config.seed);
     let split = mnist.train.len() - config.validation;
@@ -108,6 +130,9 @@ pub fn train(config: &DigitTrainConfig, mnist: &Mnist, out: &Path, progress: boo
     bar.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} {msg}").expect("static template").progress_chars("=> "),
     );
+    let total_steps = (steps_per_epoch * config.epochs) as u64;
+    let schedule = config.lr_final.map(|last| LrSchedule { peak: config.lr, last, total_steps, decay_from: 0.5 });
+    let mut step = 0u64;
     let started = Instant::now();
     let mut logs = Vec::new();
     let mut order: Vec<usize> = (0..split).collect();
@@ -118,7 +143,8 @@ pub fn train(config: &DigitTrainConfig, mnist: &Mnist, out: &Path, progress: boo
             let (input, target) = batch_tensors(&train_set, chunk, config.noise, &mut rng, &device);
             let value = loss(config.arch, net.forward_logits(input), target);
             let grads = GradientsParams::from_grads(value.backward(), &net);
-            net = optimizer.step(config.lr, net, grads);
+            net = optimizer.step(schedule.map_or(config.lr, |s| s.at(step)), net, grads);
+            step += 1;
             let value = f64::from(value.into_scalar::<f32>());
             total += value;
             bar.inc(1);
