@@ -131,7 +131,7 @@ fn run_model(model: &DigitCodec, input: &[f32], clean: &[f32], quality: u8) -> R
             payload_bytes += file.len() - overhead;
         }
         // What a decoder of the files shows: the network's output rounded to 8 bits.
-        decoded.extend(to_f32(&to_u8(&model.decode_codes(&codes, shape, step))));
+        decoded.extend(to_f32(&to_u8(&model.decode_codes(&codes, shape, step)?)));
     }
     Ok(ModelMeasure {
         file_mse: mse01(&decoded, clean),

@@ -106,7 +106,7 @@ impl DigitCodec {
     /// [`Error::InvalidArgument`] if the size does not suit the network.
     pub fn reconstruct(&self, pixels: &[f32], count: usize, height: usize, width: usize) -> Result<Vec<f32>> {
         self.check_size(height, width)?;
-        let code = self.net.encode(self.tensor(pixels, count, height, width));
+        let code = self.net.encode(self.tensor(pixels, count, height, width)?);
         Ok(self.net.decode(code).into_data().try_to_vec::<f32>().expect("f32 tensor"))
     }
 
@@ -118,7 +118,7 @@ impl DigitCodec {
     pub fn quantized_codes(&self, pixels: &[f32], count: usize, height: usize, width: usize, quality: u8) -> Result<(Vec<Vec<i16>>, LatentShape)> {
         self.check_size(height, width)?;
         let step = step_of(quality)?;
-        let code = self.net.encode(self.tensor(pixels, count, height, width));
+        let code = self.net.encode(self.tensor(pixels, count, height, width)?);
         let [_, c, h, w] = code.dims();
         let values = code.div_scalar(step).round().into_data().try_to_vec::<f32>().expect("f32 tensor");
         let per_picture = c * h * w;
@@ -127,18 +127,26 @@ impl DigitCodec {
     }
 
     /// Pictures in `0..1` rebuilt from a batch of quantized codes of one shape.
-    pub fn decode_codes(&self, codes: &[Vec<i16>], shape: LatentShape, step: f32) -> Vec<f32> {
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if a code does not have the shape's length.
+    pub fn decode_codes(&self, codes: &[Vec<i16>], shape: LatentShape, step: f32) -> Result<Vec<f32>> {
+        if codes.iter().any(|c| c.len() as u64 != shape.len()) {
+            return Err(Error::InvalidArgument(format!("codes do not all have the {} values of {shape:?}", shape.len())));
+        }
         let values: Vec<f32> = codes.iter().flatten().map(|&v| f32::from(v) * step).collect();
         let dims = [codes.len(), usize::from(shape.channels), usize::from(shape.height), usize::from(shape.width)];
         let code = Tensor::<4>::from_data(TensorData::new(values, dims), &self.device);
-        self.net.decode(code).into_data().try_to_vec::<f32>().expect("f32 tensor")
+        Ok(self.net.decode(code).into_data().try_to_vec::<f32>().expect("f32 tensor"))
     }
 
     /// The `.aec` file of one quantized code.
     ///
     /// # Errors
-    /// Container errors (sizes beyond the format).
+    /// [`Error::InvalidArgument`] for a bad quality level; container errors (sizes beyond the
+    /// format).
     pub fn pack(&self, code: &[i16], shape: LatentShape, width: usize, height: usize, quality: u8) -> Result<Vec<u8>> {
+        step_of(quality)?;
         let payload = latent_coding::encode_zstd(code);
         let header = Header {
             width: width as u32,
@@ -198,7 +206,7 @@ impl DigitCodec {
             return Err(invalid("latent shape", u64::from(h.latent.channels) << 32 | u64::from(h.latent.height) << 16 | u64::from(h.latent.width)));
         }
         let code = latent_coding::decode_zstd(file.latents, expected.len() as usize)?;
-        let planes = self.decode_codes(&[code], expected, step);
+        let planes = self.decode_codes(&[code], expected, step)?;
         let pixels = gray_from_padded_plane(&planes, pw, width, height);
         Ok(DynamicImage::ImageLuma8(GrayImage::from_raw(width as u32, height as u32, pixels.samples).expect("sizes match")))
     }
@@ -216,8 +224,11 @@ impl DigitCodec {
         Ok(DynamicImage::ImageLuma8(GrayImage::from_raw(gray.width as u32, gray.height as u32, pixels.samples).expect("sizes match")))
     }
 
-    fn tensor(&self, pixels: &[f32], count: usize, height: usize, width: usize) -> Tensor<4> {
-        Tensor::<4>::from_data(TensorData::new(pixels.to_vec(), [count, 1, height, width]), &self.device)
+    fn tensor(&self, pixels: &[f32], count: usize, height: usize, width: usize) -> Result<Tensor<4>> {
+        if pixels.len() != count * height * width {
+            return Err(Error::InvalidArgument(format!("{} pixels given for {count} pictures of {width}x{height}", pixels.len())));
+        }
+        Ok(Tensor::<4>::from_data(TensorData::new(pixels.to_vec(), [count, 1, height, width]), &self.device))
     }
 
     /// The size the network is run at for a `height x width` picture.
