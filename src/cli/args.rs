@@ -13,7 +13,10 @@ Examples:
   aec decompress small.aec -o back.png
   aec info small.aec
   cat photo.png | aec compress - -o - > photo.aec
-  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 20000")]
+  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 20000
+  aec compress digit.png --model mnist-conv -o digit.aec
+  aec denoise noisy-digit.png -o clean.png
+  aec eval-mnist --data ../shared/datasets/mnist --grid grid.png")]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
