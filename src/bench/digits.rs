@@ -8,8 +8,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::baseline::{self, Coded};
-use crate::codec::digits::{DIGIT_QUALITY_STEPS, DigitCodec};
-use crate::codec::pixels::Pixels;
+use crate::codec::digits::{DigitCodec, quality_step};
+use crate::codec::pixels::{self, Pixels};
 use crate::error::{Error, Result};
 use crate::mnist::{Digits, PIXELS, SIDE, add_noise};
 
@@ -56,7 +56,7 @@ fn mse01(a: &[f32], b: &[f32]) -> f64 {
 }
 
 fn to_u8(v: &[f32]) -> Vec<u8> {
-    v.iter().map(|x| (x * 255.0).round().clamp(0.0, 255.0) as u8).collect()
+    v.iter().map(|&x| pixels::to_u8(x)).collect()
 }
 
 fn to_f32(v: &[u8]) -> Vec<f32> {
@@ -113,18 +113,15 @@ struct ModelMeasure {
 
 fn run_model(model: &DigitCodec, input: &[f32], clean: &[f32], quality: u8) -> Result<ModelMeasure> {
     let count = input.len() / PIXELS;
-    let step = DIGIT_QUALITY_STEPS
-        .get(usize::from(quality).wrapping_sub(1))
-        .map(|&s| f32::from(s) / 256.0)
-        .ok_or_else(|| Error::InvalidArgument(format!("quality must be 1..={}, not {quality}", DIGIT_QUALITY_STEPS.len())))?;
+    let step = f32::from(quality_step(quality)?) / 256.0;
     let (mut output, mut decoded) = (Vec::with_capacity(input.len()), Vec::with_capacity(input.len()));
     let (mut file_bytes, mut payload_bytes) = (0usize, 0usize);
     let overhead = crate::format::HEADER_LEN + crate::format::CHECKSUM_LEN;
     for start in (0..count).step_by(BATCH) {
         let n = BATCH.min(count - start);
         let batch = &input[start * PIXELS..(start + n) * PIXELS];
-        output.extend(model.reconstruct(batch, n, SIDE, SIDE)?);
-        let (codes, shape) = model.quantized_codes(batch, n, SIDE, SIDE, quality)?;
+        let (reconstructed, codes, shape) = model.reconstruct_and_quantize(batch, n, SIDE, SIDE, quality)?;
+        output.extend(reconstructed);
         for code in &codes {
             let file = model.pack(code, shape, SIDE, SIDE, quality)?;
             file_bytes += file.len();

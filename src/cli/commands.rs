@@ -17,7 +17,7 @@ use aec::train::digits::{DigitTrainConfig, InitFrom};
 use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
 
 use super::args::{ArchArg, BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, DenoiseArgs, EvalMnistArgs, InfoArgs, TrainArgs};
-use super::io::{check_writable, read_input, write_output};
+use super::io::{check_writable, read_input, read_picture, write_output};
 
 fn load_codec(model: Option<&Path>) -> Result<Codec> {
     Ok(match model {
@@ -34,8 +34,7 @@ fn default_output(input: &Path, extension: &str) -> PathBuf {
 pub fn compress(args: CompressArgs) -> Result<()> {
     let output = args.output.unwrap_or_else(|| default_output(&args.input, "aec"));
     check_writable(&output, args.force)?;
-    let bytes = read_input(&args.input)?;
-    let picture = image::load_from_memory(&bytes).map_err(|e| aec::Error::image(&args.input, e))?;
+    let picture = read_picture(&args.input)?;
     let codec = match AnyCodec::open(&args.model)? {
         AnyCodec::Photo(codec) => codec,
         AnyCodec::Digits(codec) => return compress_digit(&codec, &picture, &args.input, &output, args.quality, args.force),
@@ -311,8 +310,7 @@ pub fn denoise(args: DenoiseArgs) -> Result<()> {
         AnyCodec::Digits(codec) => codec,
         AnyCodec::Photo(_) => return Err(aec::Error::InvalidArgument(format!("{} is not an MNIST model", args.model)).into()),
     };
-    let bytes = read_input(&args.input)?;
-    let picture = image::load_from_memory(&bytes).map_err(|e| aec::Error::image(&args.input, e))?;
+    let picture = read_picture(&args.input)?;
     let cleaned = codec.denoise(&picture)?;
     write_output(&args.output, &encode_picture(&cleaned, format, &args.output)?, args.force)?;
     eprintln!("{} -> {} ({}x{}, mnist {} model)", args.input.display(), args.output.display(), cleaned.width(), cleaned.height(), codec.arch().name());

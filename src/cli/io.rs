@@ -15,6 +15,12 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
+/// Reads and decodes a picture (PNG/JPEG/PPM), or one from standard input for `-`.
+pub fn read_picture(path: &Path) -> Result<image::DynamicImage> {
+    let bytes = read_input(path)?;
+    Ok(image::load_from_memory(&bytes).map_err(|e| aec::Error::image(path, e))?)
+}
+
 /// Why the output was refused: it exists and `--force` was not given.
 #[derive(Debug)]
 pub struct WouldOverwrite(pub PathBuf);

@@ -105,9 +105,8 @@ impl DigitCodec {
     /// # Errors
     /// [`Error::InvalidArgument`] if the size does not suit the network.
     pub fn reconstruct(&self, pixels: &[f32], count: usize, height: usize, width: usize) -> Result<Vec<f32>> {
-        self.check_size(height, width)?;
-        let code = self.net.encode(self.tensor(pixels, count, height, width)?);
-        Ok(self.net.decode(code).into_data().try_to_vec::<f32>().expect("f32 tensor"))
+        let code = self.encode_batch(pixels, count, height, width)?;
+        Ok(self.decode_tensor(code))
     }
 
     /// Quantized codes of a batch of `count` gray pictures (`height` and `width` already
@@ -116,14 +115,20 @@ impl DigitCodec {
     /// # Errors
     /// [`Error::InvalidArgument`] for a bad quality level or size.
     pub fn quantized_codes(&self, pixels: &[f32], count: usize, height: usize, width: usize, quality: u8) -> Result<(Vec<Vec<i16>>, LatentShape)> {
-        self.check_size(height, width)?;
         let step = step_of(quality)?;
-        let code = self.net.encode(self.tensor(pixels, count, height, width)?);
-        let [_, c, h, w] = code.dims();
-        let values = code.div_scalar(step).round().into_data().try_to_vec::<f32>().expect("f32 tensor");
-        let per_picture = c * h * w;
-        let codes = values.chunks_exact(per_picture).map(|v| v.iter().map(|x| x.clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16).collect()).collect();
-        Ok((codes, LatentShape { channels: c as u16, height: h as u16, width: w as u16 }))
+        Ok(split_codes(self.encode_batch(pixels, count, height, width)?, step))
+    }
+
+    /// Both [`Self::reconstruct`] and [`Self::quantized_codes`] of a batch, from one run of
+    /// the encoder.
+    ///
+    /// # Errors
+    /// As [`Self::quantized_codes`].
+    pub fn reconstruct_and_quantize(&self, pixels: &[f32], count: usize, height: usize, width: usize, quality: u8) -> Result<(Vec<f32>, Vec<Vec<i16>>, LatentShape)> {
+        let step = step_of(quality)?;
+        let code = self.encode_batch(pixels, count, height, width)?;
+        let (codes, shape) = split_codes(code.clone(), step);
+        Ok((self.decode_tensor(code), codes, shape))
     }
 
     /// Pictures in `0..1` rebuilt from a batch of quantized codes of one shape.
@@ -136,8 +141,7 @@ impl DigitCodec {
         }
         let values: Vec<f32> = codes.iter().flatten().map(|&v| f32::from(v) * step).collect();
         let dims = [codes.len(), usize::from(shape.channels), usize::from(shape.height), usize::from(shape.width)];
-        let code = Tensor::<4>::from_data(TensorData::new(values, dims), &self.device);
-        Ok(self.net.decode(code).into_data().try_to_vec::<f32>().expect("f32 tensor"))
+        Ok(self.decode_tensor(Tensor::<4>::from_data(TensorData::new(values, dims), &self.device)))
     }
 
     /// The `.aec` file of one quantized code.
@@ -146,7 +150,7 @@ impl DigitCodec {
     /// [`Error::InvalidArgument`] for a bad quality level; container errors (sizes beyond the
     /// format).
     pub fn pack(&self, code: &[i16], shape: LatentShape, width: usize, height: usize, quality: u8) -> Result<Vec<u8>> {
-        step_of(quality)?;
+        let quant_step = quality_step(quality)?;
         let payload = latent_coding::encode_zstd(code);
         let header = Header {
             width: width as u32,
@@ -157,7 +161,7 @@ impl DigitCodec {
             quality,
             model: self.id,
             latent: shape,
-            quant_step: DIGIT_QUALITY_STEPS[usize::from(quality) - 1],
+            quant_step,
             latent_len: 0,
             alpha_len: 0,
         };
@@ -169,7 +173,7 @@ impl DigitCodec {
     /// # Errors
     /// [`Error::InvalidArgument`] for a bad quality level or a size the network cannot take.
     pub fn encode(&self, picture: &DynamicImage, quality: u8) -> Result<Vec<u8>> {
-        let gray = Pixels { width: picture.width() as usize, height: picture.height() as usize, channels: 1, samples: picture.to_luma8().into_raw() };
+        let gray = gray_pixels(picture);
         let (planes, ph, pw) = self.padded(&gray)?;
         let (codes, shape) = self.quantized_codes(&planes, 1, ph, pw, quality)?;
         self.pack(&codes[0], shape, gray.width, gray.height, quality)
@@ -180,22 +184,13 @@ impl DigitCodec {
     /// # Errors
     /// [`Error::Format`] for malformed data, [`Error::UnknownModel`] for another model's file.
     pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
-        let file = AecFile::parse(bytes, limits)?;
+        let file = super::parse_for_model(bytes, limits, self.id)?;
         let h = file.header;
-        if h.model != self.id {
-            return Err(Error::UnknownModel(format!(
-                "this file was made by model {:08x}/{:016x}, not by the mnist {} model {:016x}",
-                h.model.architecture,
-                h.model.weights_hash,
-                self.arch().name(),
-                self.id.weights_hash
-            )));
-        }
         let invalid = |field, value: u64| Error::Format(FormatError::InvalidField { field, value });
-        let step = step_of(h.quality).map_err(|_| invalid("quality", h.quality.into()))?;
-        if DIGIT_QUALITY_STEPS[usize::from(h.quality) - 1] != h.quant_step {
+        if quality_step(h.quality).map_err(|_| invalid("quality", h.quality.into()))? != h.quant_step {
             return Err(invalid("quantization step", h.quant_step.into()));
         }
+        let step = f32::from(h.quant_step) / 256.0;
         if h.coder != CoderId::Zstd || h.color != ColorModel::Gray {
             return Err(invalid("coder or colour model of a digit file", (h.coder as u64) << 8 | h.color as u64));
         }
@@ -207,8 +202,7 @@ impl DigitCodec {
         }
         let code = latent_coding::decode_zstd(file.latents, expected.len() as usize)?;
         let planes = self.decode_codes(&[code], expected, step)?;
-        let pixels = gray_from_padded_plane(&planes, pw, width, height);
-        Ok(DynamicImage::ImageLuma8(GrayImage::from_raw(width as u32, height as u32, pixels.samples).expect("sizes match")))
+        Ok(gray_picture(&planes, pw, width, height))
     }
 
     /// Removes noise from a gray picture (meant for the `denoise` model; any model works, as a
@@ -217,18 +211,24 @@ impl DigitCodec {
     /// # Errors
     /// [`Error::InvalidArgument`] for a size the network cannot take.
     pub fn denoise(&self, picture: &DynamicImage) -> Result<DynamicImage> {
-        let gray = Pixels { width: picture.width() as usize, height: picture.height() as usize, channels: 1, samples: picture.to_luma8().into_raw() };
+        let gray = gray_pixels(picture);
         let (planes, ph, pw) = self.padded(&gray)?;
         let out = self.reconstruct(&planes, 1, ph, pw)?;
-        let pixels = gray_from_padded_plane(&out, pw, gray.width, gray.height);
-        Ok(DynamicImage::ImageLuma8(GrayImage::from_raw(gray.width as u32, gray.height as u32, pixels.samples).expect("sizes match")))
+        Ok(gray_picture(&out, pw, gray.width, gray.height))
     }
 
-    fn tensor(&self, pixels: &[f32], count: usize, height: usize, width: usize) -> Result<Tensor<4>> {
+    /// The encoder's (unquantized) code of a batch of pictures of a size the network takes.
+    fn encode_batch(&self, pixels: &[f32], count: usize, height: usize, width: usize) -> Result<Tensor<4>> {
+        self.check_size(height, width)?;
         if pixels.len() != count * height * width {
             return Err(Error::InvalidArgument(format!("{} pixels given for {count} pictures of {width}x{height}", pixels.len())));
         }
-        Ok(Tensor::<4>::from_data(TensorData::new(pixels.to_vec(), [count, 1, height, width]), &self.device))
+        Ok(self.net.encode(Tensor::<4>::from_data(TensorData::new(pixels.to_vec(), [count, 1, height, width]), &self.device)))
+    }
+
+    /// Pixels in `0..1` decoded from a batch of (dequantized) codes.
+    fn decode_tensor(&self, code: Tensor<4>) -> Vec<f32> {
+        self.net.decode(code).into_data().try_to_vec::<f32>().expect("f32 tensor")
     }
 
     /// The size the network is run at for a `height x width` picture.
@@ -272,11 +272,37 @@ impl DigitCodec {
     }
 }
 
-/// The quantization step of a digit quality level.
-fn step_of(quality: u8) -> Result<f32> {
+/// The quantization step of a digit quality level, in units of 1/256 (as the header stores it).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a level outside 1..=7.
+pub fn quality_step(quality: u8) -> Result<u16> {
     usize::from(quality)
         .checked_sub(1)
         .and_then(|i| DIGIT_QUALITY_STEPS.get(i))
-        .map(|&s| f32::from(s) / 256.0)
+        .copied()
         .ok_or_else(|| Error::InvalidArgument(format!("quality must be 1..={}, not {quality}", DIGIT_QUALITY_STEPS.len())))
+}
+
+/// The quantization step of a digit quality level.
+fn step_of(quality: u8) -> Result<f32> {
+    quality_step(quality).map(|units| f32::from(units) / 256.0)
+}
+
+/// One `Vec` of quantized values per picture of a batch of codes, and the code's shape.
+fn split_codes(code: Tensor<4>, step: f32) -> (Vec<Vec<i16>>, LatentShape) {
+    let [_, c, h, w] = code.dims();
+    let values = super::quantize(code, step);
+    (values.chunks_exact(c * h * w).map(<[i16]>::to_vec).collect(), LatentShape { channels: c as u16, height: h as u16, width: w as u16 })
+}
+
+/// The gray samples of a picture (colour converted, alpha dropped).
+fn gray_pixels(picture: &DynamicImage) -> Pixels {
+    Pixels { width: picture.width() as usize, height: picture.height() as usize, channels: 1, samples: picture.to_luma8().into_raw() }
+}
+
+/// A gray picture cropped from one padded plane in `0..1`.
+fn gray_picture(plane: &[f32], pw: usize, width: usize, height: usize) -> DynamicImage {
+    let pixels = gray_from_padded_plane(plane, pw, width, height);
+    DynamicImage::ImageLuma8(GrayImage::from_raw(width as u32, height as u32, pixels.samples).expect("sizes match"))
 }

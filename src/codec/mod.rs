@@ -266,7 +266,7 @@ impl Codec {
             .tables
             .levels
             .iter()
-            .map(|level| latent_coding::estimated_bits(&quantize(&analysis.latents, level), plane, level) / 8.0 + overhead)
+            .map(|level| latent_coding::estimated_bits(&quantize_level(&analysis.latents, level), plane, level) / 8.0 + overhead)
             .collect())
     }
 
@@ -286,7 +286,7 @@ impl Codec {
 
     /// Quantizes and entropy-codes analysed latents at one quality level.
     fn pack(&self, analysis: &Analysis, quality: u8, level: &LevelTables, coder: CoderId) -> Result<Vec<u8>> {
-        let latents = quantize(&analysis.latents, level);
+        let latents = quantize_level(&analysis.latents, level);
         let shape = LatentShape {
             channels: self.tables.channels() as u16,
             height: analysis.latent_height as u16,
@@ -324,14 +324,8 @@ impl Codec {
     /// [`Error::Format`] for malformed or corrupted data or data beyond `limits`;
     /// [`Error::UnknownModel`] for a file made by another model.
     pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
-        let file = AecFile::parse(bytes, limits)?;
+        let file = parse_for_model(bytes, limits, self.id)?;
         let header = file.header;
-        if header.model != self.id {
-            return Err(Error::UnknownModel(format!(
-                "this file was made by model {:08x}/{:016x}, but this aec has model {:08x}/{:016x}",
-                header.model.architecture, header.model.weights_hash, self.id.architecture, self.id.weights_hash
-            )));
-        }
         let invalid = |field, value: u64| Error::Format(crate::format::FormatError::InvalidField { field, value });
         let (ph, pw) = (pixels::round_up(header.height as usize, DOWNSAMPLING), pixels::round_up(header.width as usize, DOWNSAMPLING));
         let latent = header.latent;
@@ -370,11 +364,28 @@ impl Codec {
     }
 }
 
-/// Rounds latents to integer multiples of the level's quantization step.
-fn quantize(latents: &Tensor<4>, level: &LevelTables) -> Vec<i16> {
-    let step = f32::from(level.step) / 256.0;
-    let values: Vec<f32> = latents.clone().div_scalar(step).round().into_data().try_to_vec::<f32>().expect("f32 tensor");
+/// Rounds latents to integer multiples of `step`, saturating at the `i16` range.
+fn quantize(latents: Tensor<4>, step: f32) -> Vec<i16> {
+    let values: Vec<f32> = latents.div_scalar(step).round().into_data().try_to_vec::<f32>().expect("f32 tensor");
     values.iter().map(|v| v.clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16).collect()
+}
+
+/// Rounds latents to integer multiples of the level's quantization step.
+fn quantize_level(latents: &Tensor<4>, level: &LevelTables) -> Vec<i16> {
+    quantize(latents.clone(), f32::from(level.step) / 256.0)
+}
+
+/// Parses a file and checks that it was made by the model `id`.
+fn parse_for_model<'a>(bytes: &'a [u8], limits: &Limits, id: ModelId) -> Result<AecFile<'a>> {
+    let file = AecFile::parse(bytes, limits)?;
+    let made_by = file.header.model;
+    if made_by != id {
+        return Err(Error::UnknownModel(format!(
+            "this file was made by model {:08x}/{:016x}, but this model is {:08x}/{:016x}",
+            made_by.architecture, made_by.weights_hash, id.architecture, id.weights_hash
+        )));
+    }
+    Ok(file)
 }
 
 fn parse_config(text: &str) -> Result<FactorizedConfig> {

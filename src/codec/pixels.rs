@@ -39,7 +39,7 @@ pub fn to_padded_planes(p: &Pixels, multiple: usize) -> (Vec<f32>, usize, usize)
 }
 
 /// Converts a float in `0..1` to an 8-bit sample (rounded, clamped).
-fn to_u8(v: f32) -> u8 {
+pub fn to_u8(v: f32) -> u8 {
     (v * 255.0).round().clamp(0.0, 255.0) as u8
 }
 
