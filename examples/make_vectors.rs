@@ -6,13 +6,13 @@
 use std::path::Path;
 
 use aec::codec::models::AnyCodec;
-use aec::codec::{Codec, EncodeOptions};
+use aec::codec::{Codec, EncodeOptions, Ladder};
 use aec::format::{CoderId, Limits};
 use image::DynamicImage;
 use sha2::{Digest, Sha256};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let photo_codec = AnyCodec::Photo(Codec::embedded()?);
+    let photo_codec = AnyCodec::Photo(Ladder::single(Codec::embedded()?));
     let digit_codec = AnyCodec::Digits(aec::codec::models::builtin_digits("mnist-conv")?);
     let digit = image::open("tests/fixtures/mnist/digits.png")?.crop_imm(7 * 28, 0, 28, 28);
     let photo = image::open("tests/fixtures/chelsea.png")?;

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Compress(args) => cli::commands::compress(args),
         Command::Decompress(args) => cli::commands::decompress(args),
         Command::Info(args) => cli::commands::info(args),
+        Command::Levels(args) => cli::commands::levels(args),
         Command::Train(args) => cli::commands::train(args),
         Command::Bench(args) => cli::commands::bench(args),
         Command::Compare(args) => cli::commands::compare(args),

@@ -102,13 +102,7 @@ fn input_that_is_not_a_picture_is_refused_clearly() {
 fn standard_streams_work_with_dash() {
     let photo = std::fs::read("tests/fixtures/chelsea.png").unwrap();
     let run = |args: &[&str], input: Vec<u8>| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_aec"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_aec")).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         let mut stdin = child.stdin.take().unwrap();
         let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
         let out = child.wait_with_output().unwrap();
@@ -131,7 +125,7 @@ fn info_describes_the_file() {
     let out = aec(&["info", path_str(&packed)]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for expected in ["768 x 512", "quality:       3", "bits per pixel", "the embedded default model", "Range"] {
+    for expected in ["768 x 512", "quality:       3", "bits per pixel", "the built-in photo model ", "Range"] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
 }
@@ -141,5 +135,23 @@ fn help_shows_examples_and_bad_usage_exits_with_2() {
     let out = aec(&["--help"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"));
     assert_eq!(aec(&["compress"]).status.code(), Some(2));
-    assert_eq!(aec(&["compress", PHOTO, "-q", "9", "-o", "-"]).status.code(), Some(2));
+    assert_eq!(aec(&["compress", PHOTO, "-q", "99", "-o", "-"]).status.code(), Some(2));
+}
+
+#[test]
+fn levels_lists_the_scale_and_what_each_level_gives_a_picture() {
+    let out = aec(&["levels", PHOTO]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split_whitespace().collect()).collect();
+    assert!(rows.len() >= 6, "{text}");
+    assert_eq!(rows.iter().filter(|r| r.last() == Some(&"(default)")).count(), 1, "{text}");
+    // Predicted sizes climb with the level, and match what compress writes.
+    let bytes: Vec<f64> = rows.iter().map(|r| r[4].parse().unwrap()).collect();
+    assert!(bytes.windows(2).all(|w| w[0] < w[1]), "{text}");
+    let (_guard, dir) = temp();
+    let packed = dir.join("q2.aec");
+    assert!(aec(&["compress", PHOTO, "-q", "2", "-o", path_str(&packed)]).status.success());
+    let actual = std::fs::metadata(&packed).unwrap().len() as f64;
+    assert!((actual - bytes[1]).abs() / bytes[1] < 0.01, "{actual} bytes, predicted {}", bytes[1]);
 }

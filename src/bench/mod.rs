@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::baseline::{self, Coded};
 use crate::codec::pixels::Pixels;
-use crate::codec::{Codec, EncodeOptions};
+use crate::codec::{EncodeOptions, Ladder};
 use crate::error::{Error, Result};
 use crate::format::Limits;
 use crate::metrics;
@@ -32,6 +32,8 @@ pub struct BenchOptions {
     pub jobs: usize,
     /// Also measure `cjpeg` (when it is on PATH).
     pub cjpeg: bool,
+    /// Measure JPEG, WebP and the lossless codecs beside aec (else aec alone).
+    pub baselines: bool,
     /// Show a progress bar.
     pub progress: bool,
 }
@@ -109,7 +111,7 @@ fn record(image: &str, codec: &str, quality: u8, p: &Pixels, coded: &Coded) -> R
 ///
 /// # Errors
 /// Any codec error.
-pub fn aec_coded(codec: &Codec, picture: &DynamicImage, quality: u8) -> Result<Coded> {
+pub fn aec_coded(codec: &Ladder, picture: &DynamicImage, quality: u8) -> Result<Coded> {
     let start = Instant::now();
     let bytes = codec.encode(picture, &EncodeOptions { quality, ..EncodeOptions::default() })?;
     let encode_seconds = start.elapsed().as_secs_f64();
@@ -119,7 +121,7 @@ pub fn aec_coded(codec: &Codec, picture: &DynamicImage, quality: u8) -> Result<C
 }
 
 /// Every measurement of one picture.
-fn measure_picture(codec: &Codec, name: &str, picture: &DynamicImage, options: &BenchOptions, bar: &ProgressBar) -> Result<Vec<Record>> {
+fn measure_picture(codec: &Ladder, name: &str, picture: &DynamicImage, options: &BenchOptions, bar: &ProgressBar) -> Result<Vec<Record>> {
     let p = pixels_of(picture);
     let mut out = Vec::new();
     // aec sees the same gray/RGB samples as the baselines.
@@ -134,47 +136,59 @@ fn measure_picture(codec: &Codec, name: &str, picture: &DynamicImage, options: &
         out.push(r);
         bar.inc(1);
     }
+    if options.baselines {
+        measure_baselines(name, &p, options, bar, &mut out);
+    }
+    Ok(out)
+}
+
+/// JPEG, libjpeg-turbo and WebP at every quality of [`BASELINE_QUALITIES`], and the lossless codecs.
+fn measure_baselines(name: &str, p: &Pixels, options: &BenchOptions, bar: &ProgressBar, out: &mut Vec<Record>) {
     for quality in BASELINE_QUALITIES {
-        if let Some(c) = baseline::jpeg(&p, quality) {
-            out.push(record(name, "jpeg", quality, &p, &c));
+        if let Some(c) = baseline::jpeg(p, quality) {
+            out.push(record(name, "jpeg", quality, p, &c));
         }
-        if let Some(c) = options.cjpeg.then(|| baseline::cjpeg(&p, quality)).flatten() {
-            out.push(record(name, "cjpeg", quality, &p, &c));
+        if let Some(c) = options.cjpeg.then(|| baseline::cjpeg(p, quality)).flatten() {
+            out.push(record(name, "cjpeg", quality, p, &c));
         }
-        if let Some(c) = baseline::webp(&p, quality) {
-            out.push(record(name, "webp", quality, &p, &c));
+        if let Some(c) = baseline::webp(p, quality) {
+            out.push(record(name, "webp", quality, p, &c));
         }
         bar.inc(1);
     }
-    out.push(record(name, "png", 0, &p, &baseline::png(&p)));
-    out.push(record(name, "gzip", 0, &p, &baseline::gzip(&p)));
-    out.push(record(name, "zstd", 0, &p, &baseline::zstd19(&p)));
+    out.push(record(name, "png", 0, p, &baseline::png(p)));
+    out.push(record(name, "gzip", 0, p, &baseline::gzip(p)));
+    out.push(record(name, "zstd", 0, p, &baseline::zstd19(p)));
     bar.inc(1);
-    Ok(out)
 }
 
 /// Measures every codec on every picture, `options.jobs` pictures at a time.
 ///
 /// # Errors
 /// The first codec error met.
-pub fn run(codec: &Codec, pictures: &[(String, DynamicImage)], options: &BenchOptions) -> Result<Vec<Record>> {
-    let steps_per_picture = u64::from(codec.max_quality()) + BASELINE_QUALITIES.len() as u64 + 1;
+pub fn run(codec: &Ladder, pictures: &[(String, DynamicImage)], options: &BenchOptions) -> Result<Vec<Record>> {
+    let baseline_steps = if options.baselines { BASELINE_QUALITIES.len() as u64 + 1 } else { 0 };
+    let steps_per_picture = u64::from(codec.max_quality()) + baseline_steps;
     let bar = if options.progress { ProgressBar::new(steps_per_picture * pictures.len() as u64) } else { ProgressBar::hidden() };
     bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}").expect("static template").progress_chars("=> "));
     let next = Mutex::new(0usize);
     let results = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.max(1) {
-            scope.spawn(|| loop {
-                let i = {
-                    let mut n = next.lock().expect("no panics while held");
-                    *n += 1;
-                    *n - 1
-                };
-                let Some((name, picture)) = pictures.get(i) else { break };
-                bar.set_message(name.clone());
-                let r = measure_picture(codec, name, picture, options, &bar);
-                results.lock().expect("no panics while held").push((i, r));
+            scope.spawn(|| {
+                loop {
+                    let i = {
+                        let mut n = next.lock().expect("no panics while held");
+                        *n += 1;
+                        *n - 1
+                    };
+                    let Some((name, picture)) = pictures.get(i) else {
+                        break;
+                    };
+                    bar.set_message(name.clone());
+                    let r = measure_picture(codec, name, picture, options, &bar);
+                    results.lock().expect("no panics while held").push((i, r));
+                }
             });
         }
     });

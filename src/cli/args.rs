@@ -12,6 +12,7 @@ Examples:
   aec compress photo.png -o small.aec -q 2
   aec decompress small.aec -o back.png
   aec info small.aec
+  aec levels photo.png                    # what each -q gives this photo
   cat photo.png | aec compress - -o - > photo.aec
   aec train --data ../shared/datasets/train --out models/mine.bpk --steps 20000
   aec compress digit.png --model mnist-conv -o digit.aec
@@ -32,6 +33,9 @@ pub enum Command {
     Decompress(DecompressArgs),
     /// Show the header of an .aec file: size, colour model, quality, bits per pixel, model.
     Info(InfoArgs),
+    /// List the photographic quality levels: model, λ, quantization step, and with a picture
+    /// the size each level would give it.
+    Levels(LevelsArgs),
     /// Train a model on a folder of images (checkpoints and --resume included).
     Train(TrainArgs),
     /// Compare aec with JPEG, WebP, PNG, gzip and zstd on a folder of pictures.
@@ -64,7 +68,9 @@ pub struct DenoiseArgs {
 
 /// `aec eval-mnist`.
 #[derive(Args)]
-#[command(after_help = "Examples:\n  aec eval-mnist --data ../shared/datasets/mnist\n  aec eval-mnist --data ../shared/datasets/mnist --grid docs/mnist-grid.png --force\n  aec eval-mnist --data ../shared/datasets/mnist --models models/mnist --limit 1000")]
+#[command(
+    after_help = "Examples:\n  aec eval-mnist --data ../shared/datasets/mnist\n  aec eval-mnist --data ../shared/datasets/mnist --grid docs/mnist-grid.png --force\n  aec eval-mnist --data ../shared/datasets/mnist --models models/mnist --limit 1000"
+)]
 pub struct EvalMnistArgs {
     /// Folder of the MNIST IDX files (t10k-images-idx3-ubyte[.gz] and labels are used).
     #[arg(long)]
@@ -92,7 +98,9 @@ pub struct EvalMnistArgs {
 
 /// `aec bench`.
 #[derive(Args)]
-#[command(after_help = "Examples:\n  aec bench tests/fixtures\n  aec bench ../shared/datasets/eval --jobs 2 --csv eval.csv --plot eval.svg\n  aec bench photos/ --json > results.json")]
+#[command(
+    after_help = "Examples:\n  aec bench tests/fixtures\n  aec bench ../shared/datasets/eval --jobs 2 --csv eval.csv --plot eval.svg\n  aec bench photos/ --json > results.json"
+)]
 pub struct BenchArgs {
     /// A folder of PNG/JPEG/PPM pictures, or one picture.
     pub input: PathBuf,
@@ -111,7 +119,10 @@ pub struct BenchArgs {
     /// Leave out libjpeg-turbo's cjpeg even when it is installed.
     #[arg(long)]
     pub no_cjpeg: bool,
-    /// A model written by `aec train` instead of the embedded default.
+    /// Measure aec alone (no JPEG, WebP or lossless baselines): quicker, to compare models.
+    #[arg(long)]
+    pub aec_only: bool,
+    /// A model written by `aec train` instead of the built-in scale.
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Overwrite --csv/--plot outputs that exist.
@@ -139,16 +150,19 @@ pub enum CoderArg {
 
 /// `aec compress`.
 #[derive(Args)]
-#[command(after_help = "Examples:\n  aec compress photo.png\n  aec compress photo.png -o photo.aec -q 6 --force\n  aec compress photo.png --target-bpp 0.25\n  aec compress photo.png --max-bytes 20000\n  aec compress digit.png --model mnist-conv -o digit.aec")]
+#[command(
+    after_help = "Examples:\n  aec compress photo.png\n  aec compress photo.png -o photo.aec -q 6 --force\n  aec compress photo.png --target-bpp 0.25\n  aec compress photo.png --max-bytes 20000\n  aec compress digit.png --model mnist-conv -o digit.aec"
+)]
 pub struct CompressArgs {
     /// Input picture, or - for standard input.
     pub input: PathBuf,
     /// Output file, or - for standard output [default: the input with .aec].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// Quality level: 1 (smallest file) to 7 (best picture).
-    #[arg(short, long, default_value_t = aec::codec::DEFAULT_QUALITY)]
-    pub quality: u8,
+    /// Quality level: 1 (smallest file) to the highest level of the model (`aec levels`
+    /// lists them) [default: the model's default level].
+    #[arg(short, long)]
+    pub quality: Option<u8>,
     /// How the latents are coded.
     #[arg(long, value_enum, default_value_t = CoderArg::Range)]
     pub coder: CoderArg,
@@ -200,6 +214,18 @@ pub struct InfoArgs {
     pub input: PathBuf,
 }
 
+/// `aec levels`.
+#[derive(Args)]
+#[command(after_help = "Examples:\n  aec levels\n  aec levels photo.png\n  aec levels photo.png --model models/mine.bpk")]
+pub struct LevelsArgs {
+    /// A picture: also print the size in bytes and bits per pixel the entropy models predict
+    /// for it at each level (the encoder runs once per model, nothing is written).
+    pub picture: Option<PathBuf>,
+    /// A model written by `aec train` instead of the built-in scale.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
 /// Model families `aec train` builds.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ArchArg {
@@ -217,7 +243,9 @@ pub enum ArchArg {
 
 /// `aec train`.
 #[derive(Args)]
-#[command(after_help = "Examples:\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 20000\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 40000 --resume\n  aec train --out models/mine.bpk --export-only\n  aec train --data ../shared/datasets/train --out models/q8.bpk --init-from models/default.bpk --lambda 0.05 --lr 1e-4 --steps 10000\n  aec train --arch dense --data ../shared/datasets/mnist          # writes models/mnist/dense.bpk\n  aec train --arch denoise --noise 0.25 --data ../shared/datasets/mnist --out models/mnist/denoise-0.25.bpk")]
+#[command(
+    after_help = "Examples:\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 20000\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 40000 --resume\n  aec train --out models/mine.bpk --export-only\n  aec train --data ../shared/datasets/train --out models/q8.bpk --init-from models/default.bpk --lambda 0.05 --lr 1e-4 --steps 10000\n  aec train --arch dense --data ../shared/datasets/mnist          # writes models/mnist/dense.bpk\n  aec train --arch denoise --noise 0.25 --data ../shared/datasets/mnist --out models/mnist/denoise-0.25.bpk"
+)]
 pub struct TrainArgs {
     /// What to train.
     #[arg(long, value_enum, default_value_t = ArchArg::Photo)]

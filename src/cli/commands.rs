@@ -10,19 +10,19 @@ use image::{DynamicImage, ImageFormat};
 
 use aec::codec::digits::DigitCodec;
 use aec::codec::models::AnyCodec;
-use aec::codec::{Codec, EncodeOptions, RateTarget};
+use aec::codec::{Codec, EncodeOptions, Ladder, RateTarget};
 use aec::format::{AecFile, CoderId, Limits};
 use aec::model::{DigitArch, FactorizedConfig};
 use aec::train::digits::{DigitTrainConfig, InitFrom};
 use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
 
-use super::args::{ArchArg, BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, DenoiseArgs, EvalMnistArgs, InfoArgs, TrainArgs};
+use super::args::{ArchArg, BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, DenoiseArgs, EvalMnistArgs, InfoArgs, LevelsArgs, TrainArgs};
 use super::io::{check_writable, read_input, read_picture, write_output};
 
-fn load_codec(model: Option<&Path>) -> Result<Codec> {
+fn load_codec(model: Option<&Path>) -> Result<Ladder> {
     Ok(match model {
-        Some(path) => Codec::from_files(path, Device::flex())?,
-        None => Codec::embedded()?,
+        Some(path) => Ladder::single(Codec::from_files(path, Device::flex())?),
+        None => Ladder::builtin(),
     })
 }
 
@@ -37,8 +37,12 @@ pub fn compress(args: CompressArgs) -> Result<()> {
     let picture = read_picture(&args.input)?;
     let codec = match AnyCodec::open(&args.model)? {
         AnyCodec::Photo(codec) => codec,
-        AnyCodec::Digits(codec) => return compress_digit(&codec, &picture, &args.input, &output, args.quality, args.force),
+        AnyCodec::Digits(codec) => {
+            let quality = args.quality.unwrap_or(aec::codec::digits::DIGIT_DEFAULT_QUALITY);
+            return compress_digit(&codec, &picture, &args.input, &output, quality, args.force);
+        }
     };
+    let quality = args.quality.unwrap_or_else(|| codec.default_quality());
     let coder = match args.coder {
         CoderArg::Range => CoderId::Range,
         CoderArg::Zstd => CoderId::Zstd,
@@ -52,7 +56,7 @@ pub fn compress(args: CompressArgs) -> Result<()> {
     let started = Instant::now();
     let (encoded, quality) = match target {
         Some(target) => codec.encode_to_target(&picture, target, coder)?,
-        None => (codec.encode(&picture, &EncodeOptions { quality: args.quality, coder })?, args.quality),
+        None => (codec.encode(&picture, &EncodeOptions { quality, coder })?, quality),
     };
     let elapsed = started.elapsed();
     write_output(&output, &encoded, args.force)?;
@@ -96,11 +100,7 @@ fn format_for(path: &Path) -> Result<ImageFormat> {
         "png" => Ok(ImageFormat::Png),
         "ppm" | "pnm" | "pgm" => Ok(ImageFormat::Pnm),
         "jpg" | "jpeg" => Ok(ImageFormat::Jpeg),
-        _ => Err(aec::Error::InvalidArgument(format!(
-            "cannot tell the output format of {}: use .png, .ppm or .jpg",
-            path.display()
-        ))
-        .into()),
+        _ => Err(aec::Error::InvalidArgument(format!("cannot tell the output format of {}: use .png, .ppm or .jpg", path.display())).into()),
     }
 }
 
@@ -131,14 +131,7 @@ pub fn decompress(args: DecompressArgs) -> Result<()> {
     let picture = codec.decode(&bytes, &limits)?;
     let elapsed = started.elapsed();
     write_output(&output, &encode_picture(&picture, format, &output)?, args.force)?;
-    eprintln!(
-        "{} -> {} ({}x{}), {:.2} s",
-        args.input.display(),
-        output.display(),
-        picture.width(),
-        picture.height(),
-        elapsed.as_secs_f64()
-    );
+    eprintln!("{} -> {} ({}x{}), {:.2} s", args.input.display(), output.display(), picture.width(), picture.height(), elapsed.as_secs_f64());
     Ok(())
 }
 
@@ -149,8 +142,10 @@ pub fn info(args: InfoArgs) -> Result<()> {
     let h = file.header;
     let model = match aec::codec::digits::arch_of(h.model.architecture) {
         Some(arch) => format!(" (an mnist {} model)", arch.name()),
-        None if aec::codec::embedded_model_id() == h.model => " (the embedded default model)".to_string(),
-        None => " (not the embedded model)".to_string(),
+        None => match aec::codec::models::builtin_photo_by_id(h.model) {
+            Some(builtin) => format!(" (the built-in photo model {}, λ={})", builtin.name, builtin.lambda),
+            None => " (not a built-in model)".to_string(),
+        },
     };
     let pixels = f64::from(h.width) * f64::from(h.height);
     println!("file:          {}", args.input.display());
@@ -163,12 +158,30 @@ pub fn info(args: InfoArgs) -> Result<()> {
     if h.alpha_len > 0 {
         println!("alpha:         {} bytes (lossless)", h.alpha_len);
     }
-    println!(
-        "model:         architecture {} weights {:016x}{}",
-        h.model.architecture,
-        h.model.weights_hash,
-        model
-    );
+    println!("model:         architecture {} weights {:016x}{}", h.model.architecture, h.model.weights_hash, model);
+    Ok(())
+}
+
+/// `aec levels`.
+pub fn levels(args: LevelsArgs) -> Result<()> {
+    let ladder = load_codec(args.model.as_deref())?;
+    let picture = args.picture.as_deref().map(read_picture).transpose()?;
+    let estimates = picture.as_ref().map(|p| ladder.estimated_sizes(p)).transpose()?;
+    let pixels = picture.as_ref().map_or(1.0, |p| f64::from(p.width()) * f64::from(p.height()));
+    println!("{:>7}  {:<16} {:>8}  {:>5}{}", "quality", "model", "λ", "step", if estimates.is_some() { "      bytes     bpp" } else { "" });
+    for quality in 1..=ladder.max_quality() {
+        let (codec, step) = ladder.level(quality)?;
+        let (name, lambda) = match aec::codec::models::builtin_photo_by_id(codec.id()) {
+            Some(builtin) => (builtin.name.to_string(), format!("{}", builtin.lambda)),
+            None => (args.model.as_deref().map_or_else(String::new, |p| p.display().to_string()), "-".to_string()),
+        };
+        let size = estimates.as_ref().map_or_else(String::new, |e| {
+            let bytes = e[usize::from(quality) - 1];
+            format!(" {bytes:>10.0} {:>7.4}", bytes * 8.0 / pixels)
+        });
+        let mark = if quality == ladder.default_quality() { "  (default)" } else { "" };
+        println!("{quality:>7}  {name:<16} {lambda:>8}  {:>5.3}{size}{mark}", f64::from(step) / 256.0);
+    }
     Ok(())
 }
 
@@ -250,7 +263,7 @@ pub fn bench(args: BenchArgs) -> Result<()> {
     let codec = load_codec(args.model.as_deref())?;
     let pictures = aec::bench::load_pictures(&args.input)?;
     let cjpeg = !args.no_cjpeg && aec::baseline::cjpeg_available();
-    let options = aec::bench::BenchOptions { jobs: args.jobs, cjpeg, progress: !args.json };
+    let options = aec::bench::BenchOptions { jobs: args.jobs, cjpeg, baselines: !args.aec_only, progress: !args.json };
     let records = aec::bench::run(&codec, &pictures, &options)?;
     let summary = aec::bench::report::summarize(&records);
     if args.json {
@@ -258,7 +271,7 @@ pub fn bench(args: BenchArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         print!("{}", aec::bench::report::table(&summary, pictures.len()));
-        if let Some(aec_default) = summary.points.iter().find(|p| p.codec == "aec" && p.quality == aec::codec::DEFAULT_QUALITY) {
+        if let Some(aec_default) = summary.points.iter().find(|p| p.codec == "aec" && p.quality == codec.default_quality()) {
             for anchor in ["jpeg", "cjpeg"] {
                 if let Some(psnr) = aec::bench::report::psnr_at(&summary, anchor, aec_default.bpp) {
                     println!(
@@ -308,7 +321,9 @@ pub fn denoise(args: DenoiseArgs) -> Result<()> {
     check_writable(&args.output, args.force)?;
     let codec = match AnyCodec::open(&args.model)? {
         AnyCodec::Digits(codec) => codec,
-        AnyCodec::Photo(_) => return Err(aec::Error::InvalidArgument(format!("{} is not an MNIST model", args.model)).into()),
+        AnyCodec::Photo(_) => {
+            return Err(aec::Error::InvalidArgument(format!("{} is not an MNIST model", args.model)).into());
+        }
     };
     let picture = read_picture(&args.input)?;
     let cleaned = codec.denoise(&picture)?;

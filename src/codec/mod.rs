@@ -11,6 +11,7 @@
 //! ```
 
 pub mod digits;
+pub mod ladder;
 pub mod latent_coding;
 pub mod models;
 pub mod pixels;
@@ -30,10 +31,14 @@ use crate::error::{Error, Result};
 use crate::format::{AecFile, CoderId, ColorModel, Header, LatentShape, Limits, ModelId};
 use crate::model::{DOWNSAMPLING, FactorizedConfig, FactorizedModel};
 
+pub use self::ladder::{Ladder, RateTarget};
+
 /// Architecture number of the factorized-prior model in the container's model registry.
 /// Never reuse a number for another architecture.
 pub const ARCH_FACTORIZED: u32 = 1;
-/// Quality level used when none is given.
+/// Level of a single model's own scale used when none is given: the quantization step the
+/// model was trained for. (The built-in scale of several models has its own default, see
+/// [`Ladder::default_quality`].)
 pub const DEFAULT_QUALITY: u8 = 4;
 /// Quantization steps (units of 1/256) of quality levels 1, 2, ...: a coarser step spends
 /// fewer bits. Level 4 is the step the model was trained for.
@@ -56,29 +61,8 @@ impl Default for EncodeOptions {
     }
 }
 
-/// A size or quality goal for [`Codec::encode_to_target`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum RateTarget {
-    /// At most this many bytes in the file.
-    MaxBytes(u64),
-    /// At most this many bits per pixel (file bytes x 8 / pixels).
-    BitsPerPixel(f64),
-    /// At least this PSNR in dB.
-    Psnr(f64),
-}
-
-impl std::fmt::Display for RateTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::MaxBytes(n) => write!(f, "{n} bytes"),
-            Self::BitsPerPixel(b) => write!(f, "{b} bits per pixel"),
-            Self::Psnr(p) => write!(f, "{p} dB"),
-        }
-    }
-}
-
 /// The encoder's output for one picture, before quantization.
-struct Analysis {
+pub(crate) struct Analysis {
     pixels: Pixels,
     color: ColorModel,
     alpha: Option<Vec<u8>>,
@@ -90,13 +74,6 @@ struct Analysis {
 /// Bytes embedded with `include_bytes!`, aligned as burn's flex backend requires.
 #[repr(C, align(64))]
 pub(crate) struct Aligned<T: ?Sized>(pub(crate) T);
-
-/// Weights of the default model, aligned as burn requires.
-static DEFAULT_WEIGHTS: &Aligned<[u8]> = &Aligned(*include_bytes!("../../models/default.bpk"));
-/// Integer CDF tables of the default model.
-static DEFAULT_TABLES: &[u8] = include_bytes!("../../models/default.cdf");
-/// Settings of the default model.
-static DEFAULT_CONFIG: &str = include_str!("../../models/default.json");
 
 /// A trained model ready to encode and decode pictures.
 pub struct Codec {
@@ -122,7 +99,7 @@ pub fn model_id(architecture: u32, files: &[&[u8]]) -> ModelId {
 
 /// The identity of the embedded default model, without loading its weights.
 pub fn embedded_model_id() -> ModelId {
-    model_id(ARCH_FACTORIZED, &[&DEFAULT_WEIGHTS.0, DEFAULT_TABLES])
+    models::default_photo().id()
 }
 
 impl Codec {
@@ -139,9 +116,12 @@ impl Codec {
     /// # Errors
     /// As [`Codec::embedded`].
     pub fn embedded_on(device: Device) -> Result<Self> {
-        let config = parse_config(DEFAULT_CONFIG)?;
-        let store = BurnpackStore::from_static(&DEFAULT_WEIGHTS.0);
-        Self::from_parts(config, store, &DEFAULT_WEIGHTS.0, DEFAULT_TABLES, device)
+        models::default_photo().load(device)
+    }
+
+    /// A model from files embedded in the binary.
+    fn from_static(settings: &str, weights: &'static [u8], tables: &[u8], device: Device) -> Result<Self> {
+        Self::from_parts(parse_config(settings)?, BurnpackStore::from_static(weights), weights, tables, device)
     }
 
     /// A model from files written by `aec train`: `NAME.bpk` (weights), `NAME.cdf` (tables)
@@ -185,7 +165,7 @@ impl Codec {
         usize::from(quality).checked_sub(1).and_then(|i| self.tables.levels.get(i))
     }
 
-    fn level(&self, quality: u8) -> Result<&LevelTables> {
+    pub(crate) fn level(&self, quality: u8) -> Result<&LevelTables> {
         usize::from(quality)
             .checked_sub(1)
             .and_then(|i| self.tables.levels.get(i))
@@ -199,55 +179,6 @@ impl Codec {
     pub fn encode(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>> {
         let level = self.level(options.quality)?;
         self.pack(&self.analyze(picture)?, options.quality, level, options.coder)
-    }
-
-    /// Compresses a picture at the quality level that meets `target` (like `cwebp -size`):
-    /// the best level that fits a size target, or the smallest level that reaches a PSNR.
-    /// The encoder runs once; only quantization and entropy coding are repeated.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] when no level meets the target (the message says what the
-    /// nearest level gives), and the errors of [`Codec::encode`].
-    pub fn encode_to_target(&self, picture: &DynamicImage, target: RateTarget, coder: CoderId) -> Result<(Vec<u8>, u8)> {
-        let analysis = self.analyze(picture)?;
-        let pixels = (analysis.pixels.width * analysis.pixels.height) as f64;
-        let pack = |quality: u8| self.pack(&analysis, quality, self.level(quality)?, coder);
-        match target {
-            RateTarget::MaxBytes(_) | RateTarget::BitsPerPixel(_) => {
-                let limit = match target {
-                    RateTarget::MaxBytes(n) => n as f64,
-                    RateTarget::BitsPerPixel(bpp) => bpp * pixels / 8.0,
-                    RateTarget::Psnr(_) => unreachable!("handled below"),
-                };
-                let mut smallest = None;
-                for quality in (1..=self.max_quality()).rev() {
-                    let bytes = pack(quality)?;
-                    if bytes.len() as f64 <= limit {
-                        return Ok((bytes, quality));
-                    }
-                    smallest = Some(bytes.len());
-                }
-                Err(Error::InvalidArgument(format!(
-                    "no quality level fits {target}: the smallest file is {} bytes ({:.3} bpp) at quality 1",
-                    smallest.unwrap_or(0),
-                    smallest.unwrap_or(0) as f64 * 8.0 / pixels
-                )))
-            }
-            RateTarget::Psnr(goal) => {
-                let mut best = 0.0f64;
-                for quality in 1..=self.max_quality() {
-                    let bytes = pack(quality)?;
-                    let decoded = self.decode(&bytes, &Limits::default())?;
-                    let (decoded_pixels, _, _) = split_picture(&decoded);
-                    let psnr = crate::metrics::psnr(&analysis.pixels.samples, &decoded_pixels.samples);
-                    if psnr >= goal {
-                        return Ok((bytes, quality));
-                    }
-                    best = best.max(psnr);
-                }
-                Err(Error::InvalidArgument(format!("no quality level reaches {target}: the best gives {best:.2} dB")))
-            }
-        }
     }
 
     /// The sizes in bytes the entropy model predicts for a picture at every quality level
@@ -271,7 +202,7 @@ impl Codec {
     }
 
     /// Runs the encoder (analysis transform) on a picture.
-    fn analyze(&self, picture: &DynamicImage) -> Result<Analysis> {
+    pub(crate) fn analyze(&self, picture: &DynamicImage) -> Result<Analysis> {
         let (pixels, color, alpha) = split_picture(picture);
         let limits = Limits::default();
         let (w, h) = (pixels.width, pixels.height);
@@ -284,24 +215,17 @@ impl Codec {
         Ok(Analysis { pixels, color, alpha, latents, latent_height: ph / DOWNSAMPLING, latent_width: pw / DOWNSAMPLING })
     }
 
-    /// Quantizes and entropy-codes analysed latents at one quality level.
-    fn pack(&self, analysis: &Analysis, quality: u8, level: &LevelTables, coder: CoderId) -> Result<Vec<u8>> {
+    /// Quantizes and entropy-codes analysed latents with the tables of one of this model's
+    /// levels; `quality` is the level recorded in the header (the caller's quality scale).
+    pub(crate) fn pack(&self, analysis: &Analysis, quality: u8, level: &LevelTables, coder: CoderId) -> Result<Vec<u8>> {
         let latents = quantize_level(&analysis.latents, level);
-        let shape = LatentShape {
-            channels: self.tables.channels() as u16,
-            height: analysis.latent_height as u16,
-            width: analysis.latent_width as u16,
-        };
+        let shape = LatentShape { channels: self.tables.channels() as u16, height: analysis.latent_height as u16, width: analysis.latent_width as u16 };
         let plane = analysis.latent_height * analysis.latent_width;
         let payload = match coder {
             CoderId::Zstd => latent_coding::encode_zstd(&latents),
             CoderId::Range => latent_coding::encode_range(&latents, plane, level),
         };
-        let alpha_payload = analysis
-            .alpha
-            .as_ref()
-            .map(|a| zstd::bulk::compress(a, ALPHA_ZSTD_LEVEL).expect("in-memory zstd cannot fail"))
-            .unwrap_or_default();
+        let alpha_payload = analysis.alpha.as_ref().map(|a| zstd::bulk::compress(a, ALPHA_ZSTD_LEVEL).expect("in-memory zstd cannot fail")).unwrap_or_default();
         let header = Header {
             width: analysis.pixels.width as u32,
             height: analysis.pixels.height as u32,
@@ -340,11 +264,8 @@ impl Codec {
         let latents = match header.coder {
             CoderId::Zstd => latent_coding::decode_zstd(file.latents, count)?,
             CoderId::Range => {
-                let level = self.level(header.quality).map_err(|_| invalid("quality", header.quality.into()))?;
-                if level.step != header.quant_step {
-                    return Err(invalid("quantization step", header.quant_step.into()));
-                }
-                latent_coding::decode_range(file.latents, plane, level)?
+                let level = self.tables.levels.iter().find(|level| level.step == header.quant_step);
+                latent_coding::decode_range(file.latents, plane, level.ok_or_else(|| invalid("quantization step", header.quant_step.into()))?)?
             }
         };
         let alpha = match header.color {

@@ -7,10 +7,77 @@ use burn::prelude::Device;
 use image::DynamicImage;
 
 use super::digits::{DigitCodec, arch_of, architecture_number};
-use super::{Aligned, Codec, EncodeOptions};
+use super::{ARCH_FACTORIZED, Aligned, Codec, EncodeOptions, Ladder, model_id};
 use crate::error::{Error, Result};
-use crate::format::{AecFile, Limits};
+use crate::format::{AecFile, Limits, ModelId};
 use crate::model::DigitArch;
+
+/// A built-in photographic model: its name, the λ it was trained for, and its files.
+pub struct BuiltinPhoto {
+    /// Name, as `aec info` shows it.
+    pub name: &'static str,
+    /// Rate–distortion trade-off it was trained for.
+    pub lambda: f64,
+    weights: &'static Aligned<[u8]>,
+    tables: &'static [u8],
+    settings: &'static str,
+}
+
+impl std::fmt::Debug for BuiltinPhoto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuiltinPhoto").field("name", &self.name).field("lambda", &self.lambda).finish_non_exhaustive()
+    }
+}
+
+impl BuiltinPhoto {
+    /// The model's identity as written into files (a hash of its files; no weights loaded).
+    pub fn id(&self) -> ModelId {
+        model_id(ARCH_FACTORIZED, &[&self.weights.0, self.tables])
+    }
+
+    /// Loads the model on a burn device.
+    ///
+    /// # Errors
+    /// [`Error::Model`] if the embedded files are inconsistent (a build problem).
+    pub fn load(&self, device: Device) -> Result<Codec> {
+        Codec::from_static(self.settings, &self.weights.0, self.tables, device)
+    }
+}
+
+macro_rules! builtin_photo {
+    ($name:literal, $lambda:literal, $file:literal) => {
+        BuiltinPhoto {
+            name: $name,
+            lambda: $lambda,
+            weights: &Aligned(*include_bytes!(concat!("../../models/", $file, ".bpk"))),
+            tables: include_bytes!(concat!("../../models/", $file, ".cdf")),
+            settings: include_str!(concat!("../../models/", $file, ".json")),
+        }
+    };
+}
+
+/// The photographic models embedded in the binary, the default first (trained by
+/// `aec train`, see `models/README.md`).
+pub static BUILTIN_PHOTO: [BuiltinPhoto; 1] = [builtin_photo!("default", 0.0067, "default")];
+
+/// The built-in quality scale: quality level `q` uses the level `PHOTO_RUNGS[q - 1].1` (a
+/// quantization step, see [`super::QUALITY_STEPS`]) of the built-in model named
+/// `PHOTO_RUNGS[q - 1].0`. Chosen from the eval-set rate–distortion curves of every model
+/// and step (`models/README.md`), so that the levels climb in both size and fidelity.
+pub const PHOTO_RUNGS: [(&str, u8); 7] = [("default", 1), ("default", 2), ("default", 3), ("default", 4), ("default", 5), ("default", 6), ("default", 7)];
+
+/// Quality level of the built-in scale used when none is given.
+pub const PHOTO_DEFAULT_QUALITY: u8 = 4;
+
+/// The embedded default photographic model.
+pub fn default_photo() -> &'static BuiltinPhoto {
+    &BUILTIN_PHOTO[0]
+}
+
+/// The built-in photographic model that made files of this identity, if any.
+pub fn builtin_photo_by_id(id: ModelId) -> Option<&'static BuiltinPhoto> {
+    BUILTIN_PHOTO.iter().find(|b| b.id() == id)
+}
 
 /// A built-in MNIST model: its name, weights and settings.
 struct BuiltinDigits {
@@ -41,7 +108,7 @@ static BUILTIN_DIGITS: [BuiltinDigits; 5] = [
     builtin_digits!("mnist-denoise-0.25", DigitArch::Denoise, "denoise-0.25"),
 ];
 
-/// Name of the embedded photographic model.
+/// Name of the built-in photographic quality scale (all the built-in photo models).
 pub const DEFAULT_MODEL: &str = "default";
 
 /// Names of every built-in model, the photographic default first.
@@ -64,9 +131,10 @@ pub fn builtin_digits(name: &str) -> Result<DigitCodec> {
 
 /// Either kind of model aec codes with.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // One or two per process; boxing would buy nothing.
 pub enum AnyCodec {
-    /// The photographic codec.
-    Photo(Codec),
+    /// The photographic codec: the built-in quality scale or one trained model.
+    Photo(Ladder),
     /// A tutorial autoencoder for gray digits.
     Digits(DigitCodec),
 }
@@ -79,7 +147,7 @@ impl AnyCodec {
     /// [`Error::InvalidArgument`] when it is neither a built-in name nor a file; loading errors.
     pub fn open(name_or_path: &str) -> Result<Self> {
         if name_or_path == DEFAULT_MODEL {
-            return Ok(Self::Photo(Codec::embedded()?));
+            return Ok(Self::Photo(Ladder::builtin()));
         }
         if BUILTIN_DIGITS.iter().any(|b| b.name == name_or_path) && !Path::new(name_or_path).exists() {
             return Ok(Self::Digits(builtin_digits(name_or_path)?));
@@ -103,11 +171,15 @@ impl AnyCodec {
         let settings = weights.with_extension("json");
         let text = std::fs::read(&settings).map_err(|e| Error::io(&settings, e))?;
         let is_digits = serde_json::from_slice::<serde_json::Value>(&text).is_ok_and(|v| v.get("arch").is_some());
-        Ok(if is_digits { Self::Digits(DigitCodec::from_files(weights, Device::flex())?) } else { Self::Photo(Codec::from_files(weights, Device::flex())?) })
+        Ok(if is_digits {
+            Self::Digits(DigitCodec::from_files(weights, Device::flex())?)
+        } else {
+            Self::Photo(Ladder::single(Codec::from_files(weights, Device::flex())?))
+        })
     }
 
     /// The built-in model that made a file, judged by the model identity in its header: the
-    /// built-in digit model with that identity, or else the photographic default (whose
+    /// built-in digit model with that identity, or else the built-in photographic scale (whose
     /// decoder refuses files of other models with [`Error::UnknownModel`]).
     ///
     /// # Errors
@@ -119,14 +191,14 @@ impl AnyCodec {
         };
         match BUILTIN_DIGITS.iter().find(made_it) {
             Some(builtin) => Ok(Self::Digits(builtin_digits(builtin.name)?)),
-            None => Ok(Self::Photo(Codec::embedded()?)),
+            None => Ok(Self::Photo(Ladder::builtin())),
         }
     }
 
-    /// Compresses a picture; `quality` defaults to the model's default level.
+    /// Compresses a picture at `options.quality` of the model's scale.
     ///
     /// # Errors
-    /// As [`Codec::encode`] and [`DigitCodec::encode`].
+    /// As [`Ladder::encode`] and [`DigitCodec::encode`].
     pub fn encode(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>> {
         match self {
             Self::Photo(codec) => codec.encode(picture, options),
@@ -137,7 +209,7 @@ impl AnyCodec {
     /// Decodes `.aec` bytes.
     ///
     /// # Errors
-    /// As [`Codec::decode`] and [`DigitCodec::decode`].
+    /// As [`Ladder::decode`] and [`DigitCodec::decode`].
     pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
         match self {
             Self::Photo(codec) => codec.decode(bytes, limits),

@@ -1,0 +1,262 @@
+//! A quality scale over several photographic models: each quality level is one model (trained
+//! for one rate–distortion trade-off λ) at one of its quantization steps. Low levels use a
+//! model trained for small files, high levels one trained for fidelity, so the scale spans a
+//! wider range of rates than the steps of one model can without losing quality. The file
+//! records the model's identity, so the decoder finds the model again; models are loaded
+//! only when a level or a file needs them.
+//!
+//! One trained model (`aec train`) makes a scale of its own: its levels are its steps.
+
+use std::sync::OnceLock;
+
+use burn::prelude::Device;
+use image::DynamicImage;
+
+use super::models::{BUILTIN_PHOTO, BuiltinPhoto, PHOTO_DEFAULT_QUALITY, PHOTO_RUNGS};
+use super::{Analysis, Codec, DEFAULT_QUALITY, EncodeOptions, split_picture};
+use crate::error::{Error, Result};
+use crate::format::{AecFile, CoderId, Limits, ModelId};
+
+/// A size or quality goal for [`Ladder::encode_to_target`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RateTarget {
+    /// At most this many bytes in the file.
+    MaxBytes(u64),
+    /// At most this many bits per pixel (file bytes x 8 / pixels).
+    BitsPerPixel(f64),
+    /// At least this PSNR in dB.
+    Psnr(f64),
+}
+
+impl std::fmt::Display for RateTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MaxBytes(n) => write!(f, "{n} bytes"),
+            Self::BitsPerPixel(b) => write!(f, "{b} bits per pixel"),
+            Self::Psnr(p) => write!(f, "{p} dB"),
+        }
+    }
+}
+
+/// One model of a scale, loaded on first use.
+struct ScaleModel {
+    builtin: Option<&'static BuiltinPhoto>,
+    device: Device,
+    codec: OnceLock<Codec>,
+}
+
+impl ScaleModel {
+    fn codec(&self) -> Result<&Codec> {
+        if let Some(codec) = self.codec.get() {
+            return Ok(codec);
+        }
+        let builtin = self.builtin.expect("models without files are loaded when the scale is made");
+        let codec = builtin.load(self.device.clone())?;
+        Ok(self.codec.get_or_init(|| codec))
+    }
+
+    fn id(&self) -> ModelId {
+        match (self.builtin, self.codec.get()) {
+            (Some(builtin), _) => builtin.id(),
+            (None, Some(codec)) => codec.id(),
+            (None, None) => unreachable!("models without files are loaded when the scale is made"),
+        }
+    }
+}
+
+/// One quality level: a model of the scale and the level of that model's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rung {
+    model: usize,
+    level: u8,
+}
+
+/// A quality scale over one or more photographic models (see the module documentation).
+pub struct Ladder {
+    models: Vec<ScaleModel>,
+    rungs: Vec<Rung>,
+    default_quality: u8,
+}
+
+impl std::fmt::Debug for Ladder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ladder").field("models", &self.models.len()).field("rungs", &self.rungs).finish_non_exhaustive()
+    }
+}
+
+impl Ladder {
+    /// The built-in scale of the models embedded in the binary, on burn's flex CPU backend.
+    pub fn builtin() -> Self {
+        Self::builtin_on(Device::flex())
+    }
+
+    /// The built-in scale on another burn device.
+    pub fn builtin_on(device: Device) -> Self {
+        let models = BUILTIN_PHOTO.iter().map(|b| ScaleModel { builtin: Some(b), device: device.clone(), codec: OnceLock::new() }).collect();
+        let rungs = PHOTO_RUNGS
+            .iter()
+            .map(|(name, level)| Rung { model: BUILTIN_PHOTO.iter().position(|b| b.name == *name).expect("PHOTO_RUNGS names built-in models"), level: *level })
+            .collect();
+        Self { models, rungs, default_quality: PHOTO_DEFAULT_QUALITY }
+    }
+
+    /// The scale of one model: its quality levels are the model's own.
+    pub fn single(codec: Codec) -> Self {
+        let rungs = (1..=codec.max_quality()).map(|level| Rung { model: 0, level }).collect();
+        let default_quality = DEFAULT_QUALITY.min(codec.max_quality());
+        let model = ScaleModel { builtin: None, device: Device::flex(), codec: OnceLock::from(codec) };
+        Self { models: vec![model], rungs, default_quality }
+    }
+
+    /// Highest quality level.
+    pub fn max_quality(&self) -> u8 {
+        self.rungs.len() as u8
+    }
+
+    /// Quality level used when none is given.
+    pub fn default_quality(&self) -> u8 {
+        self.default_quality
+    }
+
+    /// The model and its quantization step (units of 1/256) behind a quality level.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a level outside `1..=max_quality()`; loading errors.
+    pub fn level(&self, quality: u8) -> Result<(&Codec, u16)> {
+        let rung = self.rung(quality)?;
+        let codec = self.models[rung.model].codec()?;
+        Ok((codec, codec.level(rung.level)?.step))
+    }
+
+    fn rung(&self, quality: u8) -> Result<Rung> {
+        usize::from(quality)
+            .checked_sub(1)
+            .and_then(|i| self.rungs.get(i).copied())
+            .ok_or_else(|| Error::InvalidArgument(format!("quality must be 1..={}, not {quality}", self.max_quality())))
+    }
+
+    /// Compresses a picture into `.aec` bytes at `options.quality` of this scale (recorded
+    /// in the header).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad quality level or an empty/oversized picture.
+    pub fn encode(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>> {
+        let mut analyses = Analyses::new(self.models.len());
+        self.pack(&mut analyses, picture, options.quality, options.coder)
+    }
+
+    /// Encodes at one level, running each model's encoder at most once per picture.
+    fn pack(&self, analyses: &mut Analyses, picture: &DynamicImage, quality: u8, coder: CoderId) -> Result<Vec<u8>> {
+        let rung = self.rung(quality)?;
+        let codec = self.models[rung.model].codec()?;
+        let level = codec.level(rung.level)?;
+        codec.pack(analyses.get(rung.model, codec, picture)?, quality, level, coder)
+    }
+
+    /// Compresses a picture at the quality level that meets `target` (like `cwebp -size`):
+    /// the best level that fits a size target, or the smallest level that reaches a PSNR.
+    /// Each model's encoder runs at most once; only quantization, entropy coding and (for a
+    /// PSNR goal) decoding are repeated.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when no level meets the target (the message says what the
+    /// nearest level gives), and the errors of [`Ladder::encode`].
+    pub fn encode_to_target(&self, picture: &DynamicImage, target: RateTarget, coder: CoderId) -> Result<(Vec<u8>, u8)> {
+        let mut analyses = Analyses::new(self.models.len());
+        let pixels = f64::from(picture.width()) * f64::from(picture.height());
+        let limit = match target {
+            RateTarget::MaxBytes(n) => n as f64,
+            RateTarget::BitsPerPixel(bpp) => bpp * pixels / 8.0,
+            RateTarget::Psnr(goal) => {
+                return self.encode_to_psnr(&mut analyses, picture, goal, coder);
+            }
+        };
+        let mut smallest = 0;
+        for quality in (1..=self.max_quality()).rev() {
+            let bytes = self.pack(&mut analyses, picture, quality, coder)?;
+            if bytes.len() as f64 <= limit {
+                return Ok((bytes, quality));
+            }
+            smallest = bytes.len();
+        }
+        Err(Error::InvalidArgument(format!(
+            "no quality level fits {target}: the smallest file is {smallest} bytes ({:.3} bpp) at quality 1",
+            smallest as f64 * 8.0 / pixels
+        )))
+    }
+
+    fn encode_to_psnr(&self, analyses: &mut Analyses, picture: &DynamicImage, goal: f64, coder: CoderId) -> Result<(Vec<u8>, u8)> {
+        let (original, _, _) = split_picture(picture);
+        let mut best = 0.0f64;
+        for quality in 1..=self.max_quality() {
+            let bytes = self.pack(analyses, picture, quality, coder)?;
+            let (decoded, _, _) = split_picture(&self.decode(&bytes, &Limits::default())?);
+            let psnr = crate::metrics::psnr(&original.samples, &decoded.samples);
+            if psnr >= goal {
+                return Ok((bytes, quality));
+            }
+            best = best.max(psnr);
+        }
+        Err(Error::InvalidArgument(format!("no quality level reaches {goal} dB: the best gives {best:.2} dB")))
+    }
+
+    /// The sizes in bytes the entropy models predict for a picture at every quality level
+    /// (index 0 is level 1), container overhead included; see [`Codec::estimated_sizes`].
+    ///
+    /// # Errors
+    /// As [`Ladder::encode`].
+    pub fn estimated_sizes(&self, picture: &DynamicImage) -> Result<Vec<f64>> {
+        let mut per_model: Vec<Option<Vec<f64>>> = (0..self.models.len()).map(|_| None).collect();
+        let mut sizes = Vec::with_capacity(self.rungs.len());
+        for rung in &self.rungs {
+            let estimates = match &mut per_model[rung.model] {
+                Some(estimates) => estimates,
+                slot => slot.insert(self.models[rung.model].codec()?.estimated_sizes(picture)?),
+            };
+            sizes.push(estimates[usize::from(rung.level) - 1]);
+        }
+        Ok(sizes)
+    }
+
+    /// The model of this scale that made files of identity `id`, if any (loading it).
+    ///
+    /// # Errors
+    /// Loading errors.
+    pub fn model_for(&self, id: ModelId) -> Result<Option<&Codec>> {
+        self.models.iter().find(|m| m.id() == id).map(ScaleModel::codec).transpose()
+    }
+
+    /// Decodes `.aec` bytes made by any model of this scale.
+    ///
+    /// # Errors
+    /// [`Error::UnknownModel`] for a file made by a model outside the scale, and the errors
+    /// of [`Codec::decode`].
+    pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
+        let made_by = AecFile::parse(bytes, limits)?.header.model;
+        match self.model_for(made_by)? {
+            Some(codec) => codec.decode(bytes, limits),
+            None => Err(Error::UnknownModel(format!(
+                "this file was made by model {:08x}/{:016x}, which is not among the {} model(s) of this scale",
+                made_by.architecture,
+                made_by.weights_hash,
+                self.models.len()
+            ))),
+        }
+    }
+}
+
+/// The encoder outputs of one picture, per model, computed on first use.
+struct Analyses(Vec<Option<Analysis>>);
+
+impl Analyses {
+    fn new(models: usize) -> Self {
+        Self((0..models).map(|_| None).collect())
+    }
+
+    fn get(&mut self, model: usize, codec: &Codec, picture: &DynamicImage) -> Result<&Analysis> {
+        Ok(match &mut self.0[model] {
+            Some(analysis) => analysis,
+            slot => slot.insert(codec.analyze(picture)?),
+        })
+    }
+}
