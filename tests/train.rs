@@ -61,3 +61,26 @@ fn fine_tuning_starts_from_the_given_weights() {
     let fresh = size(&Codec::from_files(&fresh, Device::flex()).unwrap());
     assert!((fresh / default - 1.0).abs() > 0.1, "{fresh} vs {default} bytes");
 }
+
+#[test]
+fn fine_tuning_can_widen_the_latents_but_not_change_the_hidden_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("wide.bpk");
+    let wide = FactorizedTrainConfig::new(FactorizedConfig::new().with_latent(128)).with_steps(1).with_batch(2).with_patch(32).with_lr(1e-12);
+    train(wide, &options(&out, false, Some("models/default.bpk"))).unwrap();
+    let codec = Codec::from_files(&out, Device::flex()).unwrap();
+    let picture = image::open("tests/fixtures/chelsea.png").unwrap();
+    let bytes = codec.encode(&picture, &EncodeOptions::default()).unwrap();
+    assert_eq!(aec::format::AecFile::parse(&bytes, &aec::format::Limits::default()).unwrap().header.latent.channels, 128);
+    // The widened model starts close to the default one.
+    let default = Codec::embedded().unwrap();
+    let psnr = |codec: &Codec, bytes: &[u8]| {
+        let back = codec.decode(bytes, &aec::format::Limits::default()).unwrap();
+        aec::metrics::psnr(picture.to_rgb8().as_raw(), back.to_rgb8().as_raw())
+    };
+    let default_psnr = psnr(&default, &default.encode(&picture, &EncodeOptions::default()).unwrap());
+    assert!(psnr(&codec, &bytes) > default_psnr - 1.0, "{} vs {default_psnr}", psnr(&codec, &bytes));
+    let other = FactorizedTrainConfig::new(FactorizedConfig::new().with_hidden(32)).with_steps(1).with_batch(2).with_patch(32);
+    let err = train(other, &options(&dir.path().join("other.bpk"), false, Some("models/default.bpk"))).unwrap_err();
+    assert!(matches!(err, aec::Error::InvalidArgument(_)), "{err}");
+}

@@ -69,6 +69,25 @@ impl EntropyBottleneck {
         Self { layers }
     }
 
+    /// This model followed by the channels of `fresh` beyond this model's own (see
+    /// `FactorizedModel::widen_latents`).
+    pub fn widen(self, fresh: EntropyBottleneck) -> Self {
+        let old = self.channels();
+        let new = fresh.channels();
+        let join = |mine: Param<Tensor<3>>, theirs: &Param<Tensor<3>>| mine.map(|t| Tensor::cat(vec![t, theirs.val().narrow(0, old, new - old)], 0));
+        let layers = self
+            .layers
+            .into_iter()
+            .zip(&fresh.layers)
+            .map(|(mine, theirs)| DensityLayer {
+                matrix: join(mine.matrix, &theirs.matrix),
+                bias: join(mine.bias, &theirs.bias),
+                factor: mine.factor.zip(theirs.factor.as_ref()).map(|(m, t)| join(m, t)),
+            })
+            .collect();
+        Self { layers }
+    }
+
     /// Number of latent channels this model describes.
     pub fn channels(&self) -> usize {
         self.layers[0].matrix.dims()[0]

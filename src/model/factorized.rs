@@ -146,4 +146,55 @@ impl FactorizedModel {
     pub fn latent_channels(&self) -> usize {
         self.entropy.channels()
     }
+
+    /// This model with more latent channels: the layers that touch the latents (the last
+    /// encoder convolution, the first decoder convolution, the entropy model) get the extra
+    /// channels of `fresh`, a newly initialised model of the wider size, while every trained
+    /// weight stays. The decoder weights of the new channels start at a tenth of their
+    /// initial size, so the widened model starts close to this one and learns to use them.
+    ///
+    /// # Panics
+    /// If `fresh` has other hidden sizes or fewer latent channels (callers check the configs).
+    pub fn widen_latents(self, fresh: FactorizedModel) -> FactorizedModel {
+        let (old, new) = (self.latent_channels(), fresh.latent_channels());
+        assert!(old <= new, "widening {old} latent channels to {new}");
+        let extra = |t: Tensor<4>| t.clone().narrow(0, old, new - old);
+        let Self { analysis: Analysis { mut convs, gdns }, synthesis: Synthesis { mut deconvs, igdns }, entropy } = self;
+        let (fresh_conv, fresh_deconv) = (&fresh.analysis.convs[convs.len() - 1], &fresh.synthesis.deconvs[0]);
+        let last = convs.last_mut().expect("four layers");
+        last.weight = last.weight.clone().map(|w| Tensor::cat(vec![w, extra(fresh_conv.weight.val())], 0));
+        if let (Some(bias), Some(fresh_bias)) = (last.bias.as_mut(), fresh_conv.bias.as_ref()) {
+            *bias = bias.clone().map(|b| Tensor::cat(vec![b, fresh_bias.val().narrow(0, old, new - old)], 0));
+        }
+        let first = &mut deconvs[0];
+        first.weight = first.weight.clone().map(|w| Tensor::cat(vec![w, extra(fresh_deconv.weight.val()).mul_scalar(0.1)], 0));
+        FactorizedModel {
+            analysis: Analysis { convs, gdns },
+            synthesis: Synthesis { deconvs, igdns },
+            entropy: entropy.widen(fresh.entropy),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widening_keeps_the_trained_channels_and_adds_new_ones() {
+        let device = Device::flex();
+        let (narrow, wide) = (FactorizedConfig::new().with_hidden(8).with_latent(4), FactorizedConfig::new().with_hidden(8).with_latent(6));
+        let model = narrow.init(&device);
+        let image = Tensor::<4>::random([1, 3, 32, 32], Distribution::Uniform(0.0, 1.0), &device);
+        let before = model.analysis.forward(image.clone());
+        let likelihoods_before = model.entropy.likelihoods(before.clone());
+        let widened = model.widen_latents(wide.init(&device));
+        assert_eq!(widened.latent_channels(), 6);
+        let after = widened.analysis.forward(image);
+        assert_eq!(after.dims(), [1, 6, 2, 2]);
+        let same = |a: Tensor<4>, b: Tensor<4>| a.sub(b).abs().max().into_scalar::<f32>() < 1e-5;
+        assert!(same(after.clone().narrow(1, 0, 4), before), "the trained channels are unchanged");
+        assert!(same(widened.entropy.likelihoods(after.clone()).narrow(1, 0, 4), likelihoods_before));
+        assert_eq!(widened.synthesis.forward(after).dims(), [1, 3, 32, 32]);
+    }
 }

@@ -14,6 +14,28 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::checkpoint::{CheckpointDir, load_weights, save_weights};
+
+/// `fresh` replaced by the trained weights of `NAME.bpk`: as they are for a model of the same
+/// sizes, or widened to more latent channels (the extra ones from `fresh`).
+fn init_from(fresh: FactorizedModel, sizes: &FactorizedConfig, weights: &Path, device: &Device) -> Result<FactorizedModel> {
+    let settings = weights.with_extension("json");
+    let text = std::fs::read(&settings).map_err(|e| Error::io(&settings, e))?;
+    let from = FactorizedConfig::load_binary(&text).map_err(|e| Error::Model(format!("{}: {e}", settings.display())))?;
+    if from == *sizes {
+        return load_weights(fresh, weights);
+    }
+    if from.hidden != sizes.hidden || from.latent > sizes.latent {
+        return Err(Error::InvalidArgument(format!(
+            "--init-from {}: a model of {} hidden / {} latent channels cannot start one of {} / {} (same hidden size, as many or more latent channels)",
+            weights.display(),
+            from.hidden,
+            from.latent,
+            sizes.hidden,
+            sizes.latent
+        )));
+    }
+    Ok(load_weights(from.init(device), weights)?.widen_latents(fresh))
+}
 use super::data::PatchSampler;
 use super::schedule::LrSchedule;
 use crate::error::{Error, Result};
@@ -64,8 +86,9 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// Continue from the checkpoint beside `out`.
     pub resume: bool,
-    /// Start a new run from these weights (a `NAME.bpk` written by a run of the same sizes)
-    /// instead of random ones: fine-tuning, e.g. for another λ.
+    /// Start a new run from these weights (a `NAME.bpk` written by a run of the same hidden
+    /// size and as many or fewer latent channels, its `NAME.json` beside it) instead of
+    /// random ones: fine-tuning, e.g. for another λ, or widening the latents for high rates.
     pub init_from: Option<PathBuf>,
     /// Stop (after a checkpoint) once this much time has passed.
     pub max_time: Option<Duration>,
@@ -146,7 +169,7 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
         device.seed(config.seed);
         model = config.model.init(&device);
         if let Some(weights) = &options.init_from {
-            model = load_weights(model, weights)?;
+            model = init_from(model, &config.model, weights, &device)?;
         }
     }
     if !config.patch.is_multiple_of(crate::model::DOWNSAMPLING) || config.patch == 0 {
