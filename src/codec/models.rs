@@ -58,16 +58,37 @@ macro_rules! builtin_photo {
 
 /// The photographic models embedded in the binary, the default first (trained by
 /// `aec train`, see `models/README.md`).
-pub static BUILTIN_PHOTO: [BuiltinPhoto; 1] = [builtin_photo!("default", 0.0067, "default")];
+pub static BUILTIN_PHOTO: [BuiltinPhoto; 3] = [
+    builtin_photo!("default", 0.0067, "default"),
+    builtin_photo!("lambda-0.0018", 0.0018, "lambda-0.0018"),
+    builtin_photo!("lambda-0.0483", 0.0483, "lambda-0.0483"),
+];
 
 /// The built-in quality scale: quality level `q` uses the level `PHOTO_RUNGS[q - 1].1` (a
 /// quantization step, see [`super::QUALITY_STEPS`]) of the built-in model named
 /// `PHOTO_RUNGS[q - 1].0`. Chosen from the eval-set rate–distortion curves of every model
 /// and step (`models/README.md`), so that the levels climb in both size and fidelity.
-pub const PHOTO_RUNGS: [(&str, u8); 7] = [("default", 1), ("default", 2), ("default", 3), ("default", 4), ("default", 5), ("default", 6), ("default", 7)];
+pub const PHOTO_RUNGS: [(&str, u8); 16] = [
+    ("lambda-0.0018", 1),
+    ("lambda-0.0018", 2),
+    ("lambda-0.0018", 3),
+    ("lambda-0.0018", 4),
+    ("default", 1),
+    ("default", 2),
+    ("default", 3),
+    ("default", 4),
+    ("default", 5),
+    ("lambda-0.0483", 1),
+    ("lambda-0.0483", 2),
+    ("lambda-0.0483", 3),
+    ("lambda-0.0483", 4),
+    ("lambda-0.0483", 5),
+    ("lambda-0.0483", 6),
+    ("lambda-0.0483", 7),
+];
 
 /// Quality level of the built-in scale used when none is given.
-pub const PHOTO_DEFAULT_QUALITY: u8 = 4;
+pub const PHOTO_DEFAULT_QUALITY: u8 = 8;
 
 /// The embedded default photographic model.
 pub fn default_photo() -> &'static BuiltinPhoto {

@@ -162,18 +162,23 @@ impl FactorizedModel {
         let Self { analysis: Analysis { mut convs, gdns }, synthesis: Synthesis { mut deconvs, igdns }, entropy } = self;
         let (fresh_conv, fresh_deconv) = (&fresh.analysis.convs[convs.len() - 1], &fresh.synthesis.deconvs[0]);
         let last = convs.last_mut().expect("four layers");
-        last.weight = last.weight.clone().map(|w| Tensor::cat(vec![w, extra(fresh_conv.weight.val())], 0));
+        last.weight = last.weight.clone().map(|w| leaf(Tensor::cat(vec![w, extra(fresh_conv.weight.val())], 0)));
         if let (Some(bias), Some(fresh_bias)) = (last.bias.as_mut(), fresh_conv.bias.as_ref()) {
-            *bias = bias.clone().map(|b| Tensor::cat(vec![b, fresh_bias.val().narrow(0, old, new - old)], 0));
+            *bias = bias.clone().map(|b| leaf(Tensor::cat(vec![b, fresh_bias.val().narrow(0, old, new - old)], 0)));
         }
         let first = &mut deconvs[0];
-        first.weight = first.weight.clone().map(|w| Tensor::cat(vec![w, extra(fresh_deconv.weight.val()).mul_scalar(0.1)], 0));
+        first.weight = first.weight.clone().map(|w| leaf(Tensor::cat(vec![w, extra(fresh_deconv.weight.val()).mul_scalar(0.1)], 0)));
         FactorizedModel {
             analysis: Analysis { convs, gdns },
             synthesis: Synthesis { deconvs, igdns },
             entropy: entropy.widen(fresh.entropy),
         }
     }
+}
+
+/// A tensor computed from parameters, made a parameter of its own: no history, gradients on.
+pub(crate) fn leaf<const D: usize>(t: Tensor<D>) -> Tensor<D> {
+    t.detach().require_grad()
 }
 
 #[cfg(test)]
