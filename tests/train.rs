@@ -66,7 +66,8 @@ fn fine_tuning_starts_from_the_given_weights() {
 fn fine_tuning_can_widen_the_latents_but_not_change_the_hidden_size() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("wide.bpk");
-    let wide = FactorizedTrainConfig::new(FactorizedConfig::new().with_latent(128)).with_steps(1).with_batch(2).with_patch(32).with_lr(1e-12);
+    // Two steps: the widened parameters are fresh leaves of the autodiff graph.
+    let wide = FactorizedTrainConfig::new(FactorizedConfig::new().with_latent(128)).with_steps(2).with_batch(2).with_patch(32).with_lr(1e-12);
     train(wide, &options(&out, false, Some("models/default.bpk"))).unwrap();
     let codec = Codec::from_files(&out, Device::flex()).unwrap();
     let picture = image::open("tests/fixtures/chelsea.png").unwrap();

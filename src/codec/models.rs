@@ -2,6 +2,7 @@
 //! by path (files written by `aec train`), or from the model number recorded in a file.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use burn::prelude::Device;
 use image::DynamicImage;
@@ -21,6 +22,7 @@ pub struct BuiltinPhoto {
     weights: &'static Aligned<[u8]>,
     tables: &'static [u8],
     settings: &'static str,
+    id: OnceLock<ModelId>,
 }
 
 impl std::fmt::Debug for BuiltinPhoto {
@@ -30,9 +32,10 @@ impl std::fmt::Debug for BuiltinPhoto {
 }
 
 impl BuiltinPhoto {
-    /// The model's identity as written into files (a hash of its files; no weights loaded).
+    /// The model's identity as written into files (a hash of its files, computed once; no
+    /// weights loaded).
     pub fn id(&self) -> ModelId {
-        model_id(ARCH_FACTORIZED, &[&self.weights.0, self.tables])
+        *self.id.get_or_init(|| model_id(ARCH_FACTORIZED, &[&self.weights.0, self.tables]))
     }
 
     /// Loads the model on a burn device.
@@ -52,6 +55,7 @@ macro_rules! builtin_photo {
             weights: &Aligned(*include_bytes!(concat!("../../models/", $file, ".bpk"))),
             tables: include_bytes!(concat!("../../models/", $file, ".cdf")),
             settings: include_str!(concat!("../../models/", $file, ".json")),
+            id: OnceLock::new(),
         }
     };
 }
