@@ -1,6 +1,7 @@
 //! Writes the test vectors of `format-spec/vectors/` and the fuzzing seeds of `fuzz/seeds/`
-//! with the embedded default model (and one with the built-in `mnist-conv` model). Run after
-//! every change of a built-in model:
+//! with the embedded default model, one with each other built-in photo model of the quality
+//! scale, and one with the built-in `mnist-conv` model. Run after every change of a built-in
+//! model:
 //! `cargo run --release --example make_vectors`.
 
 use std::path::Path;
@@ -23,7 +24,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         p[3] = (x * 10) as u8;
     }
     let rgba = DynamicImage::ImageRgba8(rgba);
-    let cases = [
+    let others: Vec<(String, AnyCodec)> = aec::codec::models::BUILTIN_PHOTO[1..]
+        .iter()
+        .map(|b| Ok((format!("{}-rgb-70x50-q4-range", b.name), AnyCodec::Photo(Ladder::single(b.load(burn::prelude::Device::flex())?)))))
+        .collect::<aec::Result<_>>()?;
+    let mut cases = vec![
         ("rgb-70x50-q4-range", &photo_codec, &rgb, 4, CoderId::Range),
         ("rgb-70x50-q1-range", &photo_codec, &rgb, 1, CoderId::Range),
         ("rgb-70x50-q4-zstd", &photo_codec, &rgb, 4, CoderId::Zstd),
@@ -31,6 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("rgba-24x16-q3-range", &photo_codec, &rgba, 3, CoderId::Range),
         ("mnist-conv-28x28-q4-zstd", &digit_codec, &digit, 4, CoderId::Zstd),
     ];
+    cases.extend(others.iter().map(|(name, codec)| (name.as_str(), codec, &rgb, 4, CoderId::Range)));
     let vectors = Path::new("format-spec/vectors");
     std::fs::create_dir_all(vectors)?;
     for (name, codec, picture, quality, coder) in cases {

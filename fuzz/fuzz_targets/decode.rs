@@ -1,4 +1,4 @@
-//! Full decoding on arbitrary bytes, under small size limits, with the embedded photo model and
+//! Full decoding on arbitrary bytes, under small size limits, with the built-in photo models (the quality scale) and
 //! the built-in `mnist-conv` digit model (a seed of each kind is in `seeds/decode`).
 //! Inputs whose checksum fails stop early, so the target also fixes up the checksum of
 //! inputs that start like an .aec file, to reach the payload decoders.

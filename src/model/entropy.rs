@@ -74,7 +74,7 @@ impl EntropyBottleneck {
     pub fn widen(self, fresh: EntropyBottleneck) -> Self {
         let old = self.channels();
         let new = fresh.channels();
-        let join = |mine: Param<Tensor<3>>, theirs: &Param<Tensor<3>>| mine.map(|t| super::factorized::leaf(Tensor::cat(vec![t, theirs.val().narrow(0, old, new - old)], 0)));
+        let join = |mine: Param<Tensor<3>>, theirs: &Param<Tensor<3>>| super::factorized::leaf(Tensor::cat(vec![mine.val(), theirs.val().narrow(0, old, new - old)], 0));
         let layers = self
             .layers
             .into_iter()

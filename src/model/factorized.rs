@@ -6,6 +6,7 @@
 //! multiples of [`DOWNSAMPLING`].
 
 use burn::config::Config;
+use burn::module::Param;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::prelude::*;
@@ -162,12 +163,12 @@ impl FactorizedModel {
         let Self { analysis: Analysis { mut convs, gdns }, synthesis: Synthesis { mut deconvs, igdns }, entropy } = self;
         let (fresh_conv, fresh_deconv) = (&fresh.analysis.convs[convs.len() - 1], &fresh.synthesis.deconvs[0]);
         let last = convs.last_mut().expect("four layers");
-        last.weight = last.weight.clone().map(|w| leaf(Tensor::cat(vec![w, extra(fresh_conv.weight.val())], 0)));
+        last.weight = leaf(Tensor::cat(vec![last.weight.val(), extra(fresh_conv.weight.val())], 0));
         if let (Some(bias), Some(fresh_bias)) = (last.bias.as_mut(), fresh_conv.bias.as_ref()) {
-            *bias = bias.clone().map(|b| leaf(Tensor::cat(vec![b, fresh_bias.val().narrow(0, old, new - old)], 0)));
+            *bias = leaf(Tensor::cat(vec![bias.val(), fresh_bias.val().narrow(0, old, new - old)], 0));
         }
         let first = &mut deconvs[0];
-        first.weight = first.weight.clone().map(|w| leaf(Tensor::cat(vec![w, extra(fresh_deconv.weight.val()).mul_scalar(0.1)], 0)));
+        first.weight = leaf(Tensor::cat(vec![first.weight.val(), extra(fresh_deconv.weight.val()).mul_scalar(0.1)], 0));
         FactorizedModel {
             analysis: Analysis { convs, gdns },
             synthesis: Synthesis { deconvs, igdns },
@@ -176,9 +177,10 @@ impl FactorizedModel {
     }
 }
 
-/// A tensor computed from parameters, made a parameter of its own: no history, gradients on.
-pub(crate) fn leaf<const D: usize>(t: Tensor<D>) -> Tensor<D> {
-    t.detach().require_grad()
+/// A tensor computed from parameters, made a parameter of its own: no history, and gradients
+/// on when it lives on an autodiff device.
+pub(crate) fn leaf<const D: usize>(t: Tensor<D>) -> Param<Tensor<D>> {
+    Param::from_tensor(t.detach())
 }
 
 #[cfg(test)]
@@ -201,5 +203,21 @@ mod tests {
         assert!(same(after.clone().narrow(1, 0, 4), before), "the trained channels are unchanged");
         assert!(same(widened.entropy.likelihoods(after.clone()).narrow(1, 0, 4), likelihoods_before));
         assert_eq!(widened.synthesis.forward(after).dims(), [1, 3, 32, 32]);
+    }
+
+    #[test]
+    fn widened_parameters_train() {
+        let device = Device::flex().autodiff();
+        let (narrow, wide) = (FactorizedConfig::new().with_hidden(8).with_latent(4), FactorizedConfig::new().with_hidden(8).with_latent(6));
+        let widened = narrow.init(&device).widen_latents(wide.init(&device));
+        let last = &widened.analysis.convs[3];
+        assert!(last.weight.val().is_require_grad() && widened.synthesis.deconvs[0].weight.val().is_require_grad());
+        let image = Tensor::<4>::random([1, 3, 32, 32], Distribution::Uniform(0.0, 1.0), &device);
+        // Two backward passes: the widened parameters are leaves, not the tail of a graph.
+        for _ in 0..2 {
+            let out = widened.forward_train(image.clone());
+            let grads = (out.reconstruction.mean() + out.likelihoods.mean()).backward();
+            assert!(last.weight.grad(&grads).is_some(), "the widened encoder layer gets gradients");
+        }
     }
 }
