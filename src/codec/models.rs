@@ -62,17 +62,18 @@ macro_rules! builtin_photo {
 
 /// The photographic models embedded in the binary, the default first (trained by
 /// `aec train`, see `models/README.md`).
-pub static BUILTIN_PHOTO: [BuiltinPhoto; 3] = [
+pub static BUILTIN_PHOTO: [BuiltinPhoto; 4] = [
     builtin_photo!("default", 0.0067, "default"),
     builtin_photo!("lambda-0.0018", 0.0018, "lambda-0.0018"),
     builtin_photo!("lambda-0.0483", 0.0483, "lambda-0.0483"),
+    builtin_photo!("wide-0.08", 0.08, "wide-0.08"),
 ];
 
 /// The built-in quality scale: quality level `q` uses the level `PHOTO_RUNGS[q - 1].1` (a
 /// quantization step, see [`super::QUALITY_STEPS`]) of the built-in model named
 /// `PHOTO_RUNGS[q - 1].0`. Chosen from the eval-set rate–distortion curves of every model
 /// and step (`models/README.md`), so that the levels climb in both size and fidelity.
-pub const PHOTO_RUNGS: [(&str, u8); 16] = [
+pub const PHOTO_RUNGS: [(&str, u8); 18] = [
     ("lambda-0.0018", 1),
     ("lambda-0.0018", 2),
     ("lambda-0.0018", 3),
@@ -84,11 +85,13 @@ pub const PHOTO_RUNGS: [(&str, u8); 16] = [
     ("default", 5),
     ("lambda-0.0483", 1),
     ("lambda-0.0483", 2),
-    ("lambda-0.0483", 3),
-    ("lambda-0.0483", 4),
-    ("lambda-0.0483", 5),
-    ("lambda-0.0483", 6),
-    ("lambda-0.0483", 7),
+    ("wide-0.08", 1),
+    ("wide-0.08", 2),
+    ("wide-0.08", 3),
+    ("wide-0.08", 4),
+    ("wide-0.08", 5),
+    ("wide-0.08", 6),
+    ("wide-0.08", 7),
 ];
 
 /// Quality level of the built-in scale used when none is given.
