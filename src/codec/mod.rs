@@ -165,6 +165,11 @@ impl Codec {
         usize::from(quality).checked_sub(1).and_then(|i| self.tables.levels.get(i))
     }
 
+    /// The table set of a quantization step (units of 1/256), as a decoder finds it.
+    pub fn tables_for_step(&self, step: u16) -> Option<&LevelTables> {
+        self.tables.levels.iter().find(|level| level.step == step)
+    }
+
     pub(crate) fn level(&self, quality: u8) -> Result<&LevelTables> {
         usize::from(quality)
             .checked_sub(1)
@@ -264,8 +269,8 @@ impl Codec {
         let latents = match header.coder {
             CoderId::Zstd => latent_coding::decode_zstd(file.latents, count)?,
             CoderId::Range => {
-                let level = self.tables.levels.iter().find(|level| level.step == header.quant_step);
-                latent_coding::decode_range(file.latents, plane, level.ok_or_else(|| invalid("quantization step", header.quant_step.into()))?)?
+                let level = self.tables_for_step(header.quant_step).ok_or_else(|| invalid("quantization step", header.quant_step.into()))?;
+                latent_coding::decode_range(file.latents, plane, level)?
             }
         };
         let alpha = match header.color {
