@@ -78,7 +78,8 @@ fn rate_control_searches_across_the_models_of_the_scale() {
     let ladder = Ladder::builtin();
     let picture = photo();
     let pixels = f64::from(picture.width() * picture.height());
-    let sizes: Vec<usize> = every_level(&ladder, &picture).iter().map(|l| l.0).collect();
+    let levels = every_level(&ladder, &picture);
+    let sizes: Vec<usize> = levels.iter().map(|l| l.0).collect();
     for quality in [2u8, ladder.max_quality() - 1] {
         let budget = sizes[usize::from(quality) - 1];
         let (bytes, chosen) = ladder.encode_to_target(&picture, RateTarget::MaxBytes(budget as u64), CoderId::Range).unwrap();
@@ -89,6 +90,13 @@ fn rate_control_searches_across_the_models_of_the_scale() {
     }
     let err = ladder.encode_to_target(&picture, RateTarget::MaxBytes(60), CoderId::Range).unwrap_err();
     assert!(err.to_string().contains("smallest file"), "{err}");
+    // A PSNR goal just under what level 9 gives is met by level 9 or a smaller file.
+    let level_9 = &levels[8];
+    let (bytes, chosen) = ladder.encode_to_target(&picture, RateTarget::Psnr(level_9.1 - 0.01), CoderId::Range).unwrap();
+    assert!(chosen <= 9 && levels[usize::from(chosen) - 1].1 >= level_9.1 - 0.01, "level {chosen}");
+    assert_eq!(bytes.len(), levels[usize::from(chosen) - 1].0);
+    let err = ladder.encode_to_target(&picture, RateTarget::Psnr(60.0), CoderId::Range).unwrap_err();
+    assert!(err.to_string().contains("the best gives"), "{err}");
 }
 
 #[test]

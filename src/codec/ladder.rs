@@ -154,9 +154,10 @@ impl Ladder {
     }
 
     /// Compresses a picture at the quality level that meets `target` (like `cwebp -size`):
-    /// the best level that fits a size target, or the smallest level that reaches a PSNR.
-    /// Each model's encoder runs at most once; only quantization, entropy coding and (for a
-    /// PSNR goal) decoding are repeated.
+    /// the best level that fits a size target, or the smallest level that reaches a PSNR
+    /// (found by bisection, as fidelity grows with the level). Each model's encoder runs at
+    /// most once; only quantization, entropy coding and (for a PSNR goal) decoding are
+    /// repeated.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] when no level meets the target (the message says what the
@@ -185,19 +186,31 @@ impl Ladder {
         )))
     }
 
+    /// The smallest level whose decoded picture reaches `goal` dB, by bisection (fidelity
+    /// grows with the level): about log2(levels) + 1 encodes and decodes instead of one per level.
     fn encode_to_psnr(&self, analyses: &mut Analyses, picture: &DynamicImage, goal: f64, coder: CoderId) -> Result<(Vec<u8>, u8)> {
         let (original, _, _) = split_picture(picture);
-        let mut best = 0.0f64;
-        for quality in 1..=self.max_quality() {
+        let mut try_level = |quality: u8| -> Result<(Vec<u8>, f64)> {
             let bytes = self.pack(analyses, picture, quality, coder)?;
             let (decoded, _, _) = split_picture(&self.decode(&bytes, &Limits::default())?);
-            let psnr = crate::metrics::psnr(&original.samples, &decoded.samples);
-            if psnr >= goal {
-                return Ok((bytes, quality));
-            }
-            best = best.max(psnr);
+            Ok((bytes, crate::metrics::psnr(&original.samples, &decoded.samples)))
+        };
+        let (mut low, mut high) = (1, self.max_quality());
+        let (mut best_bytes, best_psnr) = try_level(high)?;
+        if best_psnr < goal {
+            return Err(Error::InvalidArgument(format!("no quality level reaches {goal} dB: the best gives {best_psnr:.2} dB")));
         }
-        Err(Error::InvalidArgument(format!("no quality level reaches {goal} dB: the best gives {best:.2} dB")))
+        // `high` always reaches the goal; every level below `low` misses it.
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let (bytes, psnr) = try_level(middle)?;
+            if psnr >= goal {
+                (high, best_bytes) = (middle, bytes);
+            } else {
+                low = middle + 1;
+            }
+        }
+        Ok((best_bytes, high))
     }
 
     /// The sizes in bytes the entropy models predict for a picture at every quality level
