@@ -38,10 +38,9 @@ impl std::fmt::Display for RateTarget {
     }
 }
 
-/// One model of a scale, loaded on first use.
+/// One model of a scale: a built-in one is loaded on first use, on its device.
 struct ScaleModel {
-    builtin: Option<&'static BuiltinPhoto>,
-    device: Device,
+    builtin: Option<(&'static BuiltinPhoto, Device)>,
     codec: OnceLock<Codec>,
 }
 
@@ -50,14 +49,14 @@ impl ScaleModel {
         if let Some(codec) = self.codec.get() {
             return Ok(codec);
         }
-        let builtin = self.builtin.expect("models without files are loaded when the scale is made");
-        let codec = builtin.load(self.device.clone())?;
+        let (builtin, device) = self.builtin.as_ref().expect("models without files are loaded when the scale is made");
+        let codec = builtin.load(device.clone())?;
         Ok(self.codec.get_or_init(|| codec))
     }
 
     fn id(&self) -> ModelId {
-        match (self.builtin, self.codec.get()) {
-            (Some(builtin), _) => builtin.id(),
+        match (&self.builtin, self.codec.get()) {
+            (Some((builtin, _)), _) => builtin.id(),
             (None, Some(codec)) => codec.id(),
             (None, None) => unreachable!("models without files are loaded when the scale is made"),
         }
@@ -92,7 +91,7 @@ impl Ladder {
 
     /// The built-in scale on another burn device.
     pub fn builtin_on(device: Device) -> Self {
-        let models = BUILTIN_PHOTO.iter().map(|b| ScaleModel { builtin: Some(b), device: device.clone(), codec: OnceLock::new() }).collect();
+        let models = BUILTIN_PHOTO.iter().map(|b| ScaleModel { builtin: Some((b, device.clone())), codec: OnceLock::new() }).collect();
         let rungs = PHOTO_RUNGS
             .iter()
             .map(|(name, level)| Rung { model: BUILTIN_PHOTO.iter().position(|b| b.name == *name).expect("PHOTO_RUNGS names built-in models"), level: *level })
@@ -104,7 +103,7 @@ impl Ladder {
     pub fn single(codec: Codec) -> Self {
         let rungs = (1..=codec.max_quality()).map(|level| Rung { model: 0, level }).collect();
         let default_quality = DEFAULT_QUALITY.min(codec.max_quality());
-        let model = ScaleModel { builtin: None, device: Device::flex(), codec: OnceLock::from(codec) };
+        let model = ScaleModel { builtin: None, codec: OnceLock::from(codec) };
         Self { models: vec![model], rungs, default_quality }
     }
 
@@ -245,9 +244,10 @@ impl Ladder {
     /// [`Error::UnknownModel`] for a file made by a model outside the scale, and the errors
     /// of [`Codec::decode`].
     pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
-        let made_by = AecFile::parse(bytes, limits)?.header.model;
+        let file = AecFile::parse(bytes, limits)?;
+        let made_by = file.header.model;
         match self.model_for(made_by)? {
-            Some(codec) => codec.decode(bytes, limits),
+            Some(codec) => codec.decode_file(&file),
             None => Err(Error::UnknownModel(format!(
                 "this file was made by model {:08x}/{:016x}, which is not among the {} model(s) of this scale",
                 made_by.architecture,

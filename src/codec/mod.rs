@@ -171,10 +171,7 @@ impl Codec {
     }
 
     pub(crate) fn level(&self, quality: u8) -> Result<&LevelTables> {
-        usize::from(quality)
-            .checked_sub(1)
-            .and_then(|i| self.tables.levels.get(i))
-            .ok_or_else(|| Error::InvalidArgument(format!("quality must be 1..={}, not {quality}", self.max_quality())))
+        self.tables(quality).ok_or_else(|| Error::InvalidArgument(format!("quality must be 1..={}, not {quality}", self.max_quality())))
     }
 
     /// Compresses a picture into `.aec` bytes.
@@ -253,7 +250,11 @@ impl Codec {
     /// [`Error::Format`] for malformed or corrupted data or data beyond `limits`;
     /// [`Error::UnknownModel`] for a file made by another model.
     pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
-        let file = parse_for_model(bytes, limits, self.id)?;
+        self.decode_file(&parse_for_model(bytes, limits, self.id)?)
+    }
+
+    /// Decodes a parsed file that this model made (its identity checked by the caller).
+    pub(crate) fn decode_file(&self, file: &AecFile) -> Result<DynamicImage> {
         let header = file.header;
         let invalid = |field, value: u64| Error::Format(crate::format::FormatError::InvalidField { field, value });
         let (ph, pw) = (pixels::round_up(header.height as usize, DOWNSAMPLING), pixels::round_up(header.width as usize, DOWNSAMPLING));

@@ -72,9 +72,7 @@ impl EntropyBottleneck {
     /// This model followed by the channels of `fresh` beyond this model's own (see
     /// `FactorizedModel::widen_latents`).
     pub fn widen(self, fresh: EntropyBottleneck) -> Self {
-        let old = self.channels();
-        let new = fresh.channels();
-        let join = |mine: Param<Tensor<3>>, theirs: &Param<Tensor<3>>| super::factorized::leaf(Tensor::cat(vec![mine.val(), theirs.val().narrow(0, old, new - old)], 0));
+        let join = |mine: Param<Tensor<3>>, theirs: &Param<Tensor<3>>| super::factorized::widened(mine.val(), theirs.val());
         let layers = self
             .layers
             .into_iter()

@@ -159,16 +159,15 @@ impl FactorizedModel {
     pub fn widen_latents(self, fresh: FactorizedModel) -> FactorizedModel {
         let (old, new) = (self.latent_channels(), fresh.latent_channels());
         assert!(old <= new, "widening {old} latent channels to {new}");
-        let extra = |t: Tensor<4>| t.clone().narrow(0, old, new - old);
         let Self { analysis: Analysis { mut convs, gdns }, synthesis: Synthesis { mut deconvs, igdns }, entropy } = self;
         let (fresh_conv, fresh_deconv) = (&fresh.analysis.convs[convs.len() - 1], &fresh.synthesis.deconvs[0]);
         let last = convs.last_mut().expect("four layers");
-        last.weight = leaf(Tensor::cat(vec![last.weight.val(), extra(fresh_conv.weight.val())], 0));
+        last.weight = widened(last.weight.val(), fresh_conv.weight.val());
         if let (Some(bias), Some(fresh_bias)) = (last.bias.as_mut(), fresh_conv.bias.as_ref()) {
-            *bias = leaf(Tensor::cat(vec![bias.val(), fresh_bias.val().narrow(0, old, new - old)], 0));
+            *bias = widened(bias.val(), fresh_bias.val());
         }
         let first = &mut deconvs[0];
-        first.weight = leaf(Tensor::cat(vec![first.weight.val(), extra(fresh_deconv.weight.val()).mul_scalar(0.1)], 0));
+        first.weight = widened(first.weight.val(), fresh_deconv.weight.val().mul_scalar(0.1));
         FactorizedModel {
             analysis: Analysis { convs, gdns },
             synthesis: Synthesis { deconvs, igdns },
@@ -177,10 +176,12 @@ impl FactorizedModel {
     }
 }
 
-/// A tensor computed from parameters, made a parameter of its own: no history, and gradients
-/// on when it lives on an autodiff device.
-pub(crate) fn leaf<const D: usize>(t: Tensor<D>) -> Param<Tensor<D>> {
-    Param::from_tensor(t.detach())
+/// A trained parameter followed, along its first dimension, by the entries of `fresh` beyond
+/// its own: a parameter of its own (no history; gradients on when it lives on an autodiff
+/// device).
+pub(crate) fn widened<const D: usize>(trained: Tensor<D>, fresh: Tensor<D>) -> Param<Tensor<D>> {
+    let (old, new) = (trained.dims()[0], fresh.dims()[0]);
+    Param::from_tensor(Tensor::cat(vec![trained, fresh.narrow(0, old, new - old)], 0).detach())
 }
 
 #[cfg(test)]
