@@ -41,9 +41,9 @@ fn measure(ladder: &Ladder, picture: &DynamicImage, quality: u8, jpeg: Duration,
     let plane = usize::from(file.header.latent.height) * usize::from(file.header.latent.width);
     let (codec, step) = ladder.level(quality).unwrap();
     let tables = codec.tables_for_step(step).unwrap();
-    let latents = aec::codec::latent_coding::decode_range(file.latents, plane, tables).unwrap();
-    let range_encode = median_time(runs, || drop(black_box(aec::codec::latent_coding::encode_range(&latents, plane, tables))));
-    let range_decode = median_time(runs, || drop(black_box(aec::codec::latent_coding::decode_range(file.latents, plane, tables).unwrap())));
+    let latents = aec::entropy::coding::decode_range(file.latents, plane, tables).unwrap();
+    let range_encode = median_time(runs, || drop(black_box(aec::entropy::coding::encode_range(&latents, plane, tables))));
+    let range_decode = median_time(runs, || drop(black_box(aec::entropy::coding::decode_range(file.latents, plane, tables).unwrap())));
     let bpp = bytes.len() as f64 * 8.0 / f64::from(picture.width() * picture.height());
     println!("quality {quality} ({} latent channels, {bpp:.3} bpp)", file.header.latent.channels);
     println!("  aec encode (range coder)  {:8.1} ms   {:6.1}x JPEG q75 encode+decode ({:.1} ms)", ms(encode), ms(encode) / ms(jpeg), ms(jpeg));

@@ -9,6 +9,7 @@
 pub mod baseline;
 pub mod bench;
 pub mod codec;
+pub mod entropy;
 pub mod error;
 pub mod format;
 pub mod metrics;

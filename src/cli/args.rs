@@ -231,6 +231,8 @@ pub struct LevelsArgs {
 pub enum ArchArg {
     /// The photographic codec (factorized prior), trained on a folder of photos.
     Photo,
+    /// The variable-rate mean-scale hyperprior (codec v2), trained on a folder of photos.
+    Hyper,
     /// MNIST: 784 -> 64 -> 784 dense autoencoder.
     Dense,
     /// MNIST: 784-512-256-128-64 and back.
@@ -310,4 +312,13 @@ pub struct TrainArgs {
     /// Minutes between checkpoints.
     #[arg(long, default_value_t = 5.0)]
     pub checkpoint_minutes: f64,
+    /// Hyperprior: the λ of every rate level, increasing, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [0.0016, 0.0033, 0.0068, 0.014, 0.029, 0.06, 0.125, 0.26])]
+    pub lambdas: Vec<f64>,
+    /// Hyperprior: hidden channels of the hyper-analysis and hyper-synthesis.
+    #[arg(long, default_value_t = 128)]
+    pub hyper_hidden: usize,
+    /// Hyperprior: channels of the hyper-latents z.
+    #[arg(long, default_value_t = 96)]
+    pub hyper_latent: usize,
 }

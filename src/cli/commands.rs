@@ -10,20 +10,26 @@ use image::{DynamicImage, ImageFormat};
 
 use aec::codec::digits::DigitCodec;
 use aec::codec::models::AnyCodec;
-use aec::codec::{Codec, EncodeOptions, Ladder, RateTarget};
+use aec::codec::{EncodeOptions, Ladder, RateTarget};
 use aec::format::{AecFile, CoderId, Limits};
-use aec::model::{DigitArch, FactorizedConfig};
+use aec::model::{DigitArch, FactorizedConfig, HyperpriorConfig};
 use aec::train::digits::{DigitTrainConfig, InitFrom};
 use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
+use aec::train::hyperprior::HyperTrainConfig;
 
 use super::args::{ArchArg, BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, DenoiseArgs, EvalMnistArgs, InfoArgs, LevelsArgs, TrainArgs};
 use super::io::{check_writable, read_input, read_picture, write_output};
 
-fn load_codec(model: Option<&Path>) -> Result<Ladder> {
-    Ok(match model {
-        Some(path) => Ladder::single(Codec::from_files(path, Device::flex())?),
-        None => Ladder::builtin(),
-    })
+/// The photographic scale of `--model PATH`, or the built-in one.
+fn load_scale(model: Option<&Path>) -> Result<AnyCodec> {
+    let codec = match model {
+        Some(path) => AnyCodec::from_files(path)?,
+        None => AnyCodec::Photo(Ladder::builtin()),
+    };
+    if codec.scale().is_none() {
+        return Err(aec::Error::InvalidArgument("an MNIST model has no photographic quality scale: use aec eval-mnist".into()).into());
+    }
+    Ok(codec)
 }
 
 fn default_output(input: &Path, extension: &str) -> PathBuf {
@@ -35,12 +41,14 @@ pub fn compress(args: CompressArgs) -> Result<()> {
     let output = args.output.unwrap_or_else(|| default_output(&args.input, "aec"));
     check_writable(&output, args.force)?;
     let picture = read_picture(&args.input)?;
-    let codec = match AnyCodec::open(&args.model)? {
-        AnyCodec::Photo(codec) => codec,
-        AnyCodec::Digits(codec) => {
+    let any = AnyCodec::open(&args.model)?;
+    let codec = match (&any, any.scale()) {
+        (AnyCodec::Digits(codec), _) => {
             let quality = args.quality.unwrap_or(aec::codec::digits::DIGIT_DEFAULT_QUALITY);
-            return compress_digit(&codec, &picture, &args.input, &output, quality, args.force);
+            return compress_digit(codec, &picture, &args.input, &output, quality, args.force);
         }
+        (_, Some(scale)) => scale,
+        (_, None) => unreachable!("every model but the digit ones has a photographic scale"),
     };
     let quality = args.quality.unwrap_or_else(|| codec.default_quality());
     let coder = match args.coder {
@@ -138,6 +146,9 @@ pub fn decompress(args: DecompressArgs) -> Result<()> {
 /// `aec info`.
 pub fn info(args: InfoArgs) -> Result<()> {
     let bytes = read_input(&args.input)?;
+    if aec::format::version_of(&bytes).map_err(aec::Error::from)? == aec::format::VERSION_2 {
+        return info_v2(&args.input, &bytes);
+    }
     let file = AecFile::parse(&bytes, &Limits::default()).map_err(aec::Error::from)?;
     let h = file.header;
     let model = match aec::codec::digits::arch_of(h.model.architecture) {
@@ -162,9 +173,45 @@ pub fn info(args: InfoArgs) -> Result<()> {
     Ok(())
 }
 
+/// `aec info` for a version-2 file: header and sections.
+fn info_v2(input: &Path, bytes: &[u8]) -> Result<()> {
+    let file = aec::format::SectionFile::parse(bytes, &Limits::default()).map_err(aec::Error::from)?;
+    let h = file.header;
+    let pixels = f64::from(h.width) * f64::from(h.height);
+    println!("file:          {}", input.display());
+    println!("format:        .aec version {}", aec::format::VERSION_2);
+    println!("size:          {} x {} ({:?}, 8 bits per sample)", h.width, h.height, h.color);
+    println!("bytes:         {} ({:.4} bits per pixel)", bytes.len(), bytes.len() as f64 * 8.0 / pixels);
+    println!("quality:       {} (rate setting {:.3} of the model's trained levels)", h.quality, f64::from(h.rate) / 256.0);
+    println!("coder:         {:?}", h.coder);
+    for (kind, data) in &file.sections {
+        println!("section:       {kind:?}, {} bytes", data.len());
+    }
+    let family = if h.model.architecture == aec::codec::hyper::ARCH_HYPERPRIOR { " (a mean-scale hyperprior)" } else { "" };
+    println!("model:         architecture {} weights {:016x}{family}", h.model.architecture, h.model.weights_hash);
+    Ok(())
+}
+
+/// `aec levels` for a variable-rate model: each level and its predicted size.
+fn hyper_levels(scale: &(dyn aec::codec::QualityScale + Sync), picture: Option<&Path>) -> Result<()> {
+    let picture = picture.map(read_picture).transpose()?;
+    let estimates = picture.as_ref().map(|p| scale.estimated_sizes(p)).transpose()?;
+    let pixels = picture.as_ref().map_or(1.0, |p| f64::from(p.width()) * f64::from(p.height()));
+    for quality in 1..=scale.max_quality() {
+        let size = estimates.as_ref().map_or_else(String::new, |e| format!(" {:>10.0} bytes {:>7.4} bpp", e[usize::from(quality) - 1], e[usize::from(quality) - 1] * 8.0 / pixels));
+        let mark = if quality == scale.default_quality() { "  (default)" } else { "" };
+        println!("{quality:>7}{size}{mark}");
+    }
+    Ok(())
+}
+
 /// `aec levels`.
 pub fn levels(args: LevelsArgs) -> Result<()> {
-    let ladder = load_codec(args.model.as_deref())?;
+    let any = load_scale(args.model.as_deref())?;
+    let ladder = match &any {
+        AnyCodec::Photo(ladder) => ladder,
+        _ => return hyper_levels(any.scale().expect("a photographic scale"), args.picture.as_deref()),
+    };
     let picture = args.picture.as_deref().map(read_picture).transpose()?;
     let estimates = picture.as_ref().map(|p| ladder.estimated_sizes(p)).transpose()?;
     let pixels = picture.as_ref().map_or(1.0, |p| f64::from(p.width()) * f64::from(p.height()));
@@ -189,6 +236,7 @@ pub fn levels(args: LevelsArgs) -> Result<()> {
 pub fn train(args: TrainArgs) -> Result<()> {
     let arch = match args.arch {
         ArchArg::Photo => return train_photo(args),
+        ArchArg::Hyper => return train_hyper(args),
         ArchArg::Dense => DigitArch::Dense,
         ArchArg::Deep => DigitArch::Deep,
         ArchArg::Conv => DigitArch::Conv,
@@ -235,14 +283,7 @@ fn train_photo(args: TrainArgs) -> Result<()> {
         .with_steps(args.steps)
         .with_batch(args.batch.unwrap_or(8))
         .with_patch(args.patch);
-    let options = RunOptions {
-        data,
-        out,
-        resume: args.resume,
-        init_from: args.init_from,
-        max_time: args.max_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
-        checkpoint_every: Duration::from_secs_f64(args.checkpoint_minutes * 60.0),
-    };
+    let options = run_options(data, out, &args.init_from, args.resume, args.max_minutes, args.checkpoint_minutes);
     let summary = aec::train::factorized::train(config, &options)?;
     eprintln!(
         "stopped at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp; model written to {}",
@@ -255,16 +296,51 @@ fn train_photo(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+fn train_hyper(args: TrainArgs) -> Result<()> {
+    let out = args.out.context("--out is required")?;
+    if args.export_only {
+        let step = aec::train::hyperprior::export_checkpoint(&out)?;
+        eprintln!("wrote {} from the checkpoint at step {step}", out.display());
+        return Ok(());
+    }
+    let data = args.data.context("--data is required")?;
+    let model = HyperpriorConfig::new(args.lambdas)
+        .with_hidden(args.hidden)
+        .with_latent(args.latent)
+        .with_hyper_hidden(args.hyper_hidden)
+        .with_hyper_latent(args.hyper_latent);
+    let config = HyperTrainConfig::new(model)
+        .with_lr(args.lr.unwrap_or(3e-4))
+        .with_steps(args.steps)
+        .with_batch(args.batch.unwrap_or(8))
+        .with_patch(args.patch);
+    let summary = aec::train::hyperprior::train(config, &run_options(data, out, &args.init_from, args.resume, args.max_minutes, args.checkpoint_minutes))?;
+    eprintln!("stopped at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp (means over the levels)", summary.step, summary.last.0, summary.last.1, summary.last.2);
+    Ok(())
+}
+
+fn run_options(data: PathBuf, out: PathBuf, init_from: &Option<PathBuf>, resume: bool, max_minutes: Option<f64>, checkpoint_minutes: f64) -> RunOptions {
+    RunOptions {
+        data,
+        out,
+        resume,
+        init_from: init_from.clone(),
+        max_time: max_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
+        checkpoint_every: Duration::from_secs_f64(checkpoint_minutes * 60.0),
+    }
+}
+
 /// `aec bench`.
 pub fn bench(args: BenchArgs) -> Result<()> {
     for path in args.csv.iter().chain(&args.plot) {
         check_writable(path, args.force)?;
     }
-    let codec = load_codec(args.model.as_deref())?;
+    let any = load_scale(args.model.as_deref())?;
+    let codec = any.scale().expect("load_scale gives a photographic scale");
     let pictures = aec::bench::load_pictures(&args.input)?;
     let cjpeg = !args.no_cjpeg && aec::baseline::cjpeg_available();
     let options = aec::bench::BenchOptions { jobs: args.jobs, cjpeg, baselines: !args.aec_only, progress: !args.json };
-    let records = aec::bench::run(&codec, &pictures, &options)?;
+    let records = aec::bench::run(codec, &pictures, &options)?;
     let summary = aec::bench::report::summarize(&records);
     if args.json {
         let json = serde_json::json!({ "summary": summary, "records": records });
@@ -321,7 +397,7 @@ pub fn denoise(args: DenoiseArgs) -> Result<()> {
     check_writable(&args.output, args.force)?;
     let codec = match AnyCodec::open(&args.model)? {
         AnyCodec::Digits(codec) => codec,
-        AnyCodec::Photo(_) => {
+        AnyCodec::Photo(_) | AnyCodec::Hyper(_) => {
             return Err(aec::Error::InvalidArgument(format!("{} is not an MNIST model", args.model)).into());
         }
     };

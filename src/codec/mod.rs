@@ -11,12 +11,15 @@
 //! ```
 
 pub mod digits;
+pub mod hyper;
 pub mod ladder;
-pub mod latent_coding;
 pub mod models;
 pub mod pixels;
-pub mod tables;
+pub mod scale;
 pub mod tabulate;
+
+pub use crate::entropy::coding as latent_coding;
+pub use crate::entropy::tables;
 
 use std::path::Path;
 
@@ -32,6 +35,7 @@ use crate::format::{AecFile, CoderId, ColorModel, Header, LatentShape, Limits, M
 use crate::model::{DOWNSAMPLING, FactorizedConfig, FactorizedModel};
 
 pub use self::ladder::{Ladder, RateTarget};
+pub use self::scale::QualityScale;
 
 /// Architecture number of the factorized-prior model in the container's model registry.
 /// Never reuse a number for another architecture.
@@ -322,7 +326,7 @@ fn parse_config(text: &str) -> Result<FactorizedConfig> {
 
 /// Splits a picture into the gray/RGB samples that go through the model and, for pictures
 /// with transparency, the alpha plane stored losslessly.
-fn split_picture(picture: &DynamicImage) -> (Pixels, ColorModel, Option<Vec<u8>>) {
+pub(crate) fn split_picture(picture: &DynamicImage) -> (Pixels, ColorModel, Option<Vec<u8>>) {
     let (w, h) = (picture.width() as usize, picture.height() as usize);
     if picture.color().has_alpha() {
         let rgba = picture.to_rgba8();
@@ -336,7 +340,7 @@ fn split_picture(picture: &DynamicImage) -> (Pixels, ColorModel, Option<Vec<u8>>
     }
 }
 
-fn join_picture(p: Pixels, alpha: Option<Vec<u8>>) -> DynamicImage {
+pub(crate) fn join_picture(p: Pixels, alpha: Option<Vec<u8>>) -> DynamicImage {
     let (w, h) = (p.width as u32, p.height as u32);
     match (p.channels, alpha) {
         (1, _) => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, p.samples).expect("sizes match")),

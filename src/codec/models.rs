@@ -8,7 +8,8 @@ use burn::prelude::Device;
 use image::DynamicImage;
 
 use super::digits::{DigitCodec, arch_of, architecture_number};
-use super::{ARCH_FACTORIZED, Aligned, Codec, EncodeOptions, Ladder, model_id};
+use super::hyper::HyperCodec;
+use super::{ARCH_FACTORIZED, Aligned, Codec, EncodeOptions, Ladder, QualityScale, model_id};
 use crate::error::{Error, Result};
 use crate::format::{AecFile, Limits, ModelId};
 use crate::model::DigitArch;
@@ -165,6 +166,8 @@ pub enum AnyCodec {
     Photo(Ladder),
     /// A tutorial autoencoder for gray digits.
     Digits(DigitCodec),
+    /// A variable-rate hyperprior (codec v2, container version 2).
+    Hyper(HyperCodec),
 }
 
 impl AnyCodec {
@@ -198,9 +201,12 @@ impl AnyCodec {
     pub fn from_files(weights: &Path) -> Result<Self> {
         let settings = weights.with_extension("json");
         let text = std::fs::read(&settings).map_err(|e| Error::io(&settings, e))?;
-        let is_digits = serde_json::from_slice::<serde_json::Value>(&text).is_ok_and(|v| v.get("arch").is_some());
-        Ok(if is_digits {
+        let settings = serde_json::from_slice::<serde_json::Value>(&text).ok();
+        let has = |key: &str| settings.as_ref().is_some_and(|v| v.get(key).is_some());
+        Ok(if has("arch") {
             Self::Digits(DigitCodec::from_files(weights, Device::flex())?)
+        } else if has("lambdas") {
+            Self::Hyper(HyperCodec::from_files(weights, Device::flex())?)
         } else {
             Self::Photo(Ladder::single(Codec::from_files(weights, Device::flex())?))
         })
@@ -213,6 +219,13 @@ impl AnyCodec {
     /// # Errors
     /// [`Error::Format`] if the header cannot be read.
     pub fn for_file(bytes: &[u8], limits: &Limits) -> Result<Self> {
+        if crate::format::version_of(bytes)? == crate::format::VERSION_2 {
+            let model = crate::format::SectionFile::parse(bytes, limits)?.header.model;
+            return Err(Error::UnknownModel(format!(
+                "this file was made by model {:08x}/{:016x}, which is not built into this aec: pass its files with --model",
+                model.architecture, model.weights_hash
+            )));
+        }
         let header = AecFile::parse(bytes, limits)?.header;
         let made_it = |b: &&BuiltinDigits| {
             arch_of(header.model.architecture) == Some(b.arch) && super::model_id(architecture_number(b.arch), &[&b.weights.0, b.settings]) == header.model
@@ -231,6 +244,7 @@ impl AnyCodec {
         match self {
             Self::Photo(codec) => codec.encode(picture, options),
             Self::Digits(codec) => codec.encode(picture, options.quality),
+            Self::Hyper(codec) => QualityScale::encode(codec, picture, options),
         }
     }
 
@@ -242,6 +256,16 @@ impl AnyCodec {
         match self {
             Self::Photo(codec) => codec.decode(bytes, limits),
             Self::Digits(codec) => codec.decode(bytes, limits),
+            Self::Hyper(codec) => codec.decode(bytes, limits),
+        }
+    }
+
+    /// The photographic quality scale of this model, if it is a photographic one.
+    pub fn scale(&self) -> Option<&(dyn QualityScale + Sync)> {
+        match self {
+            Self::Photo(ladder) => Some(ladder),
+            Self::Hyper(codec) => Some(codec),
+            Self::Digits(_) => None,
         }
     }
 }

@@ -26,7 +26,7 @@ pub enum ColorModel {
 }
 
 impl ColorModel {
-    fn from_u8(v: u8) -> Result<Self, FormatError> {
+    pub(super) fn from_u8(v: u8) -> Result<Self, FormatError> {
         match v {
             0 => Ok(Self::Gray),
             1 => Ok(Self::Rgb),
@@ -55,7 +55,7 @@ pub enum CoderId {
 }
 
 impl CoderId {
-    fn from_u8(v: u8) -> Result<Self, FormatError> {
+    pub(super) fn from_u8(v: u8) -> Result<Self, FormatError> {
         match v {
             0 => Ok(Self::Zstd),
             1 => Ok(Self::Range),
@@ -197,23 +197,7 @@ impl Header {
     pub fn validate(&self, limits: &Limits) -> Result<(), FormatError> {
         let invalid = |field, value: u64| Err(FormatError::InvalidField { field, value });
         let over = |what, value: u64, limit: u64| Err(FormatError::LimitExceeded { what, value, limit });
-        if self.width == 0 {
-            return invalid("width", 0);
-        }
-        if self.height == 0 {
-            return invalid("height", 0);
-        }
-        let max_dim = limits.max_dimension;
-        if self.width > max_dim {
-            return over("width", self.width.into(), max_dim.into());
-        }
-        if self.height > max_dim {
-            return over("height", self.height.into(), max_dim.into());
-        }
-        let pixels = u64::from(self.width) * u64::from(self.height);
-        if pixels > limits.max_pixels {
-            return over("pixel count", pixels, limits.max_pixels);
-        }
+        check_picture_size(self.width, self.height, limits)?;
         if self.bit_depth != 8 {
             return invalid("bit depth", self.bit_depth.into());
         }
@@ -231,4 +215,29 @@ impl Header {
         }
         Ok(())
     }
+}
+
+/// Checks a declared picture size: neither side zero, both within the limits.
+///
+/// # Errors
+/// [`FormatError::InvalidField`] or [`FormatError::LimitExceeded`].
+pub(super) fn check_picture_size(width: u32, height: u32, limits: &Limits) -> Result<(), FormatError> {
+    let over = |what, value: u64, limit: u64| Err(FormatError::LimitExceeded { what, value, limit });
+    if width == 0 {
+        return Err(FormatError::InvalidField { field: "width", value: 0 });
+    }
+    if height == 0 {
+        return Err(FormatError::InvalidField { field: "height", value: 0 });
+    }
+    if width > limits.max_dimension {
+        return over("width", width.into(), limits.max_dimension.into());
+    }
+    if height > limits.max_dimension {
+        return over("height", height.into(), limits.max_dimension.into());
+    }
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > limits.max_pixels {
+        return over("pixel count", pixels, limits.max_pixels);
+    }
+    Ok(())
 }

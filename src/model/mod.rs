@@ -5,7 +5,9 @@ pub mod digits;
 pub mod entropy;
 pub mod factorized;
 pub mod gdn;
+pub mod hyperprior;
 
 pub use digits::{DigitArch, DigitNet};
 pub use entropy::EntropyBottleneck;
 pub use factorized::{DOWNSAMPLING, FactorizedConfig, FactorizedModel, ForwardOutput};
+pub use hyperprior::{HyperpriorConfig, HyperpriorModel};

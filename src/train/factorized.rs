@@ -2,14 +2,13 @@
 //! loss `λ·255²·MSE + bpp`, Adam, periodic checkpoints, a CSV loss log and a progress bar.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Instant;
 
 use burn::config::Config;
 use burn::grad_clipping::GradientClippingConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -37,6 +36,8 @@ fn init_from(fresh: FactorizedModel, sizes: &FactorizedConfig, weights: &Path, d
     Ok(load_weights(from.init(device), weights)?.widen_latents(fresh))
 }
 use super::data::PatchSampler;
+pub use super::run::{RunOptions, TrainSummary};
+use super::run::{LOSS_HEADER, Running, open_log, step_bar};
 use super::schedule::LrSchedule;
 use crate::error::{Error, Result};
 use crate::metrics::psnr_from_mse;
@@ -75,57 +76,6 @@ pub struct FactorizedTrainConfig {
     /// Steps done so far.
     #[config(default = 0)]
     pub step: u64,
-}
-
-/// How a run is to be carried out (not saved with the checkpoint).
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// Folder of training images.
-    pub data: PathBuf,
-    /// Final model file; checkpoints go to the `.train` folder beside it.
-    pub out: PathBuf,
-    /// Continue from the checkpoint beside `out`.
-    pub resume: bool,
-    /// Start a new run from these weights (a `NAME.bpk` written by a run of the same hidden
-    /// size and as many or fewer latent channels, its `NAME.json` beside it) instead of
-    /// random ones: fine-tuning, e.g. for another λ, or widening the latents for high rates.
-    pub init_from: Option<PathBuf>,
-    /// Stop (after a checkpoint) once this much time has passed.
-    pub max_time: Option<Duration>,
-    /// Time between checkpoints.
-    pub checkpoint_every: Duration,
-}
-
-/// Averages of the metrics over the steps since the last log line.
-#[derive(Default)]
-struct Running {
-    steps: u32,
-    loss: f64,
-    mse: f64,
-    bpp: f64,
-}
-
-impl Running {
-    fn add(&mut self, loss: f64, mse: f64, bpp: f64) {
-        self.steps += 1;
-        self.loss += loss;
-        self.mse += mse;
-        self.bpp += bpp;
-    }
-
-    fn mean(&self) -> (f64, f64, f64) {
-        let n = f64::from(self.steps.max(1));
-        (self.loss / n, self.mse / n, self.bpp / n)
-    }
-}
-
-/// What a finished (or stopped) run reports.
-#[derive(Debug, Clone)]
-pub struct TrainSummary {
-    /// Steps done in total, over all resumed runs.
-    pub step: u64,
-    /// Mean loss, PSNR and bpp over the last logged steps.
-    pub last: (f64, f64, f64),
 }
 
 /// Trains (or resumes training of) a factorized-prior model.
@@ -197,13 +147,8 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
         decay_from: config.decay_from,
     };
     let mut rng = StdRng::seed_from_u64(config.seed.wrapping_add(config.step.wrapping_mul(7919)));
-    let mut log = open_log(&checkpoint.log())?;
-    let progress = ProgressBar::new(config.steps).with_position(config.step);
-    progress.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} {msg}")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
+    let mut log = open_log(&checkpoint.log(), LOSS_HEADER)?;
+    let progress = step_bar(config.steps, config.step);
 
     let (b, p) = (config.batch, config.patch);
     let pixels = (b * p * p) as f64;
@@ -290,18 +235,4 @@ pub fn export(model: &FactorizedModel, config: &FactorizedConfig, out: &Path) ->
     std::fs::write(&cdf, tables.to_bytes()).map_err(|e| Error::io(&cdf, e))?;
     let json = out.with_extension("json");
     config.save(&json).map_err(|e| Error::io(&json, e))
-}
-
-fn open_log(path: &Path) -> Result<std::io::BufWriter<std::fs::File>> {
-    let new = !path.exists();
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| Error::io(path, e))?;
-    let mut writer = std::io::BufWriter::new(file);
-    if new {
-        writeln!(writer, "step,lr,loss,mse,psnr,bpp,seconds").map_err(|e| Error::io(path, e))?;
-    }
-    Ok(writer)
 }

@@ -9,6 +9,8 @@ pub mod checkpoint;
 pub mod data;
 pub mod digits;
 pub mod factorized;
+pub mod hyperprior;
+pub mod run;
 pub mod schedule;
 
 /// Prints a line above a progress bar, or on stderr when the bar is not drawn (no terminal),

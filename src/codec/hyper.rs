@@ -1,0 +1,337 @@
+//! The hyperprior family (codec v2): picture → `g_a` → gain → `h_a` → `ẑ` (factorized
+//! tables) → integer `h_s` → means and table indices → `round(y − μ)` (Gaussian bank) →
+//! container v2 sections; and back through the inverse gain and `g_s`.
+//!
+//! Everything that decides a probability (the `z` tables, the integer hyper-synthesis, the
+//! table bank) is integer data loaded from the model's files, so a file decodes to the same
+//! latents on every machine; the float parts (`g_a`, `h_a`, gains, `g_s`) only move pixels.
+
+use std::path::Path;
+
+use burn::prelude::*;
+use burn::store::{BurnpackStore, ModuleSnapshot};
+use image::DynamicImage;
+
+use super::pixels::{self, from_padded_planes, to_padded_planes};
+use super::tables::{LevelTables, QuantizedTables};
+use super::{join_picture, model_id, split_picture};
+use crate::entropy::coding::{self, decode_indexed, encode_indexed};
+use crate::entropy::gaussian::{LOG_SCALE_BITS, table_index};
+use crate::entropy::intnet::{IntLayer, IntNet, LayerKind};
+use crate::error::{Error, Result};
+use crate::format::{CoderId, ColorModel, FormatError, HeaderV2, Limits, ModelId, SectionFile, SectionKind};
+use crate::model::hyperprior::{HYPER_DOWNSAMPLING, HyperpriorConfig, HyperpriorModel};
+
+/// Architecture number of the hyperprior family in the container's model registry.
+pub const ARCH_HYPERPRIOR: u32 = 2;
+/// Quality levels between two trained rate levels, plus one (3: each trained level and two
+/// interpolated ones between neighbours).
+const LEVELS_PER_TRAINED: usize = 3;
+/// zstd level of the alpha plane.
+const ALPHA_ZSTD_LEVEL: i32 = 19;
+/// The quantization step of the `z` tables (units of 1/256): `z` is rounded to integers.
+const Z_STEP: u16 = 256;
+
+/// A trained hyperprior ready to encode and decode pictures.
+pub struct HyperCodec {
+    model: HyperpriorModel,
+    config: HyperpriorConfig,
+    /// `ln` of the gain of every trained level and channel, `[levels][latent]`.
+    log_gains: Vec<f32>,
+    log_inv_gains: Vec<f32>,
+    z_tables: LevelTables,
+    hyper_synthesis: IntNet,
+    id: ModelId,
+    device: Device,
+}
+
+impl std::fmt::Debug for HyperCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HyperCodec").field("id", &self.id).field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// The integer copy of a trained model's hyper-synthesis.
+///
+/// # Errors
+/// [`Error::Model`] if a weight is not finite.
+pub fn integer_hyper_synthesis(model: &HyperpriorModel) -> Result<IntNet> {
+    let floats = |t: Tensor<4>| t.into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")));
+    let bias = |b: &Option<burn::module::Param<Tensor<1>>>, n: usize| -> Result<Vec<f32>> {
+        match b {
+            Some(b) => b.val().into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}"))),
+            None => Ok(vec![0.0; n]),
+        }
+    };
+    let mut layers = Vec::new();
+    for deconv in &model.hyper_synthesis.deconvs {
+        // burn stores transposed convolutions as [in][out][ky][kx]; the integer layer wants
+        // [out][in][ky][kx].
+        let [inputs, outputs, _, _] = deconv.weight.dims();
+        let weights = floats(deconv.weight.val().swap_dims(0, 1))?;
+        layers.push(IntLayer::quantize(LayerKind::Up5, true, inputs, outputs, &weights, &bias(&deconv.bias, outputs)?)?);
+    }
+    let head = &model.hyper_synthesis.head;
+    let [outputs, inputs, _, _] = head.weight.dims();
+    layers.push(IntLayer::quantize(LayerKind::Pointwise, false, inputs, outputs, &floats(head.weight.val())?, &bias(&head.bias, outputs)?)?);
+    IntNet::new(layers)
+}
+
+/// The `z` tables of a trained model (one table per channel, step 1).
+///
+/// # Errors
+/// As [`super::tabulate::tabulate`].
+pub fn z_tables(model: &HyperpriorModel) -> Result<QuantizedTables> {
+    super::tabulate::tabulate(&model.hyper_entropy, &[Z_STEP], &Device::flex())
+}
+
+/// What the encoder computed for one picture at one rate.
+struct Coded {
+    z: Vec<i16>,
+    y: Vec<i16>,
+    indices: Vec<u8>,
+    z_plane: usize,
+}
+
+impl HyperCodec {
+    /// A model from files written by `aec train --arch hyper`: `NAME.bpk` (weights),
+    /// `NAME.json` (sizes and λs), `NAME.cdf` (`z` tables) and `NAME.hsi` (integer
+    /// hyper-synthesis) side by side.
+    ///
+    /// # Errors
+    /// [`Error::Io`] or [`Error::Model`].
+    pub fn from_files(weights: &Path, device: Device) -> Result<Self> {
+        let read = |p: &Path| std::fs::read(p).map_err(|e| Error::io(p, e));
+        let weight_bytes = read(weights)?;
+        let settings = read(&weights.with_extension("json"))?;
+        let tables = read(&weights.with_extension("cdf"))?;
+        let hsi = read(&weights.with_extension("hsi"))?;
+        let store = BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(weight_bytes.clone())));
+        Self::from_parts(&settings, store, &[&weight_bytes, &tables, &hsi], device)
+    }
+
+    /// A model from files embedded in the binary.
+    pub(crate) fn from_static(settings: &[u8], weights: &'static [u8], tables: &[u8], hsi: &[u8], device: Device) -> Result<Self> {
+        Self::from_parts(settings, BurnpackStore::from_static(weights), &[weights, tables, hsi], device)
+    }
+
+    /// `files` are the weights, the `z` tables and the integer hyper-synthesis, in that order.
+    fn from_parts(settings: &[u8], mut store: BurnpackStore, files: &[&[u8]; 3], device: Device) -> Result<Self> {
+        use burn::config::Config;
+        let config = HyperpriorConfig::load_binary(settings).map_err(|e| Error::Model(format!("model settings: {e}")))?;
+        check_sizes(&config)?;
+        let mut model = config.init(&device);
+        model.load_from(&mut store).map_err(|e| Error::Model(format!("loading weights: {e:?}")))?;
+        let tables = QuantizedTables::from_bytes(files[1])?;
+        let z_tables = tables.levels.into_iter().next().filter(|l| l.channels.len() == config.hyper_latent && l.step == Z_STEP).ok_or_else(|| Error::Model("z tables do not match the model".into()))?;
+        let hyper_synthesis = IntNet::from_bytes(files[2])?;
+        if hyper_synthesis.inputs() != config.hyper_latent || hyper_synthesis.outputs() != 2 * config.latent || hyper_synthesis.upsampling() != 4 {
+            return Err(Error::Model("integer hyper-synthesis does not match the model".into()));
+        }
+        let gains = |p: &burn::module::Param<Tensor<2>>| p.val().into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")));
+        Ok(Self {
+            log_gains: gains(&model.log_gain)?,
+            log_inv_gains: gains(&model.log_inv_gain)?,
+            model,
+            config,
+            z_tables,
+            hyper_synthesis,
+            id: model_id(ARCH_HYPERPRIOR, files),
+            device,
+        })
+    }
+
+    /// The model's identity as written into files.
+    pub fn id(&self) -> ModelId {
+        self.id
+    }
+
+    /// The sizes and λs of the model.
+    pub fn config(&self) -> &HyperpriorConfig {
+        &self.config
+    }
+
+    /// Number of quality levels: three per gap between trained levels, plus one.
+    pub fn max_quality(&self) -> u8 {
+        (LEVELS_PER_TRAINED * (self.config.levels() - 1) + 1) as u8
+    }
+
+    /// The level used when none is given: the middle of the scale.
+    pub fn default_quality(&self) -> u8 {
+        self.max_quality().div_ceil(2)
+    }
+
+    /// The rate setting (units of 1/256 of a trained level) of a quality level (1-based).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a level outside `1..=max_quality()`.
+    pub fn rate_of(&self, quality: u8) -> Result<u16> {
+        if quality == 0 || quality > self.max_quality() {
+            return Err(Error::InvalidArgument(format!("quality must be 1..={}, not {quality}", self.max_quality())));
+        }
+        Ok(((usize::from(quality) - 1) * 256).div_ceil(LEVELS_PER_TRAINED) as u16)
+    }
+
+    /// Largest valid rate setting.
+    fn max_rate(&self) -> u16 {
+        ((self.config.levels() - 1) * 256) as u16
+    }
+
+    /// Gain (or inverse gain) vector at a rate setting: geometric interpolation between the
+    /// two neighbouring trained levels.
+    fn gain_at(&self, log_gains: &[f32], rate: u16) -> Vec<f32> {
+        let m = self.config.latent;
+        let t = f32::from(rate) / 256.0;
+        let i = (t.floor() as usize).min(self.config.levels().saturating_sub(2));
+        let f = t - i as f32;
+        let (a, b) = (&log_gains[i * m..(i + 1) * m], &log_gains[((i + 1).min(self.config.levels() - 1)) * m..][..m]);
+        a.iter().zip(b).map(|(&a, &b)| ((1.0 - f) * a + f * b).exp()).collect()
+    }
+
+    fn channel_vector(&self, values: Vec<f32>) -> Tensor<4> {
+        let m = values.len();
+        Tensor::<4>::from_data(TensorData::new(values, [1, m, 1, 1]), &self.device)
+    }
+
+    /// Runs the encoder on padded planes and codes the result at a rate setting.
+    fn code(&self, planes: Vec<f32>, ph: usize, pw: usize, rate: u16) -> Result<Coded> {
+        let x = Tensor::<4>::from_data(TensorData::new(planes, [1, 3, ph, pw]), &self.device);
+        let y = self.model.analysis.forward(x) * self.channel_vector(self.gain_at(&self.log_gains, rate));
+        let z = self.model.hyper_analysis.forward(y.clone());
+        let z = to_i16(z.round().into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")))?);
+        let (zh, zw) = (ph / HYPER_DOWNSAMPLING, pw / HYPER_DOWNSAMPLING);
+        let params = self.hyper_synthesis.forward(&z, zh, zw);
+        let plane = 16 * zh * zw;
+        let (means, log_scales) = params.split_at(self.config.latent * plane);
+        let y: Vec<f32> = y.into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")))?;
+        let unit = f32::from(1u16 << LOG_SCALE_BITS);
+        let q = to_i16(y.iter().zip(means).map(|(&v, &m)| (v - m as f32 / unit).round()).collect());
+        Ok(Coded { z, y: q, indices: log_scales.iter().map(|&s| table_index(s)).collect(), z_plane: zh * zw })
+    }
+
+    /// Compresses a picture at a quality level.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad level or a picture beyond `limits`.
+    pub fn encode_level(&self, picture: &DynamicImage, quality: u8, coder: CoderId, limits: &Limits) -> Result<Vec<u8>> {
+        self.encode_at_rate(picture, self.rate_of(quality)?, quality, coder, limits)
+    }
+
+    /// Compresses a picture at any rate setting `0..=256·(levels−1)` (continuous quality);
+    /// `quality` is recorded in the header for information.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a rate beyond the trained levels or a picture beyond
+    /// `limits`.
+    pub fn encode_at_rate(&self, picture: &DynamicImage, rate: u16, quality: u8, coder: CoderId, limits: &Limits) -> Result<Vec<u8>> {
+        if rate > self.max_rate() {
+            return Err(Error::InvalidArgument(format!("rate setting must be 0..={}, not {rate}", self.max_rate())));
+        }
+        let (width, height) = (picture.width(), picture.height());
+        HeaderV2 { width, height, color: ColorModel::Rgb, coder, quality, model: self.id, rate }.validate(limits).map_err(Error::Format)?;
+        let (pixels, color, alpha) = split_picture(picture);
+        let (planes, ph, pw) = to_padded_planes(&pixels, HYPER_DOWNSAMPLING);
+        let coded = self.code(planes, ph, pw, rate)?;
+        let (z_payload, y_payload) = match coder {
+            CoderId::Zstd => (coding::encode_zstd(&coded.z), coding::encode_zstd(&coded.y)),
+            CoderId::Range => (coding::encode_range(&coded.z, coded.z_plane, &self.z_tables), encode_indexed(&coded.y, &coded.indices)),
+        };
+        let alpha_payload = alpha.map(|a| zstd::bulk::compress(&a, ALPHA_ZSTD_LEVEL).expect("in-memory zstd cannot fail"));
+        let mut sections = vec![(SectionKind::HyperLatents, z_payload.as_slice()), (SectionKind::Latents, y_payload.as_slice())];
+        if let Some(a) = &alpha_payload {
+            sections.push((SectionKind::Alpha, a.as_slice()));
+        }
+        let header = HeaderV2 { width, height, color, coder, quality, model: self.id, rate };
+        Ok(SectionFile { header, sections }.to_bytes()?)
+    }
+
+    /// The size in bytes the entropy model predicts for a picture at a quality level.
+    ///
+    /// # Errors
+    /// As [`HyperCodec::encode`].
+    pub fn estimated_size(&self, picture: &DynamicImage, quality: u8) -> Result<f64> {
+        let (pixels, _, alpha) = split_picture(picture);
+        let (planes, ph, pw) = to_padded_planes(&pixels, HYPER_DOWNSAMPLING);
+        let coded = self.code(planes, ph, pw, self.rate_of(quality)?)?;
+        let bits = coding::estimated_bits(&coded.z, coded.z_plane, &self.z_tables) + coding::estimated_indexed_bits(&coded.y, &coded.indices);
+        let alpha = alpha.map_or(0, |a| zstd::bulk::compress(&a, ALPHA_ZSTD_LEVEL).map_or(0, |c| c.len() + 8));
+        Ok(bits / 8.0 + (crate::format::HEADER_V2_LEN + 16 + crate::format::CHECKSUM_LEN + alpha) as f64)
+    }
+
+    /// Decodes a version-2 file made by this model.
+    ///
+    /// # Errors
+    /// [`Error::Format`] for malformed data, [`Error::UnknownModel`] for another model's file.
+    pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
+        let file = SectionFile::parse(bytes, limits)?;
+        if file.header.model != self.id {
+            return Err(Error::UnknownModel(format!("this file was made by model {:08x}/{:016x}", file.header.model.architecture, file.header.model.weights_hash)));
+        }
+        self.decode_file(&file)
+    }
+
+    /// The decoded integer latents of a parsed file: `ẑ` and `round(y − μ)`, channel by
+    /// channel (exact on every machine: the format's test vectors keep a digest of them).
+    ///
+    /// # Errors
+    /// As [`HyperCodec::decode`].
+    pub fn decode_latents(&self, file: &SectionFile) -> Result<(Vec<i16>, Vec<i16>, Vec<i32>)> {
+        let h = &file.header;
+        let missing = |what| Error::Format(FormatError::CorruptPayload(format!("no {what} section")));
+        let z_payload = file.section(SectionKind::HyperLatents).ok_or_else(|| missing("hyper-latent"))?;
+        let y_payload = file.section(SectionKind::Latents).ok_or_else(|| missing("latent"))?;
+        if h.rate > self.max_rate() {
+            return Err(Error::Format(FormatError::InvalidField { field: "rate", value: h.rate.into() }));
+        }
+        let (ph, pw) = (pixels::round_up(h.height as usize, HYPER_DOWNSAMPLING), pixels::round_up(h.width as usize, HYPER_DOWNSAMPLING));
+        let (zh, zw) = (ph / HYPER_DOWNSAMPLING, pw / HYPER_DOWNSAMPLING);
+        let z_count = self.config.hyper_latent * zh * zw;
+        let z = match h.coder {
+            CoderId::Zstd => coding::decode_zstd(z_payload, z_count)?,
+            CoderId::Range => coding::decode_range(z_payload, zh * zw, &self.z_tables)?,
+        };
+        let params = self.hyper_synthesis.forward(&z, zh, zw);
+        let count = self.config.latent * 16 * zh * zw;
+        let (means, log_scales) = params.split_at(count);
+        let y = match h.coder {
+            CoderId::Zstd => coding::decode_zstd(y_payload, count)?,
+            CoderId::Range => decode_indexed(y_payload, &log_scales.iter().map(|&s| table_index(s)).collect::<Vec<_>>())?,
+        };
+        Ok((z, y, means.to_vec()))
+    }
+
+    /// Decodes a parsed file that this model made (its identity checked by the caller).
+    pub(crate) fn decode_file(&self, file: &SectionFile) -> Result<DynamicImage> {
+        let h = &file.header;
+        let (_, q, means) = self.decode_latents(file)?;
+        let alpha = match h.color {
+            ColorModel::Rgba => {
+                let payload = file.section(SectionKind::Alpha).ok_or_else(|| Error::Format(FormatError::CorruptPayload("no alpha section".into())))?;
+                Some(coding::decompress_exact(payload, h.width as usize * h.height as usize)?)
+            }
+            _ => None,
+        };
+        let (ph, pw) = (pixels::round_up(h.height as usize, HYPER_DOWNSAMPLING), pixels::round_up(h.width as usize, HYPER_DOWNSAMPLING));
+        let unit = f32::from(1u16 << LOG_SCALE_BITS);
+        let values: Vec<f32> = q.iter().zip(&means).map(|(&v, &m)| f32::from(v) + m as f32 / unit).collect();
+        let y = Tensor::<4>::from_data(TensorData::new(values, [1, self.config.latent, ph / 16, pw / 16]), &self.device);
+        let y = y * self.channel_vector(self.gain_at(&self.log_inv_gains, h.rate));
+        let planes: Vec<f32> = self.model.synthesis.forward(y).into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")))?;
+        let channels = if h.color == ColorModel::Gray { 1 } else { 3 };
+        Ok(join_picture(from_padded_planes(&planes, ph, pw, h.width as usize, h.height as usize, channels), alpha))
+    }
+}
+
+/// Refuses model settings that would make a network of absurd size (a hostile settings file).
+fn check_sizes(config: &HyperpriorConfig) -> Result<()> {
+    let ok = |n: usize| (1..=1024).contains(&n);
+    if !(ok(config.hidden) && ok(config.latent) && ok(config.hyper_hidden) && ok(config.hyper_latent)) || !(2..=64).contains(&config.levels()) {
+        return Err(Error::Model(format!("model settings out of range: {config:?}")));
+    }
+    Ok(())
+}
+
+/// Rounded floats to `i16`, saturating.
+fn to_i16(values: Vec<f32>) -> Vec<i16> {
+    values.iter().map(|v| v.clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16).collect()
+}

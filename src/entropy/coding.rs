@@ -1,0 +1,298 @@
+//! Lossless coding of integer latents: zstd (coder 0) or range coding with the model's
+//! integer CDF tables (coder 1). Integers in, bytes out: no neural network here.
+//!
+//! Latents are laid out channel by channel (`[channel][row][column]`).
+
+use constriction::stream::model::{DefaultContiguousCategoricalEntropyModel, DefaultUniformModel};
+use constriction::stream::queue::{DefaultRangeDecoder, DefaultRangeEncoder};
+use std::sync::OnceLock;
+
+use constriction::stream::{Decode, Encode};
+
+use super::tables::{ChannelTable, LevelTables};
+use crate::format::FormatError;
+
+/// zstd level used for the latent payload.
+const ZSTD_LEVEL: i32 = 19;
+
+/// Compresses latents as little-endian `i16` with zstd.
+pub fn encode_zstd(latents: &[i16]) -> Vec<u8> {
+    let raw: Vec<u8> = latents.iter().flat_map(|v| v.to_le_bytes()).collect();
+    zstd::bulk::compress(&raw, ZSTD_LEVEL).expect("zstd compression of an in-memory buffer cannot fail")
+}
+
+/// Decompresses exactly `count` latents; anything that does not decompress to exactly
+/// `2 * count` bytes is rejected.
+///
+/// # Errors
+/// [`FormatError::CorruptPayload`].
+pub fn decode_zstd(payload: &[u8], count: usize) -> Result<Vec<i16>, FormatError> {
+    let expected = count.checked_mul(2).ok_or_else(|| FormatError::CorruptPayload("latent count overflows".into()))?;
+    let raw = decompress_exact(payload, expected)?;
+    Ok(raw.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect())
+}
+
+/// zstd-decompresses `payload`, which must hold exactly `expected` bytes.
+///
+/// # Errors
+/// [`FormatError::CorruptPayload`] if it does not decompress, or to another size.
+pub fn decompress_exact(payload: &[u8], expected: usize) -> Result<Vec<u8>, FormatError> {
+    // Exactly one frame, as the specification says: no second frame, no skippable frame.
+    let first = zstd::zstd_safe::find_frame_compressed_size(payload).map_err(|_| FormatError::CorruptPayload("zstd: not a zstd frame".into()))?;
+    if first != payload.len() {
+        return Err(FormatError::CorruptPayload(format!("zstd: {} bytes after the frame", payload.len().saturating_sub(first))));
+    }
+    // One byte of slack tells "too long" apart from "exactly right".
+    let raw = zstd::bulk::decompress(payload, expected + 1)
+        .map_err(|e| FormatError::CorruptPayload(format!("zstd: {e}")))?;
+    if raw.len() != expected {
+        return Err(FormatError::CorruptPayload(format!(
+            "decompressed to {} bytes instead of {expected}",
+            raw.len()
+        )));
+    }
+    Ok(raw)
+}
+
+fn categorical(table: &ChannelTable) -> DefaultContiguousCategoricalEntropyModel {
+    DefaultContiguousCategoricalEntropyModel::from_nonzero_fixed_point_probabilities(&table.probabilities, false)
+        .expect("tables are checked to sum to 2^24 when built or parsed")
+}
+
+/// The model of a raw 16-bit value that follows an escape symbol.
+fn escape_model() -> DefaultUniformModel {
+    DefaultUniformModel::new(1 << 16)
+}
+
+/// Range-codes latents of `plane` values per channel with one table per channel.
+///
+/// # Panics
+/// If `latents.len()` is not `plane * tables.channels.len()` (a caller's bug).
+pub fn encode_range(latents: &[i16], plane: usize, tables: &LevelTables) -> Vec<u8> {
+    assert_eq!(latents.len(), plane * tables.channels.len(), "latent count does not match the tables");
+    let mut encoder = DefaultRangeEncoder::new();
+    let escape = escape_model();
+    for (values, table) in latents.chunks(plane.max(1)).zip(&tables.channels) {
+        let model = categorical(table);
+        let symbols = table.symbols() as i32;
+        for &v in values {
+            let index = i32::from(v) - i32::from(table.offset);
+            if (0..symbols).contains(&index) {
+                encoder.encode_symbol(index as usize, &model).expect("symbol is in the table");
+            } else {
+                encoder.encode_symbol(symbols as usize, &model).expect("escape is in the table");
+                encoder.encode_symbol(usize::from(v as u16), escape).expect("16-bit value fits");
+            }
+        }
+    }
+    words_to_bytes(&encoder.into_compressed().expect("writing to a Vec cannot fail"))
+}
+
+/// Decodes `plane * channels` latents range-coded by [`encode_range`].
+///
+/// # Errors
+/// [`FormatError::CorruptPayload`] if the payload is not a whole number of 32-bit words, the
+/// coder reports invalid data, or the payload is not exactly what [`encode_range`] writes for
+/// the decoded values (missing, spare or altered words).
+pub fn decode_range(payload: &[u8], plane: usize, tables: &LevelTables) -> Result<Vec<i16>, FormatError> {
+    let mut decoder = range_decoder(payload)?;
+    let escape = escape_model();
+    let mut out = Vec::with_capacity(plane * tables.channels.len());
+    for table in &tables.channels {
+        let model = categorical(table);
+        let symbols = table.symbols();
+        for _ in 0..plane {
+            let index = decoder.decode_symbol(&model).map_err(|_| corrupt())?;
+            let value = if index < symbols {
+                (i32::from(table.offset) + index as i32) as i16
+            } else {
+                decoder.decode_symbol(escape).map_err(|_| corrupt())? as u16 as i16
+            };
+            out.push(value);
+        }
+    }
+    if encode_range(&out, plane, tables) != payload {
+        return Err(FormatError::CorruptPayload("range-coded payload is not exactly the encoder's output (missing, spare or altered words)".into()));
+    }
+    Ok(out)
+}
+
+/// The bank's tables as range-coder models, built once per process.
+fn bank_models() -> &'static [DefaultContiguousCategoricalEntropyModel] {
+    static MODELS: OnceLock<Vec<DefaultContiguousCategoricalEntropyModel>> = OnceLock::new();
+    MODELS.get_or_init(|| super::gaussian::bank().iter().map(categorical).collect())
+}
+
+/// Range-codes values each under the bank table its index names (the hyperprior's latents,
+/// `round(y − μ)`), escaping values outside the table as raw 16 bits.
+///
+/// # Panics
+/// If the lengths differ or an index is not below [`super::gaussian::SCALES`] (a caller's bug).
+pub fn encode_indexed(values: &[i16], indices: &[u8]) -> Vec<u8> {
+    assert_eq!(values.len(), indices.len(), "one table index per value");
+    let (tables, models) = (super::gaussian::bank(), bank_models());
+    let mut encoder = DefaultRangeEncoder::new();
+    let escape = escape_model();
+    for (&v, &k) in values.iter().zip(indices) {
+        let (table, model) = (&tables[usize::from(k)], &models[usize::from(k)]);
+        let index = i32::from(v) - i32::from(table.offset);
+        if (0..table.symbols() as i32).contains(&index) {
+            encoder.encode_symbol(index as usize, model).expect("symbol is in the table");
+        } else {
+            encoder.encode_symbol(table.symbols(), model).expect("escape is in the table");
+            encoder.encode_symbol(usize::from(v as u16), escape).expect("16-bit value fits");
+        }
+    }
+    words_to_bytes(&encoder.into_compressed().expect("writing to a Vec cannot fail"))
+}
+
+/// Decodes values range-coded by [`encode_indexed`] with the same indices, refusing a payload
+/// that is not exactly what the encoder writes for them (missing, spare or altered words).
+///
+/// # Errors
+/// [`FormatError::CorruptPayload`].
+pub fn decode_indexed(payload: &[u8], indices: &[u8]) -> Result<Vec<i16>, FormatError> {
+    let (tables, models) = (super::gaussian::bank(), bank_models());
+    let mut decoder = range_decoder(payload)?;
+    let escape = escape_model();
+    let mut out = Vec::with_capacity(indices.len());
+    for &k in indices {
+        let (table, model) = (&tables[usize::from(k)], &models[usize::from(k)]);
+        let index = decoder.decode_symbol(model).map_err(|_| corrupt())?;
+        out.push(if index < table.symbols() { (i32::from(table.offset) + index as i32) as i16 } else { decoder.decode_symbol(escape).map_err(|_| corrupt())? as u16 as i16 });
+    }
+    if encode_indexed(&out, indices) != payload {
+        return Err(FormatError::CorruptPayload("range-coded payload is not exactly the encoder's output (missing, spare or altered words)".into()));
+    }
+    Ok(out)
+}
+
+fn corrupt() -> FormatError {
+    FormatError::CorruptPayload("range decoder failed".into())
+}
+
+fn words_to_bytes(words: &[u32]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+fn range_decoder(payload: &[u8]) -> Result<DefaultRangeDecoder, FormatError> {
+    if !payload.len().is_multiple_of(4) {
+        return Err(FormatError::CorruptPayload("range-coded payload is not a whole number of words".into()));
+    }
+    let words: Vec<u32> = payload.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    DefaultRangeDecoder::from_compressed(words).map_err(|_| FormatError::CorruptPayload("empty range-coded payload".into()))
+}
+
+/// The ideal size in bits of values coded by [`encode_indexed`].
+pub fn estimated_indexed_bits(values: &[i16], indices: &[u8]) -> f64 {
+    let tables = super::gaussian::bank();
+    let full = f64::from(1u32 << super::tables::PRECISION);
+    values
+        .iter()
+        .zip(indices)
+        .map(|(&v, &k)| {
+            let table = &tables[usize::from(k)];
+            let index = i32::from(v) - i32::from(table.offset);
+            match usize::try_from(index).ok().filter(|&i| i < table.symbols()) {
+                Some(i) => (full / f64::from(table.probabilities[i])).log2(),
+                None => (full / f64::from(table.probabilities[table.symbols()])).log2() + 16.0,
+            }
+        })
+        .sum()
+}
+
+/// The ideal size in bits of latents under the tables: `-log2` of each symbol's probability,
+/// plus 16 raw bits after each escape. What the range coder achieves is within a few bytes
+/// of this.
+pub fn estimated_bits(latents: &[i16], plane: usize, tables: &LevelTables) -> f64 {
+    let full = f64::from(1u32 << super::tables::PRECISION);
+    let mut bits = 0.0;
+    for (values, table) in latents.chunks(plane.max(1)).zip(&tables.channels) {
+        let cost: Vec<f64> = table.probabilities.iter().map(|&p| (full / f64::from(p)).log2()).collect();
+        let escape = cost[cost.len() - 1] + 16.0;
+        for &v in values {
+            let index = i32::from(v) - i32::from(table.offset);
+            bits += usize::try_from(index).ok().and_then(|i| cost.get(i).filter(|_| i < table.symbols())).copied().unwrap_or(escape);
+        }
+    }
+    bits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn laplace_tables(channels: usize) -> LevelTables {
+        let masses: Vec<f64> = (-8..=8).map(|k: i32| (-(k.abs() as f64) / 1.5).exp()).collect();
+        let table = ChannelTable::from_masses(-8, &masses, 1e-4).unwrap();
+        LevelTables { step: 256, channels: vec![table; channels] }
+    }
+
+    #[test]
+    fn range_coding_round_trips_in_range_and_escaped_values() {
+        let tables = laplace_tables(3);
+        let latents: Vec<i16> = (0..3 * 50).map(|i| ((i * 7919) % 23) as i16 - 11).chain([i16::MIN, i16::MAX]).collect();
+        let latents = &latents[..150];
+        let mut with_extremes = latents.to_vec();
+        with_extremes[3] = i16::MIN;
+        with_extremes[77] = i16::MAX;
+        let bytes = encode_range(&with_extremes, 50, &tables);
+        assert_eq!(decode_range(&bytes, 50, &tables).unwrap(), with_extremes);
+        // The coder spends at most one extra word over the ideal size.
+        let ideal = estimated_bits(&with_extremes, 50, &tables) / 8.0;
+        assert!((bytes.len() as f64) < ideal + 8.0 && bytes.len() as f64 >= ideal - 1.0, "{} vs {ideal}", bytes.len());
+    }
+
+    #[test]
+    fn zstd_payloads_must_be_exactly_one_frame() {
+        let bytes = encode_zstd(&[1, 2, 3, 4]);
+        let two_frames: Vec<u8> = bytes.iter().chain(&encode_zstd(&[])).copied().collect();
+        assert!(decode_zstd(&two_frames, 4).is_err(), "a second frame is refused");
+        // A skippable frame (magic 0x184D2A50, length 4) before the data frame.
+        let skippable: Vec<u8> = [0x50, 0x2A, 0x4D, 0x18, 4, 0, 0, 0, 1, 2, 3, 4].iter().chain(&bytes).copied().collect();
+        assert!(decode_zstd(&skippable, 4).is_err(), "a skippable frame is refused");
+        assert!(decode_zstd(&[], 4).is_err());
+    }
+
+    #[test]
+    fn zstd_payload_of_the_wrong_size_is_rejected() {
+        let bytes = encode_zstd(&[1, 2, 3, 4]);
+        assert_eq!(decode_zstd(&bytes, 4).unwrap(), vec![1, 2, 3, 4]);
+        assert!(decode_zstd(&bytes, 3).is_err());
+        assert!(decode_zstd(&bytes, 5).is_err());
+    }
+}
+
+#[cfg(test)]
+mod indexed_tests {
+    use super::*;
+
+    #[test]
+    fn indexed_coding_round_trips_and_refuses_altered_payloads() {
+        let values: Vec<i16> = (0..3000).map(|i| ((i * 7919) % 41) as i16 - 20).chain([i16::MIN, i16::MAX, 3000]).collect();
+        let indices: Vec<u8> = (0..values.len()).map(|i| (i % 64) as u8).collect();
+        let bytes = encode_indexed(&values, &indices);
+        assert_eq!(decode_indexed(&bytes, &indices).unwrap(), values);
+        let ideal = estimated_indexed_bits(&values, &indices) / 8.0;
+        assert!((bytes.len() as f64) < ideal + 8.0 && bytes.len() as f64 >= ideal - 1.0, "{} vs {ideal}", bytes.len());
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(&[0, 0, 0, 0]);
+        assert!(decode_indexed(&longer, &indices).is_err(), "a spare word is refused");
+        assert!(decode_indexed(&bytes[..bytes.len() - 4], &indices).is_err(), "a missing word is refused");
+        assert!(decode_indexed(&[], &indices).is_err(), "an empty payload is refused");
+    }
+
+    #[test]
+    fn factorized_range_payloads_must_be_used_up_exactly() {
+        let masses: Vec<f64> = (-8..=8).map(|k: i32| (-(k.abs() as f64) / 1.5).exp()).collect();
+        let tables = LevelTables { step: 256, channels: vec![ChannelTable::from_masses(-8, &masses, 1e-4).unwrap(); 2] };
+        let latents: Vec<i16> = (0..200).map(|i| ((i * 31) % 9) as i16 - 4).collect();
+        let bytes = encode_range(&latents, 100, &tables);
+        assert_eq!(decode_range(&bytes, 100, &tables).unwrap(), latents);
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(&[0; 100]);
+        assert!(decode_range(&longer, 100, &tables).is_err());
+        assert!(decode_range(&bytes[..bytes.len() - 4], 100, &tables).is_err());
+        assert!(decode_range(&[], 100, &tables).is_err());
+    }
+}

@@ -1,0 +1,351 @@
+//! The integer hyper-synthesis: the network that turns the decoded hyper-latents `ẑ` into the
+//! mean and log-scale of every latent, in integer arithmetic only (Ballé et al. 2019,
+//! "Integer networks for data compression"). Encoder and decoder run this very code, so they
+//! derive the same means and table indices on every machine, backend and thread count.
+//!
+//! Arithmetic: activations are `i32` with [`ACT_BITS`] fractional bits; each layer's weights
+//! are `i32` holding at most 16 significant bits, scaled by `2^shift`; products are summed in
+//! `i64` (no overflow is possible for weights and activations of these sizes), the bias
+//! (scaled by `2^(shift + ACT_BITS)`) added, and the sum rounded back to `ACT_BITS` by
+//! `(acc + 2^(shift-1)) >> shift` (arithmetic shift), saturated to `i32`. ReLU follows every
+//! layer but the last. Sums over channels and taps are exact, so their order does not matter.
+//!
+//! Serialized layout (little-endian): `b"AECH"`, version `u16` = 1, layer count `u16`; per
+//! layer: kind `u8` (0 = 5x5 transposed convolution of stride 2, padding 2, output padding 1;
+//! 1 = 1x1 convolution), ReLU `u8` (0 or 1), shift `u8` (0..=30), reserved `u8` = 0, input
+//! channels `u32`, output channels `u32`, weights `i32` laid out `[out][in][ky][kx]`, biases
+//! `i64`.
+
+use byteorder::{ByteOrder, LittleEndian as LE};
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// Fractional bits of the activations (and of the outputs: means and log-scales).
+pub const ACT_BITS: u32 = 12;
+const MAGIC: &[u8; 4] = b"AECH";
+const VERSION: u16 = 1;
+/// Largest channel count of a layer.
+const MAX_CHANNELS: usize = 4096;
+/// Largest layer count.
+const MAX_LAYERS: usize = 16;
+/// Largest magnitude of a quantized weight (16 significant bits).
+const WEIGHT_MAX: f64 = 32767.0;
+
+/// The two kinds of layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerKind {
+    /// 5x5 transposed convolution, stride 2, padding 2, output padding 1 (doubles the size).
+    Up5 = 0,
+    /// 1x1 convolution.
+    Pointwise = 1,
+}
+
+impl LayerKind {
+    fn taps(self) -> usize {
+        match self {
+            Self::Up5 => 25,
+            Self::Pointwise => 1,
+        }
+    }
+}
+
+/// One integer layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntLayer {
+    kind: LayerKind,
+    relu: bool,
+    shift: u32,
+    inputs: usize,
+    outputs: usize,
+    /// `[out][in][ky][kx]`.
+    weights: Vec<i32>,
+    biases: Vec<i64>,
+}
+
+/// The rows/columns of the input that feed output parity `p` of a stride-2 5x5 transposed
+/// convolution with padding 2: (kernel index, input offset) pairs.
+fn up5_taps(parity: usize) -> &'static [(usize, isize)] {
+    if parity == 0 { &[(0, 1), (2, 0), (4, -1)] } else { &[(1, 1), (3, 0)] }
+}
+
+impl IntLayer {
+    /// Quantizes a float layer: `weights` laid out `[out][in][ky][kx]`, `biases` per output.
+    /// The shift is the largest that keeps every weight within 16 bits.
+    ///
+    /// # Errors
+    /// [`Error::Model`] if the sizes do not match or a value is not finite.
+    pub fn quantize(kind: LayerKind, relu: bool, inputs: usize, outputs: usize, weights: &[f32], biases: &[f32]) -> Result<Self> {
+        if weights.len() != inputs * outputs * kind.taps() || biases.len() != outputs || !weights.iter().chain(biases).all(|v| v.is_finite()) {
+            return Err(Error::Model("integer layer: sizes do not match or values are not finite".into()));
+        }
+        let largest = weights.iter().fold(0f64, |m, &w| m.max(f64::from(w).abs())).max(1e-30);
+        let shift = (WEIGHT_MAX / largest).log2().floor().clamp(0.0, 30.0) as u32;
+        let scale = f64::from(1u32 << shift);
+        let act = f64::from(1u32 << ACT_BITS);
+        Ok(Self {
+            kind,
+            relu,
+            shift,
+            inputs,
+            outputs,
+            weights: weights.iter().map(|&w| (f64::from(w) * scale).round() as i32).collect(),
+            biases: biases.iter().map(|&b| (f64::from(b) * scale * act).round() as i64).collect(),
+        })
+    }
+
+    /// Output size for an input of `h x w`.
+    fn output_size(&self, h: usize, w: usize) -> (usize, usize) {
+        match self.kind {
+            LayerKind::Up5 => (2 * h, 2 * w),
+            LayerKind::Pointwise => (h, w),
+        }
+    }
+
+    /// Rounds an accumulator back to activation precision.
+    fn requantize(&self, acc: i64) -> i32 {
+        let v = if self.shift == 0 { acc } else { (acc + (1i64 << (self.shift - 1))) >> self.shift };
+        let v = v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+        if self.relu { v.max(0) } else { v }
+    }
+
+    /// Runs the layer on `[inputs][h][w]` activations.
+    fn forward(&self, input: &[i32], h: usize, w: usize) -> Vec<i32> {
+        let (oh, ow) = self.output_size(h, w);
+        let plane = h * w;
+        let mut out = vec![0i32; self.outputs * oh * ow];
+        out.par_chunks_mut(oh * ow).enumerate().for_each(|(o, out_plane)| {
+            let weights = &self.weights[o * self.inputs * self.kind.taps()..(o + 1) * self.inputs * self.kind.taps()];
+            match self.kind {
+                LayerKind::Pointwise => {
+                    let mut acc = vec![self.biases[o]; plane];
+                    for (i, &wv) in weights.iter().enumerate() {
+                        let wv = i64::from(wv);
+                        for (a, &x) in acc.iter_mut().zip(&input[i * plane..(i + 1) * plane]) {
+                            *a += wv * i64::from(x);
+                        }
+                    }
+                    for (dst, &a) in out_plane.iter_mut().zip(&acc) {
+                        *dst = self.requantize(a);
+                    }
+                }
+                LayerKind::Up5 => {
+                    let mut acc = vec![self.biases[o]; plane];
+                    for py in 0..2 {
+                        for px in 0..2 {
+                            acc.fill(self.biases[o]);
+                            for i in 0..self.inputs {
+                                let x = &input[i * plane..(i + 1) * plane];
+                                let k = &weights[i * 25..(i + 1) * 25];
+                                for &(ky, dy) in up5_taps(py) {
+                                    for &(kx, dx) in up5_taps(px) {
+                                        let wv = i64::from(k[ky * 5 + kx]);
+                                        // Columns X with 0 <= X + dx < w.
+                                        let (x0, x1) = ((-dx).max(0) as usize, (w as isize - dx).min(w as isize).max(0) as usize);
+                                        for yy in 0..h {
+                                            let iy = yy as isize + dy;
+                                            if iy < 0 || iy >= h as isize || x0 >= x1 {
+                                                continue;
+                                            }
+                                            let src = &x[iy as usize * w..][..w];
+                                            let dst = &mut acc[yy * w..][..w];
+                                            let src = &src[(x0 as isize + dx) as usize..(x1 as isize + dx) as usize];
+                                            for (a, &v) in dst[x0..x1].iter_mut().zip(src) {
+                                                *a += wv * i64::from(v);
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            for yy in 0..h {
+                                for xx in 0..w {
+                                    out_plane[(2 * yy + py) * ow + 2 * xx + px] = self.requantize(acc[yy * w + xx]);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        out
+    }
+}
+
+/// A stack of integer layers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntNet {
+    layers: Vec<IntLayer>,
+}
+
+impl IntNet {
+    /// A network of these layers.
+    ///
+    /// # Errors
+    /// [`Error::Model`] if a layer's inputs do not match the previous layer's outputs.
+    pub fn new(layers: Vec<IntLayer>) -> Result<Self> {
+        if layers.is_empty() || layers.len() > MAX_LAYERS || layers.windows(2).any(|p| p[0].outputs != p[1].inputs) {
+            return Err(Error::Model("integer network: layer sizes do not chain".into()));
+        }
+        Ok(Self { layers })
+    }
+
+    /// Channels of the input.
+    pub fn inputs(&self) -> usize {
+        self.layers[0].inputs
+    }
+
+    /// Channels of the output.
+    pub fn outputs(&self) -> usize {
+        self.layers[self.layers.len() - 1].outputs
+    }
+
+    /// How many times larger the output grid is than the input grid, in each direction.
+    pub fn upsampling(&self) -> usize {
+        self.layers.iter().map(|l| if l.kind == LayerKind::Up5 { 2 } else { 1 }).product()
+    }
+
+    /// Runs the network on integer inputs `[inputs][h][w]` (each taken as an exact value);
+    /// returns `[outputs][h·up][w·up]` with [`ACT_BITS`] fractional bits.
+    ///
+    /// # Panics
+    /// If `input.len() != inputs · h · w` (a caller's bug).
+    pub fn forward(&self, input: &[i16], h: usize, w: usize) -> Vec<i32> {
+        assert_eq!(input.len(), self.inputs() * h * w, "input size");
+        let mut x: Vec<i32> = input.iter().map(|&v| i32::from(v) << ACT_BITS).collect();
+        let (mut h, mut w) = (h, w);
+        for layer in &self.layers {
+            x = layer.forward(&x, h, w);
+            (h, w) = layer.output_size(h, w);
+        }
+        x
+    }
+
+    /// Serializes the network.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&(self.layers.len() as u16).to_le_bytes());
+        for l in &self.layers {
+            out.extend_from_slice(&[l.kind as u8, u8::from(l.relu), l.shift as u8, 0]);
+            out.extend_from_slice(&(l.inputs as u32).to_le_bytes());
+            out.extend_from_slice(&(l.outputs as u32).to_le_bytes());
+            l.weights.iter().for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
+            l.biases.iter().for_each(|b| out.extend_from_slice(&b.to_le_bytes()));
+        }
+        out
+    }
+
+    /// Parses a serialized network, checking every size against the data before allocating.
+    ///
+    /// # Errors
+    /// [`Error::Model`] for anything malformed.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let bad = |why: &str| Error::Model(format!("integer hyper-synthesis: {why}"));
+        let mut rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| bad("bad magic"))?;
+        let mut take = |n: usize| -> Result<&[u8]> {
+            if rest.len() < n {
+                return Err(bad("truncated"));
+            }
+            let (head, tail) = rest.split_at(n);
+            rest = tail;
+            Ok(head)
+        };
+        if LE::read_u16(take(2)?) != VERSION {
+            return Err(bad("unknown version"));
+        }
+        let count = usize::from(LE::read_u16(take(2)?));
+        if count == 0 || count > MAX_LAYERS {
+            return Err(bad("layer count"));
+        }
+        let mut layers = Vec::with_capacity(count);
+        for _ in 0..count {
+            let head = take(12)?;
+            let kind = match head[0] {
+                0 => LayerKind::Up5,
+                1 => LayerKind::Pointwise,
+                _ => return Err(bad("layer kind")),
+            };
+            let (relu, shift) = (head[1], u32::from(head[2]));
+            let (inputs, outputs) = (LE::read_u32(&head[4..8]) as usize, LE::read_u32(&head[8..12]) as usize);
+            if relu > 1 || shift > 30 || head[3] != 0 || inputs == 0 || outputs == 0 || inputs > MAX_CHANNELS || outputs > MAX_CHANNELS {
+                return Err(bad("layer header"));
+            }
+            let n = inputs * outputs * kind.taps();
+            let weights = take(4 * n)?.chunks_exact(4).map(LE::read_i32).collect();
+            let biases = take(8 * outputs)?.chunks_exact(8).map(LE::read_i64).collect();
+            layers.push(IntLayer { kind, relu: relu == 1, shift, inputs, outputs, weights, biases });
+        }
+        if !rest.is_empty() {
+            return Err(bad("trailing bytes"));
+        }
+        Self::new(layers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Float reference of a 5x5 stride-2 transposed convolution (padding 2, output padding 1)
+    /// with `[out][in][ky][kx]` weights.
+    fn up5_reference(x: &[f64], inputs: usize, h: usize, w: usize, weights: &[f32], biases: &[f32]) -> Vec<f64> {
+        let outputs = biases.len();
+        let (oh, ow) = (2 * h, 2 * w);
+        let mut out: Vec<f64> = (0..outputs * oh * ow).map(|i| f64::from(biases[i / (oh * ow)])).collect();
+        for o in 0..outputs {
+            for i in 0..inputs {
+                for iy in 0..h {
+                    for ix in 0..w {
+                        for ky in 0..5 {
+                            for kx in 0..5 {
+                                let (oy, ox) = (2 * iy as isize - 2 + ky as isize, 2 * ix as isize - 2 + kx as isize);
+                                if (0..oh as isize).contains(&oy) && (0..ow as isize).contains(&ox) {
+                                    out[o * oh * ow + oy as usize * ow + ox as usize] += x[i * h * w + iy * w + ix] * f64::from(weights[((o * inputs + i) * 5 + ky) * 5 + kx]);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn pseudo_random(n: usize, seed: u32, scale: f32) -> Vec<f32> {
+        (0..n).map(|i| ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed.wrapping_mul(40503)) >> 16) as f32 / 65536.0 * 2.0 - 1.0).map(|v| v * scale).collect()
+    }
+
+    #[test]
+    fn transposed_convolution_matches_a_float_reference() {
+        let (inputs, outputs, h, w) = (3, 4, 5, 7);
+        let weights = pseudo_random(inputs * outputs * 25, 1, 0.3);
+        let biases = pseudo_random(outputs, 2, 0.5);
+        let layer = IntLayer::quantize(LayerKind::Up5, false, inputs, outputs, &weights, &biases).unwrap();
+        let net = IntNet::new(vec![layer]).unwrap();
+        let z: Vec<i16> = (0..inputs * h * w).map(|i| ((i * 37) % 11) as i16 - 5).collect();
+        let got = net.forward(&z, h, w);
+        let reference = up5_reference(&z.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(), inputs, h, w, &weights, &biases);
+        for (g, r) in got.iter().zip(&reference) {
+            let g = f64::from(*g) / 4096.0;
+            assert!((g - r).abs() < 2e-3, "{g} vs {r}");
+        }
+    }
+
+    #[test]
+    fn serialization_round_trips_and_truncation_is_refused() {
+        let a = IntLayer::quantize(LayerKind::Up5, true, 2, 3, &pseudo_random(150, 3, 1.0), &pseudo_random(3, 4, 1.0)).unwrap();
+        let b = IntLayer::quantize(LayerKind::Pointwise, false, 3, 4, &pseudo_random(12, 5, 1.0), &pseudo_random(4, 6, 1.0)).unwrap();
+        let net = IntNet::new(vec![a, b]).unwrap();
+        let bytes = net.to_bytes();
+        assert_eq!(IntNet::from_bytes(&bytes).unwrap(), net);
+        for cut in [0, 3, 8, 20, bytes.len() - 1] {
+            assert!(IntNet::from_bytes(&bytes[..cut]).is_err());
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(IntNet::from_bytes(&longer).is_err());
+        assert_eq!(net.upsampling(), 2);
+        assert_eq!(net.forward(&[1, -2, 3, 4, 0, 1, 2, 3], 2, 2).len(), 4 * 4 * 4);
+    }
+}

@@ -1,0 +1,295 @@
+//! The mean-scale hyperprior of Minnen, Ballé & Toderici (2018), without the serial context
+//! model, made variable-rate by gain units (Cui et al. 2021).
+//!
+//! - `g_a` ([`Analysis`], shared with the factorized family): image → `y`, 16x smaller.
+//! - A gain vector per rate level scales `y` channel by channel before quantization; an
+//!   inverse gain vector scales the decoded latents back before `g_s`. Level `l` of the
+//!   network is trained for the rate–distortion trade-off `lambdas[l]`; gains between two
+//!   levels interpolate geometrically (continuous rate).
+//! - `h_a` ([`HyperAnalysis`]): gained `y` → `z`, 4x smaller again; `z` is coded with the
+//!   factorized [`EntropyBottleneck`].
+//! - `h_s` ([`HyperSynthesis`]): `ẑ` → the mean `μ` and log-scale `ln σ` of every element of
+//!   the gained `y`, which is coded as `round(y − μ)` under a Gaussian of scale `σ`.
+//! - `g_s` ([`Synthesis`]): decoded latents → image.
+//!
+//! `h_s` uses ReLU activations and ends in a 1x1 convolution so that the integer
+//! re-implementation that the codec runs (bit-exact on every machine) stays small.
+
+use burn::config::Config;
+use burn::module::Param;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use burn::tensor::activation::relu;
+
+use super::entropy::EntropyBottleneck;
+use super::factorized::{Analysis, FactorizedConfig, FactorizedModel, Synthesis};
+
+/// How much smaller the hyper-latent grid is than the image, in each direction.
+pub const HYPER_DOWNSAMPLING: usize = 64;
+/// Smallest scale `σ` of the Gaussian conditionals (CompressAI's lower bound).
+pub const SCALE_MIN: f32 = 0.11;
+/// Largest scale `σ`.
+pub const SCALE_MAX: f32 = 256.0;
+/// Smallest likelihood used in the rate, so that `log2` stays finite.
+const LIKELIHOOD_FLOOR: f32 = 1e-9;
+/// λ whose model the gains are initialised around (`gain = sqrt(λ / LAMBDA_REF)`): the
+/// factorized models that a hyperprior run may start its transforms from were trained at
+/// quantization step 1 for about this λ.
+const LAMBDA_REF: f64 = 0.08;
+
+/// Sizes of a mean-scale hyperprior model and the λ of each of its rate levels.
+#[derive(Config, Debug, PartialEq)]
+pub struct HyperpriorConfig {
+    /// Rate–distortion trade-off of every level, increasing (`λ·255²·MSE + bpp`).
+    pub lambdas: Vec<f64>,
+    /// Channels of the hidden layers of `g_a` and `g_s`.
+    #[config(default = 64)]
+    pub hidden: usize,
+    /// Channels of `y`.
+    #[config(default = 192)]
+    pub latent: usize,
+    /// Channels of the hidden layers of `h_a` and `h_s`.
+    #[config(default = 128)]
+    pub hyper_hidden: usize,
+    /// Channels of `z`.
+    #[config(default = 96)]
+    pub hyper_latent: usize,
+}
+
+/// Hyper-analysis `h_a`: `y` → `z` (3x3 stride 1, 5x5 stride 2, 5x5 stride 2, ReLU between).
+#[derive(Module, Debug)]
+pub struct HyperAnalysis {
+    convs: Vec<Conv2d>,
+}
+
+/// Hyper-synthesis `h_s`: `ẑ` → `μ` and `ln σ` (two 5x5 stride-2 transposed convolutions
+/// with ReLU, then a 1x1 convolution to `2·latent` channels: means first, log-scales second).
+#[derive(Module, Debug)]
+pub struct HyperSynthesis {
+    /// The two upsampling layers.
+    pub deconvs: Vec<ConvTranspose2d>,
+    /// The final 1x1 layer.
+    pub head: Conv2d,
+}
+
+/// The whole model.
+#[derive(Module, Debug)]
+pub struct HyperpriorModel {
+    /// Image → `y`.
+    pub analysis: Analysis,
+    /// Latents → image.
+    pub synthesis: Synthesis,
+    /// `y` → `z`.
+    pub hyper_analysis: HyperAnalysis,
+    /// `ẑ` → means and log-scales of `y`.
+    pub hyper_synthesis: HyperSynthesis,
+    /// Density of `z`.
+    pub hyper_entropy: EntropyBottleneck,
+    /// Natural logarithm of the gain of every level and channel, `[levels, latent]`.
+    pub log_gain: Param<Tensor<2>>,
+    /// Natural logarithm of the inverse gain of every level and channel, `[levels, latent]`.
+    pub log_inv_gain: Param<Tensor<2>>,
+}
+
+/// What one training forward pass returns.
+pub struct HyperForward {
+    /// Reconstructed images, `[batch, 3, H, W]`.
+    pub reconstruction: Tensor<4>,
+    /// Likelihood of every noisy `y` element, `[batch, latent, H/16, W/16]`.
+    pub y_likelihoods: Tensor<4>,
+    /// Likelihood of every noisy `z` element, `[batch, hyper_latent, H/64, W/64]`.
+    pub z_likelihoods: Tensor<4>,
+}
+
+fn conv(channels: [usize; 2], kernel: usize, stride: usize, device: &Device) -> Conv2d {
+    let pad = kernel / 2;
+    Conv2dConfig::new(channels, [kernel, kernel])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+        .init(device)
+}
+
+fn upsampling(channels: [usize; 2], device: &Device) -> ConvTranspose2d {
+    ConvTranspose2dConfig::new(channels, [5, 5])
+        .with_stride([2, 2])
+        .with_padding([2, 2])
+        .with_padding_out([1, 1])
+        .init(device)
+}
+
+impl HyperpriorConfig {
+    /// Number of rate levels.
+    pub fn levels(&self) -> usize {
+        self.lambdas.len()
+    }
+
+    /// The sizes of the factorized model whose transforms this model shares.
+    pub fn transforms(&self) -> FactorizedConfig {
+        FactorizedConfig::new().with_hidden(self.hidden).with_latent(self.latent)
+    }
+
+    /// Builds a freshly initialised model; the gain of level `l` starts at
+    /// `sqrt(lambdas[l] / 0.08)` on every channel, its inverse at the reciprocal.
+    pub fn init(&self, device: &Device) -> HyperpriorModel {
+        let FactorizedModel { analysis, synthesis, .. } = self.transforms().init(device);
+        let (m, nh, nz) = (self.latent, self.hyper_hidden, self.hyper_latent);
+        let log_gains: Vec<f32> = self
+            .lambdas
+            .iter()
+            .flat_map(|&lambda| std::iter::repeat_n((0.5 * (lambda / LAMBDA_REF).ln()) as f32, m))
+            .collect();
+        let log_gain = Tensor::<2>::from_data(TensorData::new(log_gains, [self.levels(), m]), device);
+        HyperpriorModel {
+            analysis,
+            synthesis,
+            hyper_analysis: HyperAnalysis { convs: vec![conv([m, nh], 3, 1, device), conv([nh, nh], 5, 2, device), conv([nh, nz], 5, 2, device)] },
+            hyper_synthesis: HyperSynthesis {
+                deconvs: vec![upsampling([nz, nh], device), upsampling([nh, nh], device)],
+                head: conv([nh, 2 * m], 1, 1, device),
+            },
+            hyper_entropy: EntropyBottleneck::new(nz, device),
+            log_inv_gain: Param::from_tensor(log_gain.clone().neg()),
+            log_gain: Param::from_tensor(log_gain),
+        }
+    }
+}
+
+impl HyperAnalysis {
+    /// # Shapes
+    /// `[batch, latent, h, w]` -> `[batch, hyper_latent, h/4, w/4]`
+    pub fn forward(&self, y: Tensor<4>) -> Tensor<4> {
+        let mut x = y;
+        for (i, conv) in self.convs.iter().enumerate() {
+            if i > 0 {
+                x = relu(x);
+            }
+            x = conv.forward(x);
+        }
+        x
+    }
+}
+
+impl HyperSynthesis {
+    /// Means and log-scales of the gained `y`.
+    ///
+    /// # Shapes
+    /// `[batch, hyper_latent, h, w]` -> two of `[batch, latent, 4h, 4w]`
+    pub fn forward(&self, z_hat: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        let mut x = z_hat;
+        for deconv in &self.deconvs {
+            x = relu(deconv.forward(x));
+        }
+        let out = self.head.forward(x);
+        let latent = out.dims()[1] / 2;
+        (out.clone().narrow(1, 0, latent), out.narrow(1, latent, latent))
+    }
+}
+
+/// Rounding with a straight-through gradient.
+fn round_ste(x: Tensor<4>) -> Tensor<4> {
+    x.clone() + (x.clone().round() - x).detach()
+}
+
+/// `σ` from the log-scale output of `h_s`, clamped to the range of the table bank.
+pub fn scales_from_log(log_scale: Tensor<4>) -> Tensor<4> {
+    log_scale.clamp(SCALE_MIN.ln(), SCALE_MAX.ln()).exp()
+}
+
+/// Probability of the unit interval around every value under a Gaussian of the given mean and
+/// scale, floored at 1e-9.
+pub fn gaussian_likelihoods(values: Tensor<4>, means: Tensor<4>, scales: Tensor<4>) -> Tensor<4> {
+    let distance = (values - means).abs();
+    let norm = scales.mul_scalar(std::f32::consts::SQRT_2);
+    // Both ends on the negative side of the Gaussian, where erf is least cancelled.
+    let upper = distance.clone().neg().add_scalar(0.5).div(norm.clone()).erf();
+    let lower = distance.neg().sub_scalar(0.5).div(norm).erf();
+    (upper - lower).mul_scalar(0.5).clamp_min(LIKELIHOOD_FLOOR)
+}
+
+impl HyperpriorModel {
+    /// This model with the trained analysis and synthesis transforms of a factorized model of
+    /// the same sizes (a warm start: only the hyperprior and the gains start from scratch).
+    pub fn with_transforms_of(self, trained: FactorizedModel) -> Self {
+        Self { analysis: trained.analysis, synthesis: trained.synthesis, ..self }
+    }
+
+    /// Number of rate levels.
+    pub fn levels(&self) -> usize {
+        self.log_gain.dims()[0]
+    }
+
+    /// Per-sample gain and inverse gain vectors of the given levels, `[batch, latent, 1, 1]`.
+    fn gains(&self, levels: Tensor<1, Int>) -> (Tensor<4>, Tensor<4>) {
+        let [_, m] = self.log_gain.dims();
+        let b = levels.dims()[0];
+        let pick = |p: &Param<Tensor<2>>| p.val().select(0, levels.clone()).exp().reshape([b, m, 1, 1]);
+        (pick(&self.log_gain), pick(&self.log_inv_gain))
+    }
+
+    /// Training pass with mixed quantization: the rate terms see additive uniform noise, the
+    /// synthesis sees rounded latents (straight-through gradient); each image of the batch is
+    /// coded at its own level.
+    pub fn forward_train(&self, image: Tensor<4>, levels: Tensor<1, Int>) -> HyperForward {
+        let (gain, inv_gain) = self.gains(levels);
+        let y = self.analysis.forward(image) * gain;
+        let z = self.hyper_analysis.forward(y.clone());
+        let uniform = |t: &Tensor<4>| Tensor::random(t.shape(), Distribution::Uniform(-0.5, 0.5), &t.device());
+        let z_likelihoods = self.hyper_entropy.likelihoods(z.clone() + uniform(&z));
+        let (means, log_scales) = self.hyper_synthesis.forward(round_ste(z));
+        let y_likelihoods = gaussian_likelihoods(y.clone() + uniform(&y), means.clone(), scales_from_log(log_scales));
+        let y_hat = round_ste(y - means.clone()) + means;
+        HyperForward { reconstruction: self.synthesis.forward(y_hat * inv_gain), y_likelihoods, z_likelihoods }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> HyperpriorConfig {
+        HyperpriorConfig::new(vec![0.004, 0.04]).with_hidden(8).with_latent(12).with_hyper_hidden(8).with_hyper_latent(6)
+    }
+
+    #[test]
+    fn shapes_and_likelihoods_are_consistent() {
+        let device = Device::flex();
+        let model = small().init(&device);
+        let image = Tensor::<4>::random([2, 3, 64, 128], Distribution::Uniform(0.0, 1.0), &device);
+        let levels = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 1], [2]), &device);
+        let out = model.forward_train(image, levels);
+        assert_eq!(out.reconstruction.dims(), [2, 3, 64, 128]);
+        assert_eq!(out.y_likelihoods.dims(), [2, 12, 4, 8]);
+        assert_eq!(out.z_likelihoods.dims(), [2, 6, 1, 2]);
+        let max = out.y_likelihoods.clone().max().into_scalar::<f32>();
+        let min = out.y_likelihoods.min().into_scalar::<f32>();
+        assert!(max <= 1.0 && min >= LIKELIHOOD_FLOOR, "likelihoods in (0, 1]: {min}..{max}");
+    }
+
+    #[test]
+    fn gaussian_likelihoods_match_the_normal_distribution() {
+        let device = Device::flex();
+        let t = |v: f32| Tensor::<4>::full([1, 1, 1, 1], v, &device);
+        // P(|X| < 0.5) for X ~ N(0, 1) = 0.382925.
+        let p = gaussian_likelihoods(t(0.0), t(0.0), t(1.0)).into_scalar::<f32>();
+        assert!((p - 0.382_925).abs() < 1e-5, "{p}");
+        // P(1.5 < X < 2.5) for X ~ N(0, 1) = 0.060598; the mean shifts, the sign does not matter.
+        let p = gaussian_likelihoods(t(-1.0), t(1.0), t(1.0)).into_scalar::<f32>();
+        assert!((p - 0.060_598).abs() < 1e-5, "{p}");
+    }
+
+    #[test]
+    fn every_part_gets_gradients() {
+        let device = Device::flex().autodiff();
+        let model = small().init(&device);
+        let image = Tensor::<4>::random([2, 3, 64, 64], Distribution::Uniform(0.0, 1.0), &device);
+        let levels = Tensor::<1, Int>::from_data(TensorData::new(vec![1i64, 0], [2]), &device);
+        let out = model.forward_train(image.clone(), levels);
+        let loss = (out.reconstruction - image).square().mean() + out.y_likelihoods.log().mean().neg() + out.z_likelihoods.log().mean().neg();
+        let grads = loss.backward();
+        assert!(model.log_gain.grad(&grads).is_some() && model.log_inv_gain.grad(&grads).is_some());
+        assert!(model.hyper_synthesis.head.weight.grad(&grads).is_some(), "the hyper-synthesis learns through the rate");
+        assert!(model.hyper_analysis.convs[0].weight.grad(&grads).is_some(), "the hyper-analysis learns through the rate");
+    }
+}

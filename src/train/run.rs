@@ -1,0 +1,93 @@
+//! Pieces every photo training loop shares: the progress bar, the running means of the
+//! logged metrics and the CSV loss log of a checkpoint folder.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::error::{Error, Result};
+
+/// Columns of `loss.csv` (read by `examples/plot_loss.rs`).
+pub const LOSS_HEADER: &str = "step,lr,loss,mse,psnr,bpp,seconds";
+
+/// A progress bar over the steps of a run, starting at `done`.
+pub fn step_bar(total: u64, done: u64) -> ProgressBar {
+    let bar = ProgressBar::new(total).with_position(done);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} {msg}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Averages of the metrics over the steps since the last log line.
+#[derive(Default, Clone, Copy)]
+pub struct Running {
+    /// Steps (or samples) added.
+    pub steps: u32,
+    loss: f64,
+    mse: f64,
+    bpp: f64,
+}
+
+impl Running {
+    /// Adds one step's loss, MSE (of pixels in `0..1`) and bits per pixel.
+    pub fn add(&mut self, loss: f64, mse: f64, bpp: f64) {
+        self.steps += 1;
+        self.loss += loss;
+        self.mse += mse;
+        self.bpp += bpp;
+    }
+
+    /// Mean loss, MSE and bpp.
+    pub fn mean(&self) -> (f64, f64, f64) {
+        let n = f64::from(self.steps.max(1));
+        (self.loss / n, self.mse / n, self.bpp / n)
+    }
+}
+
+/// Opens a CSV log for appending, writing `header` first when the file is new.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be opened or written.
+pub fn open_log(path: &Path, header: &str) -> Result<std::io::BufWriter<std::fs::File>> {
+    let new = !path.exists();
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| Error::io(path, e))?;
+    let mut writer = std::io::BufWriter::new(file);
+    if new {
+        writeln!(writer, "{header}").map_err(|e| Error::io(path, e))?;
+    }
+    Ok(writer)
+}
+
+/// How a run is to be carried out (not saved with the checkpoint).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Folder of training images.
+    pub data: PathBuf,
+    /// Final model file; checkpoints go to the `.train` folder beside it.
+    pub out: PathBuf,
+    /// Continue from the checkpoint beside `out`.
+    pub resume: bool,
+    /// Start a new run from these weights (a `NAME.bpk` written by a run of the same hidden
+    /// size and as many or fewer latent channels, its `NAME.json` beside it) instead of
+    /// random ones: fine-tuning, e.g. for another λ, or widening the latents for high rates.
+    pub init_from: Option<PathBuf>,
+    /// Stop (after a checkpoint) once this much time has passed.
+    pub max_time: Option<Duration>,
+    /// Time between checkpoints.
+    pub checkpoint_every: Duration,
+}
+
+/// What a finished (or stopped) run reports.
+#[derive(Debug, Clone)]
+pub struct TrainSummary {
+    /// Steps done in total, over all resumed runs.
+    pub step: u64,
+    /// Mean loss, PSNR and bpp over the last logged steps.
+    pub last: (f64, f64, f64),
+}
+

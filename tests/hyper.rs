@@ -1,0 +1,130 @@
+//! The hyperprior family (codec v2) on a small freshly initialised model exported as
+//! `aec train --arch hyper` exports it: the integer path is exact (same latents from the range
+//! and zstd coders, on flex and ndarray, with 1 and 2 threads), the container v2 round trip,
+//! hostile sections, quality levels.
+
+use std::path::{Path, PathBuf};
+
+use aec::Error;
+use aec::codec::hyper::HyperCodec;
+use aec::format::{CoderId, Limits, SectionFile, SectionKind};
+use aec::model::hyperprior::HyperpriorConfig;
+use burn::prelude::Device;
+use image::{DynamicImage, RgbaImage};
+
+/// Exports a small random hyperprior into `dir` and returns its weights path.
+fn export_small(dir: &Path) -> PathBuf {
+    let config = HyperpriorConfig::new(vec![0.004, 0.02, 0.1]).with_hidden(8).with_latent(16).with_hyper_hidden(8).with_hyper_latent(8);
+    let device = Device::flex();
+    device.seed(7);
+    let model = config.init(&device);
+    let out = dir.join("small.bpk");
+    aec::train::hyperprior::export(&model, &config, &out).unwrap();
+    out
+}
+
+fn small_codec() -> (tempfile::TempDir, HyperCodec) {
+    let dir = tempfile::tempdir().unwrap();
+    let codec = HyperCodec::from_files(&export_small(dir.path()), Device::flex()).unwrap();
+    (dir, codec)
+}
+
+/// A crop of a fixture photo of a size that is no multiple of 64.
+fn photo() -> DynamicImage {
+    image::open("tests/fixtures/chelsea.png").unwrap().crop_imm(40, 30, 150, 90)
+}
+
+fn latents(codec: &HyperCodec, bytes: &[u8]) -> (Vec<i16>, Vec<i16>, Vec<i32>) {
+    codec.decode_latents(&SectionFile::parse(bytes, &Limits::default()).unwrap()).unwrap()
+}
+
+#[test]
+fn range_and_zstd_files_carry_the_same_latents_and_pixels() {
+    let (_dir, codec) = small_codec();
+    let picture = photo();
+    let range = codec.encode_level(&picture, 4, CoderId::Range, &Limits::default()).unwrap();
+    let zstd = codec.encode_level(&picture, 4, CoderId::Zstd, &Limits::default()).unwrap();
+    assert_eq!(latents(&codec, &range), latents(&codec, &zstd));
+    let (a, b) = (codec.decode(&range, &Limits::default()).unwrap(), codec.decode(&zstd, &Limits::default()).unwrap());
+    assert_eq!((a.width(), a.height()), (150, 90));
+    assert_eq!(a.to_rgb8(), b.to_rgb8());
+    let file = SectionFile::parse(&range, &Limits::default()).unwrap();
+    assert_eq!(file.header.rate, codec.rate_of(4).unwrap());
+    assert!(file.section(SectionKind::HyperLatents).is_some() && file.section(SectionKind::Latents).is_some());
+}
+
+#[test]
+fn one_and_two_threads_derive_the_same_latents() {
+    let (_dir, codec) = small_codec();
+    let bytes = codec.encode_level(&photo(), 5, CoderId::Range, &Limits::default()).unwrap();
+    let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+    let one = pool(1).install(|| latents(&codec, &bytes));
+    let two = pool(2).install(|| latents(&codec, &bytes));
+    assert_eq!(one, two);
+    let again = pool(1).install(|| codec.encode_level(&photo(), 5, CoderId::Range, &Limits::default()).unwrap());
+    assert_eq!(again, bytes, "encoding is deterministic across thread counts");
+}
+
+#[cfg(feature = "ndarray")]
+#[test]
+#[allow(deprecated)] // burn marks ndarray deprecated; it stays as the reference backend.
+fn flex_and_ndarray_derive_the_same_latents() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = export_small(dir.path());
+    let flex = HyperCodec::from_files(&path, Device::flex()).unwrap();
+    let ndarray = HyperCodec::from_files(&path, Device::ndarray()).unwrap();
+    let bytes = flex.encode_level(&photo(), 6, CoderId::Range, &Limits::default()).unwrap();
+    assert_eq!(latents(&flex, &bytes), latents(&ndarray, &bytes));
+    let (a, b) = (flex.decode(&bytes, &Limits::default()).unwrap().to_rgb8(), ndarray.decode(&bytes, &Limits::default()).unwrap().to_rgb8());
+    let worst = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| x.abs_diff(*y)).max().unwrap();
+    assert!(worst <= 1, "pixels differ by {worst}");
+}
+
+#[test]
+fn alpha_is_kept_and_every_level_decodes() {
+    let (_dir, codec) = small_codec();
+    let alpha = RgbaImage::from_fn(70, 65, |x, y| image::Rgba([x as u8 * 3, y as u8 * 3, 90, (x * y % 256) as u8]));
+    let bytes = codec.encode_level(&DynamicImage::ImageRgba8(alpha.clone()), 1, CoderId::Range, &Limits::default()).unwrap();
+    let back = codec.decode(&bytes, &Limits::default()).unwrap().to_rgba8();
+    assert!(back.pixels().zip(alpha.pixels()).all(|(a, b)| a[3] == b[3]));
+    assert_eq!(codec.max_quality(), 7);
+    for quality in 1..=codec.max_quality() {
+        let bytes = codec.encode_level(&photo(), quality, CoderId::Range, &Limits::default()).unwrap();
+        codec.decode(&bytes, &Limits::default()).unwrap();
+        let estimate = codec.estimated_size(&photo(), quality).unwrap();
+        assert!((bytes.len() as f64 - estimate).abs() <= 8.0, "level {quality}: {} bytes, estimate {estimate}", bytes.len());
+    }
+    assert!(codec.encode_level(&photo(), 0, CoderId::Range, &Limits::default()).is_err());
+    assert!(codec.encode_level(&photo(), 8, CoderId::Range, &Limits::default()).is_err());
+}
+
+#[test]
+fn hostile_files_are_refused() {
+    let (_dir, codec) = small_codec();
+    let bytes = codec.encode_level(&photo(), 3, CoderId::Range, &Limits::default()).unwrap();
+    let file = SectionFile::parse(&bytes, &Limits::default()).unwrap();
+    let rebuild = |sections: Vec<(SectionKind, &[u8])>| SectionFile { header: file.header, sections }.to_bytes().unwrap();
+    let (z, y) = (file.section(SectionKind::HyperLatents).unwrap(), file.section(SectionKind::Latents).unwrap());
+    let corrupt = |b: &[u8]| matches!(codec.decode(b, &Limits::default()), Err(Error::Format(_)));
+    assert!(corrupt(&rebuild(vec![(SectionKind::Latents, y)])), "no z section");
+    assert!(corrupt(&rebuild(vec![(SectionKind::HyperLatents, z)])), "no y section");
+    let longer: Vec<u8> = y.iter().copied().chain([0, 0, 0, 0]).collect();
+    assert!(corrupt(&rebuild(vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, &longer)])), "a spare word");
+    assert!(corrupt(&rebuild(vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, &y[..y.len() - 4])])), "a missing word");
+    assert!(corrupt(&rebuild(vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, &[])])), "an empty payload");
+    let mut other = file.header;
+    other.model.weights_hash ^= 1;
+    let foreign = SectionFile { header: other, sections: file.sections.clone() }.to_bytes().unwrap();
+    assert!(matches!(codec.decode(&foreign, &Limits::default()), Err(Error::UnknownModel(_))));
+    let mut rate = file.header;
+    rate.rate = 60000;
+    assert!(corrupt(&SectionFile { header: rate, sections: file.sections.clone() }.to_bytes().unwrap()));
+}
+
+#[test]
+fn hostile_settings_are_refused_before_building_a_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = export_small(dir.path());
+    std::fs::write(path.with_extension("json"), r#"{"lambdas":[0.1,0.2],"hidden":1000000,"latent":96}"#).unwrap();
+    assert!(matches!(HyperCodec::from_files(&path, Device::flex()), Err(Error::Model(_))));
+}
