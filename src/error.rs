@@ -36,6 +36,19 @@ pub enum Error {
     /// Model weights or tables could not be loaded.
     #[error("model: {0}")]
     Model(String),
+    /// An input (a picture, a file read whole) is larger than the limits allow; nothing
+    /// that size was allocated.
+    #[error("{what} of {value} exceeds the limit of {limit}{hint}")]
+    TooLarge {
+        /// What was too large.
+        what: &'static str,
+        /// Its size.
+        value: u64,
+        /// The limit.
+        limit: u64,
+        /// What the user can do, starting with "; " (or empty).
+        hint: &'static str,
+    },
     /// A parameter given by the caller is out of range.
     #[error("{0}")]
     InvalidArgument(String),

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("aec: error: {e:#}");
+            eprintln!("aec: error: {}", cli::message(&e));
             ExitCode::from(cli::exit_code(&e))
         }
     }

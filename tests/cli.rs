@@ -155,3 +155,109 @@ fn levels_lists_the_scale_and_what_each_level_gives_a_picture() {
     let actual = std::fs::metadata(&packed).unwrap().len() as f64;
     assert!((actual - bytes[1]).abs() / bytes[1] < 0.01, "{actual} bytes, predicted {}", bytes[1]);
 }
+
+/// A PNG that declares `width x height` pixels but holds no pixel data.
+fn png_header_only(width: u32, height: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&ihdr);
+    png.extend_from_slice(&crc32fast::hash(&ihdr).to_be_bytes());
+    // An IDAT chunk holding an empty zlib stream, so that the header is complete.
+    let idat = b"IDAT\x78\x9c\x03\x00\x00\x00\x00\x01";
+    png.extend_from_slice(&8u32.to_be_bytes());
+    png.extend_from_slice(idat);
+    png.extend_from_slice(&crc32fast::hash(idat).to_be_bytes());
+    png.extend_from_slice(&[0, 0, 0, 0]);
+    png.extend_from_slice(b"IEND");
+    png.extend_from_slice(&crc32fast::hash(b"IEND").to_be_bytes());
+    png
+}
+
+#[test]
+fn a_huge_declared_picture_is_refused_before_decoding() {
+    let (_guard, dir) = temp();
+    let (huge, out) = (dir.join("huge.png"), dir.join("huge.aec"));
+    std::fs::write(&huge, png_header_only(11_000, 11_000)).unwrap();
+    let result = aec(&["compress", path_str(&huge), "-o", path_str(&out)]);
+    assert_eq!(result.status.code(), Some(3), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("--max-pixels"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn endless_input_is_refused_after_a_bounded_read() {
+    let result = aec(&["info", "/dev/zero"]);
+    assert_eq!(result.status.code(), Some(3), "{}", String::from_utf8_lossy(&result.stderr));
+}
+
+#[test]
+fn compress_refuses_to_overwrite_its_input() {
+    let (_guard, dir) = temp();
+    let input = dir.join("in.png");
+    std::fs::copy(PHOTO, &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let result = aec(&["compress", path_str(&input), "-o", path_str(&input), "--force"]);
+    assert_eq!(result.status.code(), Some(2), "{}", String::from_utf8_lossy(&result.stderr));
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+}
+
+#[test]
+fn outputs_are_plain_ppm_honour_the_umask_and_jpeg_quality() {
+    let (_guard, dir) = temp();
+    let packed = dir.join("p.aec");
+    assert!(aec(&["compress", PHOTO, "-o", path_str(&packed), "-q", "3"]).status.success());
+    let ppm = dir.join("back.ppm");
+    assert!(aec(&["decompress", path_str(&packed), "-o", path_str(&ppm)]).status.success());
+    assert!(std::fs::read(&ppm).unwrap().starts_with(b"P6\n"), "binary PPM (P6), not PAM");
+    let jpeg = |q: &str| {
+        let out = dir.join(format!("q{q}.jpg"));
+        assert!(aec(&["decompress", path_str(&packed), "-o", path_str(&out), "--jpeg-quality", q]).status.success());
+        std::fs::metadata(&out).unwrap().len()
+    };
+    assert!(jpeg("40") < jpeg("95"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let png = dir.join("umask.png");
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask 022 && exec '{}' decompress '{}' -o '{}'", env!("CARGO_BIN_EXE_aec"), path_str(&packed), path_str(&png)))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(std::fs::metadata(&png).unwrap().permissions().mode() & 0o777, 0o644);
+    }
+}
+
+#[test]
+fn webp_tiff_gif_and_bmp_pictures_are_accepted() {
+    let (_guard, dir) = temp();
+    let picture = image::open(PHOTO).unwrap().crop_imm(0, 0, 96, 64);
+    for ext in ["webp", "tiff", "gif", "bmp"] {
+        let input = dir.join(format!("in.{ext}"));
+        let picture = if ext == "webp" { image::DynamicImage::ImageRgba8(picture.to_rgba8()) } else { picture.clone() };
+        picture.save(&input).unwrap();
+        let out = dir.join(format!("{ext}.aec"));
+        let result = aec(&["compress", path_str(&input), "-o", path_str(&out)]);
+        assert!(result.status.success(), "{ext}: {}", String::from_utf8_lossy(&result.stderr));
+    }
+    let text = dir.join("notes.txt");
+    std::fs::write(&text, "not a picture").unwrap();
+    let result = aec(&["compress", path_str(&text), "-o", path_str(&dir.join("t.aec"))]);
+    assert!(String::from_utf8_lossy(&result.stderr).contains("WebP"), "the error lists the formats aec reads");
+}
+
+#[test]
+fn errors_say_their_cause_once() {
+    let (_guard, dir) = temp();
+    let bad = dir.join("bad.aec");
+    std::fs::write(&bad, b"\x8aAEC\x01\x00").unwrap();
+    let result = aec(&["info", path_str(&bad)]);
+    let text = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(3));
+    assert_eq!(text.matches("truncated").count(), 1, "{text}");
+}

@@ -35,7 +35,7 @@ fn photo() -> DynamicImage {
 }
 
 fn latents(codec: &HyperCodec, bytes: &[u8]) -> (Vec<i16>, Vec<i16>, Vec<i32>) {
-    codec.decode_latents(&SectionFile::parse(bytes, &Limits::default()).unwrap()).unwrap()
+    codec.decode_latents(&SectionFile::parse(bytes, &Limits::default()).unwrap(), &Limits::default()).unwrap()
 }
 
 #[test]
@@ -116,6 +116,12 @@ fn hostile_files_are_refused() {
     other.model.weights_hash ^= 1;
     let foreign = SectionFile { header: other, sections: file.sections.clone() }.to_bytes().unwrap();
     assert!(matches!(codec.decode(&foreign, &Limits::default()), Err(Error::UnknownModel(_))));
+    let mut gray = file.header;
+    gray.color = aec::format::ColorModel::Gray;
+    let with_alpha = SectionFile { header: gray, sections: vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, y), (SectionKind::Alpha, b"x")] }.to_bytes().unwrap();
+    assert!(corrupt(&with_alpha), "an alpha section in a gray picture");
+    let small = Limits { max_latent_values: 100, ..Limits::default() };
+    assert!(matches!(codec.decode(&bytes, &small), Err(Error::Format(aec::format::FormatError::LimitExceeded { .. }))));
     let mut rate = file.header;
     rate.rate = 60000;
     assert!(corrupt(&SectionFile { header: rate, sections: file.sections.clone() }.to_bytes().unwrap()));

@@ -154,7 +154,7 @@ pub enum CoderArg {
     after_help = "Examples:\n  aec compress photo.png\n  aec compress photo.png -o photo.aec -q 6 --force\n  aec compress photo.png --target-bpp 0.25\n  aec compress photo.png --max-bytes 20000\n  aec compress digit.png --model mnist-conv -o digit.aec"
 )]
 pub struct CompressArgs {
-    /// Input picture, or - for standard input.
+    /// Input picture (PNG, JPEG, WebP, TIFF, GIF, BMP, PPM/PGM), or - for standard input.
     pub input: PathBuf,
     /// Output file, or - for standard output [default: the input with .aec].
     #[arg(short, long)]
@@ -180,6 +180,10 @@ pub struct CompressArgs {
     /// NAME.cdf for photo models, beside it). The MNIST models code gray digits.
     #[arg(long, default_value = "default")]
     pub model: String,
+    /// Refuse pictures of more pixels than this (checked from the picture's header, before
+    /// decoding it).
+    #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
+    pub max_pixels: u64,
     /// Overwrite the output if it exists.
     #[arg(short, long)]
     pub force: bool,
@@ -202,6 +206,9 @@ pub struct DecompressArgs {
     /// Refuse pictures of more pixels than this (decoding needs about 250 bytes per pixel).
     #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
     pub max_pixels: u64,
+    /// Quality of JPEG output, 1-100.
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub jpeg_quality: u8,
     /// Overwrite the output if it exists.
     #[arg(short, long)]
     pub force: bool,

@@ -18,7 +18,7 @@ use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
 use aec::train::hyperprior::HyperTrainConfig;
 
 use super::args::{ArchArg, BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, DenoiseArgs, EvalMnistArgs, InfoArgs, LevelsArgs, TrainArgs};
-use super::io::{check_writable, read_input, read_picture, write_output};
+use super::io::{check_writable, max_aec_bytes, read_input, read_picture, write_output};
 
 /// The photographic scale of `--model PATH`, or the built-in one.
 fn load_scale(model: Option<&Path>) -> Result<AnyCodec> {
@@ -40,7 +40,8 @@ fn default_output(input: &Path, extension: &str) -> PathBuf {
 pub fn compress(args: CompressArgs) -> Result<()> {
     let output = args.output.unwrap_or_else(|| default_output(&args.input, "aec"));
     check_writable(&output, args.force)?;
-    let picture = read_picture(&args.input)?;
+    check_not_same(&args.input, &output)?;
+    let picture = read_picture(&args.input, args.max_pixels)?;
     let any = AnyCodec::open(&args.model)?;
     let codec = match (&any, any.scale()) {
         (AnyCodec::Digits(codec), _) => {
@@ -83,6 +84,22 @@ pub fn compress(args: CompressArgs) -> Result<()> {
     Ok(())
 }
 
+/// Refuses to write over the input, and binary data to a terminal (as zstd does).
+fn check_not_same(input: &Path, output: &Path) -> Result<()> {
+    use std::io::IsTerminal;
+    if output == Path::new("-") {
+        if std::io::stdout().is_terminal() {
+            return Err(aec::Error::InvalidArgument("refusing to write binary .aec data to a terminal: use -o FILE or a pipe".into()).into());
+        }
+        return Ok(());
+    }
+    let same = input != Path::new("-") && output.exists() && std::fs::canonicalize(input).ok() == std::fs::canonicalize(output).ok();
+    if same {
+        return Err(aec::Error::InvalidArgument(format!("the output {} is the input: choose another -o", output.display())).into());
+    }
+    Ok(())
+}
+
 /// `aec compress --model mnist-...`: a gray digit through a tutorial autoencoder.
 fn compress_digit(codec: &DigitCodec, picture: &DynamicImage, input: &Path, output: &Path, quality: u8, force: bool) -> Result<()> {
     let encoded = codec.encode(picture, quality)?;
@@ -108,20 +125,29 @@ fn format_for(path: &Path) -> Result<ImageFormat> {
         "png" => Ok(ImageFormat::Png),
         "ppm" | "pnm" | "pgm" => Ok(ImageFormat::Pnm),
         "jpg" | "jpeg" => Ok(ImageFormat::Jpeg),
-        _ => Err(aec::Error::InvalidArgument(format!("cannot tell the output format of {}: use .png, .ppm or .jpg", path.display())).into()),
+        _ => Err(aec::Error::InvalidArgument(format!("cannot tell the output format of {}: use .png, .ppm/.pgm or .jpg", path.display())).into()),
     }
 }
 
-/// Encodes a picture to PNG/PPM/JPEG bytes.
-fn encode_picture(picture: &DynamicImage, format: ImageFormat, path: &Path) -> Result<Vec<u8>> {
-    let picture = match format {
-        // JPEG and PPM have no alpha.
-        ImageFormat::Jpeg | ImageFormat::Pnm if picture.color().has_alpha() => DynamicImage::ImageRgb8(picture.to_rgb8()),
-        _ => picture.clone(),
+/// Encodes a picture to PNG, binary PPM/PGM (P6/P5, which every tool reads) or JPEG bytes at
+/// `jpeg_quality`. Alpha cannot go into PPM or JPEG: it is dropped, with a note on stderr.
+fn encode_picture(picture: &DynamicImage, format: ImageFormat, path: &Path, jpeg_quality: u8) -> Result<Vec<u8>> {
+    use image::codecs::pnm::{PnmEncoder, PnmSubtype, SampleEncoding};
+    let flat = matches!(format, ImageFormat::Jpeg | ImageFormat::Pnm);
+    if flat && picture.color().has_alpha() {
+        eprintln!("aec: note: {} cannot hold transparency: the alpha channel is dropped (write .png to keep it)", path.display());
+    }
+    let gray = !picture.color().has_color();
+    let mut out = Vec::new();
+    let result = match format {
+        ImageFormat::Pnm if gray => PnmEncoder::new(&mut out).with_subtype(PnmSubtype::Graymap(SampleEncoding::Binary)).encode(picture.to_luma8().as_raw().as_slice(), picture.width(), picture.height(), image::ExtendedColorType::L8),
+        ImageFormat::Pnm => PnmEncoder::new(&mut out).with_subtype(PnmSubtype::Pixmap(SampleEncoding::Binary)).encode(picture.to_rgb8().as_raw().as_slice(), picture.width(), picture.height(), image::ExtendedColorType::Rgb8),
+        ImageFormat::Jpeg if gray => image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, jpeg_quality).encode_image(&picture.to_luma8()),
+        ImageFormat::Jpeg => image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, jpeg_quality).encode_image(&picture.to_rgb8()),
+        _ => picture.write_to(&mut Cursor::new(&mut out), format),
     };
-    let mut out = Cursor::new(Vec::new());
-    picture.write_to(&mut out, format).map_err(|e| aec::Error::image(path, e))?;
-    Ok(out.into_inner())
+    result.map_err(|e| aec::Error::image(path, e))?;
+    Ok(out)
 }
 
 /// `aec decompress`.
@@ -129,7 +155,7 @@ pub fn decompress(args: DecompressArgs) -> Result<()> {
     let output = args.output.unwrap_or_else(|| default_output(&args.input, "png"));
     let format = format_for(&output)?;
     check_writable(&output, args.force)?;
-    let bytes = read_input(&args.input)?;
+    let bytes = read_input(&args.input, max_aec_bytes(args.max_pixels))?;
     let limits = Limits { max_pixels: args.max_pixels, max_latent_values: args.max_pixels, ..Limits::default() };
     let codec = match &args.model {
         Some(model) => AnyCodec::open(model)?,
@@ -138,14 +164,14 @@ pub fn decompress(args: DecompressArgs) -> Result<()> {
     let started = Instant::now();
     let picture = codec.decode(&bytes, &limits)?;
     let elapsed = started.elapsed();
-    write_output(&output, &encode_picture(&picture, format, &output)?, args.force)?;
+    write_output(&output, &encode_picture(&picture, format, &output, args.jpeg_quality)?, args.force)?;
     eprintln!("{} -> {} ({}x{}), {:.2} s", args.input.display(), output.display(), picture.width(), picture.height(), elapsed.as_secs_f64());
     Ok(())
 }
 
 /// `aec info`.
 pub fn info(args: InfoArgs) -> Result<()> {
-    let bytes = read_input(&args.input)?;
+    let bytes = read_input(&args.input, max_aec_bytes(Limits::default().max_pixels))?;
     if aec::format::version_of(&bytes).map_err(aec::Error::from)? == aec::format::VERSION_2 {
         return info_v2(&args.input, &bytes);
     }
@@ -194,7 +220,7 @@ fn info_v2(input: &Path, bytes: &[u8]) -> Result<()> {
 
 /// `aec levels` for a variable-rate model: each level and its predicted size.
 fn hyper_levels(scale: &(dyn aec::codec::QualityScale + Sync), picture: Option<&Path>) -> Result<()> {
-    let picture = picture.map(read_picture).transpose()?;
+    let picture = picture.map(|p| read_picture(p, Limits::default().max_pixels)).transpose()?;
     let estimates = picture.as_ref().map(|p| scale.estimated_sizes(p)).transpose()?;
     let pixels = picture.as_ref().map_or(1.0, |p| f64::from(p.width()) * f64::from(p.height()));
     for quality in 1..=scale.max_quality() {
@@ -212,7 +238,7 @@ pub fn levels(args: LevelsArgs) -> Result<()> {
         AnyCodec::Photo(ladder) => ladder,
         _ => return hyper_levels(any.scale().expect("a photographic scale"), args.picture.as_deref()),
     };
-    let picture = args.picture.as_deref().map(read_picture).transpose()?;
+    let picture = args.picture.as_deref().map(|p| read_picture(p, Limits::default().max_pixels)).transpose()?;
     let estimates = picture.as_ref().map(|p| ladder.estimated_sizes(p)).transpose()?;
     let pixels = picture.as_ref().map_or(1.0, |p| f64::from(p.width()) * f64::from(p.height()));
     println!("{:>7}  {:<16} {:>8}  {:>5}{}", "quality", "model", "λ", "step", if estimates.is_some() { "      bytes     bpp" } else { "" });
@@ -401,9 +427,9 @@ pub fn denoise(args: DenoiseArgs) -> Result<()> {
             return Err(aec::Error::InvalidArgument(format!("{} is not an MNIST model", args.model)).into());
         }
     };
-    let picture = read_picture(&args.input)?;
+    let picture = read_picture(&args.input, Limits::default().max_pixels)?;
     let cleaned = codec.denoise(&picture)?;
-    write_output(&args.output, &encode_picture(&cleaned, format, &args.output)?, args.force)?;
+    write_output(&args.output, &encode_picture(&cleaned, format, &args.output, 90)?, args.force)?;
     eprintln!("{} -> {} ({}x{}, mnist {} model)", args.input.display(), args.output.display(), cleaned.width(), cleaned.height(), codec.arch().name());
     Ok(())
 }

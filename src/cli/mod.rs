@@ -10,9 +10,25 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         return 5;
     }
     match error.downcast_ref::<aec::Error>() {
-        Some(aec::Error::Format(_) | aec::Error::Image { .. }) => 3,
+        Some(aec::Error::Format(_) | aec::Error::Image { .. } | aec::Error::TooLarge { .. }) => 3,
         Some(aec::Error::UnknownModel(_)) => 4,
         Some(aec::Error::InvalidArgument(_)) => 2,
         _ => 1,
     }
+}
+
+/// One line for an error: its context and causes joined by ": ", each said once (a cause that
+/// its parent's message already quotes is not repeated).
+pub fn message(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line
 }

@@ -110,11 +110,6 @@ impl HyperCodec {
         Self::from_parts(&settings, store, &[&weight_bytes, &tables, &hsi], device)
     }
 
-    /// A model from files embedded in the binary.
-    pub(crate) fn from_static(settings: &[u8], weights: &'static [u8], tables: &[u8], hsi: &[u8], device: Device) -> Result<Self> {
-        Self::from_parts(settings, BurnpackStore::from_static(weights), &[weights, tables, hsi], device)
-    }
-
     /// `files` are the weights, the `z` tables and the integer hyper-synthesis, in that order.
     fn from_parts(settings: &[u8], mut store: BurnpackStore, files: &[&[u8]; 3], device: Device) -> Result<Self> {
         use burn::config::Config;
@@ -267,7 +262,7 @@ impl HyperCodec {
         if file.header.model != self.id {
             return Err(Error::UnknownModel(format!("this file was made by model {:08x}/{:016x}", file.header.model.architecture, file.header.model.weights_hash)));
         }
-        self.decode_file(&file)
+        self.decode_file(&file, limits)
     }
 
     /// The decoded integer latents of a parsed file: `ẑ` and `round(y − μ)`, channel by
@@ -275,7 +270,7 @@ impl HyperCodec {
     ///
     /// # Errors
     /// As [`HyperCodec::decode`].
-    pub fn decode_latents(&self, file: &SectionFile) -> Result<(Vec<i16>, Vec<i16>, Vec<i32>)> {
+    pub fn decode_latents(&self, file: &SectionFile, limits: &Limits) -> Result<(Vec<i16>, Vec<i16>, Vec<i32>)> {
         let h = &file.header;
         let missing = |what| Error::Format(FormatError::CorruptPayload(format!("no {what} section")));
         let z_payload = file.section(SectionKind::HyperLatents).ok_or_else(|| missing("hyper-latent"))?;
@@ -286,12 +281,15 @@ impl HyperCodec {
         let (ph, pw) = (pixels::round_up(h.height as usize, HYPER_DOWNSAMPLING), pixels::round_up(h.width as usize, HYPER_DOWNSAMPLING));
         let (zh, zw) = (ph / HYPER_DOWNSAMPLING, pw / HYPER_DOWNSAMPLING);
         let z_count = self.config.hyper_latent * zh * zw;
+        let count = self.config.latent * 16 * zh * zw;
+        if count as u64 > limits.max_latent_values {
+            return Err(Error::Format(FormatError::LimitExceeded { what: "latent value count", value: count as u64, limit: limits.max_latent_values }));
+        }
         let z = match h.coder {
             CoderId::Zstd => coding::decode_zstd(z_payload, z_count)?,
             CoderId::Range => coding::decode_range(z_payload, zh * zw, &self.z_tables)?,
         };
         let params = self.hyper_synthesis.forward(&z, zh, zw);
-        let count = self.config.latent * 16 * zh * zw;
         let (means, log_scales) = params.split_at(count);
         let y = match h.coder {
             CoderId::Zstd => coding::decode_zstd(y_payload, count)?,
@@ -301,9 +299,12 @@ impl HyperCodec {
     }
 
     /// Decodes a parsed file that this model made (its identity checked by the caller).
-    pub(crate) fn decode_file(&self, file: &SectionFile) -> Result<DynamicImage> {
+    pub(crate) fn decode_file(&self, file: &SectionFile, limits: &Limits) -> Result<DynamicImage> {
         let h = &file.header;
-        let (_, q, means) = self.decode_latents(file)?;
+        let (_, q, means) = self.decode_latents(file, limits)?;
+        if h.color != ColorModel::Rgba && file.section(SectionKind::Alpha).is_some() {
+            return Err(Error::Format(FormatError::CorruptPayload("an alpha section in a picture without alpha".into())));
+        }
         let alpha = match h.color {
             ColorModel::Rgba => {
                 let payload = file.section(SectionKind::Alpha).ok_or_else(|| Error::Format(FormatError::CorruptPayload("no alpha section".into())))?;

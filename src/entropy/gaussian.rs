@@ -62,7 +62,7 @@ pub fn table_for_scale(sigma: f64) -> ChannelTable {
     };
     let masses: Vec<f64> = (-half..=half).map(mass).collect();
     let escape = (2.0 * normal_cdf_nonpositive(-(half as f64 + 0.5) / sigma)).max(ESCAPE_FLOOR);
-    ChannelTable::from_masses(-half as i16, &masses, escape).expect("at most 2561 symbols")
+    ChannelTable::from_masses(-half as i16, &masses, escape).expect("at most 2563 symbols")
 }
 
 /// The whole bank, built once per process.

@@ -7,8 +7,9 @@
 //! are `i32` holding at most 16 significant bits, scaled by `2^shift`; products are summed in
 //! `i64` (no overflow is possible for weights and activations of these sizes), the bias
 //! (scaled by `2^(shift + ACT_BITS)`) added, and the sum rounded back to `ACT_BITS` by
-//! `(acc + 2^(shift-1)) >> shift` (arithmetic shift), saturated to `i32`. ReLU follows every
-//! layer but the last. Sums over channels and taps are exact, so their order does not matter.
+//! `(acc + 2^(shift-1)) >> shift` (arithmetic shift), saturated to `i32`; then ReLU where the
+//! layer's flag says so. Sums use wrapping `i64` arithmetic (exact for any real model, and
+//! defined even for a hostile one), so their order does not matter.
 //!
 //! Serialized layout (little-endian): `b"AECH"`, version `u16` = 1, layer count `u16`; per
 //! layer: kind `u8` (0 = 5x5 transposed convolution of stride 2, padding 2, output padding 1;
@@ -104,7 +105,7 @@ impl IntLayer {
 
     /// Rounds an accumulator back to activation precision.
     fn requantize(&self, acc: i64) -> i32 {
-        let v = if self.shift == 0 { acc } else { (acc + (1i64 << (self.shift - 1))) >> self.shift };
+        let v = if self.shift == 0 { acc } else { acc.wrapping_add(1i64 << (self.shift - 1)) >> self.shift };
         let v = v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
         if self.relu { v.max(0) } else { v }
     }
@@ -122,7 +123,7 @@ impl IntLayer {
                     for (i, &wv) in weights.iter().enumerate() {
                         let wv = i64::from(wv);
                         for (a, &x) in acc.iter_mut().zip(&input[i * plane..(i + 1) * plane]) {
-                            *a += wv * i64::from(x);
+                            *a = a.wrapping_add(wv.wrapping_mul(i64::from(x)));
                         }
                     }
                     for (dst, &a) in out_plane.iter_mut().zip(&acc) {
@@ -151,7 +152,7 @@ impl IntLayer {
                                             let dst = &mut acc[yy * w..][..w];
                                             let src = &src[(x0 as isize + dx) as usize..(x1 as isize + dx) as usize];
                                             for (a, &v) in dst[x0..x1].iter_mut().zip(src) {
-                                                *a += wv * i64::from(v);
+                                                *a = a.wrapping_add(wv.wrapping_mul(i64::from(v)));
                                             }
                                         }
                                     }
@@ -272,8 +273,11 @@ impl IntNet {
                 return Err(bad("layer header"));
             }
             let n = inputs * outputs * kind.taps();
-            let weights = take(4 * n)?.chunks_exact(4).map(LE::read_i32).collect();
-            let biases = take(8 * outputs)?.chunks_exact(8).map(LE::read_i64).collect();
+            let weights: Vec<i32> = take(4 * n)?.chunks_exact(4).map(LE::read_i32).collect();
+            let biases: Vec<i64> = take(8 * outputs)?.chunks_exact(8).map(LE::read_i64).collect();
+            if weights.iter().any(|w| w.unsigned_abs() > WEIGHT_MAX as u32) || biases.iter().any(|b| b.unsigned_abs() > 1 << 62) {
+                return Err(bad("weight or bias out of range"));
+            }
             layers.push(IntLayer { kind, relu: relu == 1, shift, inputs, outputs, weights, biases });
         }
         if !rest.is_empty() {

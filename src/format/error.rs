@@ -8,7 +8,7 @@ pub enum FormatError {
     #[error("not an .aec file (bad magic bytes)")]
     BadMagic,
     /// The format version is not one this reader understands.
-    #[error("unsupported .aec format version {0} (this build reads version 1)")]
+    #[error("unsupported .aec format version {0} (this build reads versions 1 and 2)")]
     UnsupportedVersion(u16),
     /// The data ends before the structure it announces.
     #[error("truncated: {0}")]

@@ -1,0 +1,29 @@
+//! The entropy layer alone, past any checksum and without a network: the integer
+//! hyper-synthesis parser and runner, and the range decoder of the Gaussian bank, on arbitrary
+//! bytes. Ok or a typed error, never a panic; what decodes re-encodes to the same payload.
+#![no_main]
+
+use aec::entropy::coding::{decode_indexed, encode_indexed};
+use aec::entropy::intnet::IntNet;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    // A serialized integer network: run it on a small grid of hyper-latents.
+    if let Ok(net) = IntNet::from_bytes(data) {
+        if net.inputs() * net.outputs() <= 1 << 16 {
+            let z: Vec<i16> = (0..net.inputs() * 4).map(|i| (i as i16 % 7) - 3).collect();
+            let out = net.forward(&z, 2, 2);
+            assert_eq!(out.len(), net.outputs() * 4 * net.upsampling() * net.upsampling());
+        }
+    }
+    // The first byte says how many symbols; the next that many bytes are their table indices;
+    // the rest is the payload.
+    if let Some((&count, rest)) = data.split_first() {
+        let count = usize::from(count).min(rest.len());
+        let (indices, payload) = rest.split_at(count);
+        let indices: Vec<u8> = indices.iter().map(|k| k % 64).collect();
+        if let Ok(values) = decode_indexed(payload, &indices) {
+            assert_eq!(encode_indexed(&values, &indices), payload);
+        }
+    }
+});
