@@ -134,3 +134,22 @@ fn hostile_settings_are_refused_before_building_a_network() {
     std::fs::write(path.with_extension("json"), r#"{"lambdas":[0.1,0.2],"hidden":1000000,"latent":96}"#).unwrap();
     assert!(matches!(HyperCodec::from_files(&path, Device::flex()), Err(Error::Model(_))));
 }
+
+#[test]
+fn the_command_line_compresses_with_a_hyperprior_model_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = export_small(dir.path());
+    let (input, packed, back) = (dir.path().join("in.png"), dir.path().join("p.aec"), dir.path().join("back.png"));
+    photo().save(&input).unwrap();
+    let aec = |args: &[&std::ffi::OsStr]| std::process::Command::new(env!("CARGO_BIN_EXE_aec")).args(args).output().unwrap();
+    let out = aec(&["compress".as_ref(), input.as_os_str(), "-o".as_ref(), packed.as_os_str(), "--model".as_ref(), model.as_os_str(), "-q".as_ref(), "2".as_ref()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let info = aec(&["info".as_ref(), packed.as_os_str()]);
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(text.contains("version 2") && text.contains("HyperLatents"), "{text}");
+    // Without the model the file's maker is unknown (exit 4); with it, it decodes.
+    assert_eq!(aec(&["decompress".as_ref(), packed.as_os_str(), "-o".as_ref(), back.as_os_str()]).status.code(), Some(4));
+    let out = aec(&["decompress".as_ref(), packed.as_os_str(), "-o".as_ref(), back.as_os_str(), "--model".as_ref(), model.as_os_str()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(image::image_dimensions(&back).unwrap(), (150, 90));
+}

@@ -260,7 +260,11 @@ impl HyperCodec {
     pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
         let file = SectionFile::parse(bytes, limits)?;
         if file.header.model != self.id {
-            return Err(Error::UnknownModel(format!("this file was made by model {:08x}/{:016x}", file.header.model.architecture, file.header.model.weights_hash)));
+            let (made_by, mine) = (file.header.model, self.id);
+            return Err(Error::UnknownModel(format!(
+                "this file was made by model {:08x}/{:016x}, but this model is {:08x}/{:016x}",
+                made_by.architecture, made_by.weights_hash, mine.architecture, mine.weights_hash
+            )));
         }
         self.decode_file(&file, limits)
     }
