@@ -190,3 +190,13 @@ fn the_file_size_matches_the_entropy_models_estimate() {
         assert!((actual - estimate).abs() / estimate < 0.01, "quality {quality}: {actual} bytes, estimated {estimate:.0}");
     }
 }
+
+#[test]
+fn a_hostile_settings_file_is_refused_before_building_a_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("m.bpk");
+    std::fs::copy("models/default.bpk", &weights).unwrap();
+    std::fs::copy("models/default.cdf", weights.with_extension("cdf")).unwrap();
+    std::fs::write(weights.with_extension("json"), r#"{"hidden":1000000,"latent":96}"#).unwrap();
+    assert!(matches!(Codec::from_files(&weights, burn::prelude::Device::flex()), Err(Error::Model(_))));
+}

@@ -319,9 +319,15 @@ fn parse_for_model<'a>(bytes: &'a [u8], limits: &Limits, id: ModelId) -> Result<
     Ok(file)
 }
 
+/// Parses a factorized model's settings, refusing sizes no real model has (a hostile settings
+/// file must not make aec allocate a network of terabytes).
 fn parse_config(text: &str) -> Result<FactorizedConfig> {
     use burn::config::Config;
-    FactorizedConfig::load_binary(text.as_bytes()).map_err(|e| Error::Model(format!("model settings: {e}")))
+    let config = FactorizedConfig::load_binary(text.as_bytes()).map_err(|e| Error::Model(format!("model settings: {e}")))?;
+    if !(1..=1024).contains(&config.hidden) || !(1..=1024).contains(&config.latent) {
+        return Err(Error::Model(format!("model settings out of range: {config:?} (1 to 1024 channels)")));
+    }
+    Ok(config)
 }
 
 /// Splits a picture into the gray/RGB samples that go through the model and, for pictures
