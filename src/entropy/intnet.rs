@@ -114,6 +114,21 @@ impl IntLayer {
     fn forward(&self, input: &[i32], h: usize, w: usize) -> Vec<i32> {
         let (oh, ow) = self.output_size(h, w);
         let plane = h * w;
+        // Input planes with a border of one zero, for the transposed convolution.
+        let padded: Vec<i32> = match self.kind {
+            LayerKind::Up5 => {
+                let stride = w + 2;
+                let mut p = vec![0i32; self.inputs * (h + 2) * stride];
+                for i in 0..self.inputs {
+                    for y in 0..h {
+                        let dst = i * (h + 2) * stride + (y + 1) * stride + 1;
+                        p[dst..dst + w].copy_from_slice(&input[i * plane + y * w..][..w]);
+                    }
+                }
+                p
+            }
+            LayerKind::Pointwise => Vec::new(),
+        };
         let mut out = vec![0i32; self.outputs * oh * ow];
         out.par_chunks_mut(oh * ow).enumerate().for_each(|(o, out_plane)| {
             let weights = &self.weights[o * self.inputs * self.kind.taps()..(o + 1) * self.inputs * self.kind.taps()];
@@ -131,36 +146,30 @@ impl IntLayer {
                     }
                 }
                 LayerKind::Up5 => {
-                    let mut acc = vec![self.biases[o]; plane];
+                    // Each output parity (py, px) is a 3x3-or-smaller convolution of the input;
+                    // on zero-padded input planes each tap is one long contiguous loop.
+                    let stride = w + 2;
+                    let len = h * stride - 2;
+                    let mut acc = vec![0i64; len];
                     for py in 0..2 {
                         for px in 0..2 {
                             acc.fill(self.biases[o]);
                             for i in 0..self.inputs {
-                                let x = &input[i * plane..(i + 1) * plane];
+                                let x = &padded[i * (h + 2) * stride..(i + 1) * (h + 2) * stride];
                                 let k = &weights[i * 25..(i + 1) * 25];
                                 for &(ky, dy) in up5_taps(py) {
                                     for &(kx, dx) in up5_taps(px) {
                                         let wv = i64::from(k[ky * 5 + kx]);
-                                        // Columns X with 0 <= X + dx < w.
-                                        let (x0, x1) = ((-dx).max(0) as usize, (w as isize - dx).min(w as isize).max(0) as usize);
-                                        for yy in 0..h {
-                                            let iy = yy as isize + dy;
-                                            if iy < 0 || iy >= h as isize || x0 >= x1 {
-                                                continue;
-                                            }
-                                            let src = &x[iy as usize * w..][..w];
-                                            let dst = &mut acc[yy * w..][..w];
-                                            let src = &src[(x0 as isize + dx) as usize..(x1 as isize + dx) as usize];
-                                            for (a, &v) in dst[x0..x1].iter_mut().zip(src) {
-                                                *a = a.wrapping_add(wv.wrapping_mul(i64::from(v)));
-                                            }
+                                        let offset = ((1 + dy) as usize) * stride + (1 + dx) as usize;
+                                        for (a, &v) in acc.iter_mut().zip(&x[offset..offset + len]) {
+                                            *a = a.wrapping_add(wv.wrapping_mul(i64::from(v)));
                                         }
                                     }
                                 }
                             }
                             for yy in 0..h {
                                 for xx in 0..w {
-                                    out_plane[(2 * yy + py) * ow + 2 * xx + px] = self.requantize(acc[yy * w + xx]);
+                                    out_plane[(2 * yy + py) * ow + 2 * xx + px] = self.requantize(acc[yy * stride + xx]);
                                 }
                             }
                         }

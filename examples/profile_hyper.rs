@@ -1,0 +1,53 @@
+//! Where a hyperprior decode spends its time: model loading, parsing, the entropy layer
+//! (z decoding, the integer hyper-synthesis, y decoding) and the synthesis transform.
+//! `cargo run --release --example profile_hyper -- models/hyper.bpk PICTURE.png [QUALITY]`
+
+use std::time::Instant;
+
+use aec::codec::hyper::HyperCodec;
+use aec::format::{CoderId, Limits, SectionFile};
+use burn::prelude::Device;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let (model, picture) = match args.as_slice() {
+        [_, m, p, ..] => (m, p),
+        _ => return Err("usage: profile_hyper MODEL.bpk PICTURE [QUALITY]".into()),
+    };
+    let quality: u8 = args.get(3).map_or(Ok(11), |q| q.parse())?;
+    let started = Instant::now();
+    let codec = HyperCodec::from_files(std::path::Path::new(model), Device::flex())?;
+    let load = started.elapsed();
+    let picture = image::open(picture)?;
+    let bytes = codec.encode_level(&picture, quality, CoderId::Range, &Limits::default())?;
+    let runs = 5;
+    let (mut parse, mut entropy, mut total) = (0.0, 0.0, 0.0);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let file = SectionFile::parse(&bytes, &Limits::default())?;
+        parse += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        codec.decode_latents(&file, &Limits::default())?;
+        entropy += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        codec.decode(&bytes, &Limits::default())?;
+        total += t.elapsed().as_secs_f64();
+    }
+    let ms = |s: f64| s * 1000.0 / f64::from(runs);
+    let net = aec::entropy::intnet::IntNet::from_bytes(&std::fs::read(std::path::Path::new(model).with_extension("hsi"))?)?;
+    let (zh, zw) = (picture.height().div_ceil(64) as usize, picture.width().div_ceil(64) as usize);
+    let z: Vec<i16> = (0..net.inputs() * zh * zw).map(|i| (i % 5) as i16 - 2).collect();
+    let t = Instant::now();
+    for _ in 0..runs {
+        std::hint::black_box(net.forward(&z, zh, zw));
+    }
+    let hyper_synthesis = t.elapsed().as_secs_f64();
+    println!("{}x{} at quality {quality}: {} bytes", picture.width(), picture.height(), bytes.len());
+    println!("model load        {:8.1} ms (once)", load.as_secs_f64() * 1000.0);
+    println!("parse             {:8.2} ms", ms(parse));
+    println!("entropy layer     {:8.1} ms (z decode, integer h_s, y decode)", ms(entropy));
+    println!("  integer h_s     {:8.1} ms", ms(hyper_synthesis));
+    println!("synthesis + rest  {:8.1} ms", ms(total - entropy - parse));
+    println!("whole decode      {:8.1} ms", ms(total));
+    Ok(())
+}
