@@ -188,10 +188,15 @@ impl HyperCodec {
         Tensor::<4>::from_data(TensorData::new(values, [1, m, 1, 1]), &self.device)
     }
 
-    /// Runs the encoder on padded planes and codes the result at a rate setting.
-    fn code(&self, planes: Vec<f32>, ph: usize, pw: usize, rate: u16) -> Result<Coded> {
+    /// Runs the analysis transform `g_a` on padded planes (once per picture, whatever the rate).
+    fn analyze(&self, planes: Vec<f32>, ph: usize, pw: usize) -> Tensor<4> {
         let x = Tensor::<4>::from_data(TensorData::new(planes, [1, 3, ph, pw]), &self.device);
-        let y = self.model.analysis.forward(x) * self.channel_vector(self.gain_at(&self.log_gains, rate));
+        self.model.analysis.forward(x)
+    }
+
+    /// Codes analysed latents `y` (of a picture padded to `ph x pw`) at a rate setting.
+    fn code(&self, y: Tensor<4>, ph: usize, pw: usize, rate: u16) -> Result<Coded> {
+        let y = y * self.channel_vector(self.gain_at(&self.log_gains, rate));
         let z = self.model.hyper_analysis.forward(y.clone());
         let z = to_i16(z.round().into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")))?);
         let (zh, zw) = (ph / HYPER_DOWNSAMPLING, pw / HYPER_DOWNSAMPLING);
@@ -226,7 +231,7 @@ impl HyperCodec {
         HeaderV2 { width, height, color: ColorModel::Rgb, coder, quality, model: self.id, rate }.validate(limits).map_err(Error::Format)?;
         let (pixels, color, alpha) = split_picture(picture);
         let (planes, ph, pw) = to_padded_planes(&pixels, HYPER_DOWNSAMPLING);
-        let coded = self.code(planes, ph, pw, rate)?;
+        let coded = self.code(self.analyze(planes, ph, pw), ph, pw, rate)?;
         let (z_payload, y_payload) = match coder {
             CoderId::Zstd => (coding::encode_zstd(&coded.z), coding::encode_zstd(&coded.y)),
             CoderId::Range => (coding::encode_range(&coded.z, coded.z_plane, &self.z_tables), encode_indexed(&coded.y, &coded.indices)),
@@ -243,14 +248,35 @@ impl HyperCodec {
     /// The size in bytes the entropy model predicts for a picture at a quality level.
     ///
     /// # Errors
-    /// As [`HyperCodec::encode`].
+    /// As [`HyperCodec::encode_level`].
     pub fn estimated_size(&self, picture: &DynamicImage, quality: u8) -> Result<f64> {
+        Ok(self.estimated_sizes_at(picture, &[self.rate_of(quality)?])?[0])
+    }
+
+    /// The predicted sizes at every quality level (index 0 is level 1); the analysis
+    /// transform runs once for all of them.
+    ///
+    /// # Errors
+    /// As [`HyperCodec::encode_level`].
+    pub fn estimated_sizes(&self, picture: &DynamicImage) -> Result<Vec<f64>> {
+        let rates = (1..=self.max_quality()).map(|q| self.rate_of(q)).collect::<Result<Vec<_>>>()?;
+        self.estimated_sizes_at(picture, &rates)
+    }
+
+    fn estimated_sizes_at(&self, picture: &DynamicImage, rates: &[u16]) -> Result<Vec<f64>> {
         let (pixels, _, alpha) = split_picture(picture);
         let (planes, ph, pw) = to_padded_planes(&pixels, HYPER_DOWNSAMPLING);
-        let coded = self.code(planes, ph, pw, self.rate_of(quality)?)?;
-        let bits = coding::estimated_bits(&coded.z, coded.z_plane, &self.z_tables) + coding::estimated_indexed_bits(&coded.y, &coded.indices);
+        let y = self.analyze(planes, ph, pw);
         let alpha = alpha.map_or(0, |a| zstd::bulk::compress(&a, ALPHA_ZSTD_LEVEL).map_or(0, |c| c.len() + 8));
-        Ok(bits / 8.0 + (crate::format::HEADER_V2_LEN + 16 + crate::format::CHECKSUM_LEN + alpha) as f64)
+        let overhead = (crate::format::HEADER_V2_LEN + 16 + crate::format::CHECKSUM_LEN + alpha) as f64;
+        rates
+            .iter()
+            .map(|&rate| {
+                let coded = self.code(y.clone(), ph, pw, rate)?;
+                let bits = coding::estimated_bits(&coded.z, coded.z_plane, &self.z_tables) + coding::estimated_indexed_bits(&coded.y, &coded.indices);
+                Ok(bits / 8.0 + overhead)
+            })
+            .collect()
     }
 
     /// Decodes a version-2 file made by this model.

@@ -114,6 +114,6 @@ impl QualityScale for super::hyper::HyperCodec {
         super::hyper::HyperCodec::decode(self, bytes, limits)
     }
     fn estimated_sizes(&self, picture: &DynamicImage) -> Result<Vec<f64>> {
-        (1..=self.max_quality()).map(|q| self.estimated_size(picture, q)).collect()
+        super::hyper::HyperCodec::estimated_sizes(self, picture)
     }
 }
