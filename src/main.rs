@@ -22,6 +22,9 @@ fn main() -> ExitCode {
         Command::Compare(args) => cli::commands::compare(args),
         Command::Denoise(args) => cli::commands::denoise(args),
         Command::EvalMnist(args) => cli::commands::eval_mnist(args),
+        Command::Encode(args) => cli::features::encode(args),
+        Command::EvalFeatures(args) => cli::features::eval_features(args),
+        Command::Sample(args) => cli::features::sample(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

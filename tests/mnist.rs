@@ -2,26 +2,20 @@
 //! denoiser, `aec train --arch`, `aec denoise`, `aec eval-mnist`, on the ten MNIST test digits
 //! of `tests/fixtures/mnist/digits.png` (never trained on).
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 use aec::codec::models::{AnyCodec, builtin_digits};
 use aec::format::Limits;
-use aec::mnist::idx::{IdxArray, to_bytes};
-use aec::mnist::{Mnist, PIXELS, SIDE, add_noise};
+use aec::mnist::{Mnist, PIXELS, add_noise};
 use image::{DynamicImage, GrayImage};
 use rand::SeedableRng;
 
-const DIGITS: &str = "tests/fixtures/mnist/digits.png";
+mod common;
+
+use common::{DIGITS, fixture_digits, write_mnist};
 
 fn aec(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_aec")).args(args).output().expect("aec runs")
-}
-
-/// The ten fixture digits, 0 to 9, as 784 bytes each.
-fn fixture_digits() -> Vec<Vec<u8>> {
-    let strip = image::open(DIGITS).unwrap().to_luma8();
-    (0..10u32).map(|d| image::imageops::crop_imm(&strip, d * 28, 0, 28, 28).to_image().into_raw()).collect()
 }
 
 fn picture(digit: &[u8]) -> DynamicImage {
@@ -30,32 +24,6 @@ fn picture(digit: &[u8]) -> DynamicImage {
 
 fn psnr(a: &[u8], b: &[u8]) -> f64 {
     aec::metrics::psnr(a, b)
-}
-
-/// Writes an MNIST-like folder: `copies` shifted copies of the fixture digits as both the
-/// training and the test set.
-fn write_mnist(dir: &Path, copies: usize) {
-    let digits = fixture_digits();
-    let (mut pixels, mut labels) = (Vec::new(), Vec::new());
-    for c in 0..copies {
-        for (label, digit) in digits.iter().enumerate() {
-            // Shift right by c % 3 pixels so that the copies differ.
-            let shift = c % 3;
-            for y in 0..SIDE {
-                for x in 0..SIDE {
-                    pixels.push(if x >= shift { digit[y * SIDE + x - shift] } else { 0 });
-                }
-            }
-            labels.push(label as u8);
-        }
-    }
-    let n = labels.len();
-    for prefix in ["train", "t10k"] {
-        let images = to_bytes(&IdxArray { dims: vec![n, SIDE, SIDE], values: pixels.clone() });
-        std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), images).unwrap();
-        let labels = to_bytes(&IdxArray { dims: vec![n], values: labels.clone() });
-        std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), labels).unwrap();
-    }
 }
 
 #[test]
@@ -180,10 +148,10 @@ fn the_cli_codes_a_digit_denoises_and_evaluates() {
     let out = aec(&["eval-mnist", "--data", dir.path().to_str().unwrap(), "--grid", &d("grid.png")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let table = String::from_utf8_lossy(&out.stdout);
-    for row in ["mnist-dense", "mnist-deep", "mnist-conv", "mnist-denoise", "gzip -9", "JPEG q90"] {
+    for row in ["mnist-dense", "mnist-deep", "mnist-conv", "mnist-denoise", "mnist-vae", "gzip -9", "JPEG q90", "mnist-vae: negative ELBO"] {
         assert!(table.contains(row), "{row} missing:\n{table}");
     }
-    // 8 rows (original, dense, deep, conv, noisy, denoise, noisy, denoise-0.25) of 10 digits.
+    // 9 rows (original, dense, deep, conv, noisy, denoise, noisy, denoise-0.25, vae) of 10 digits.
     let grid = image::open(d("grid.png")).unwrap();
-    assert_eq!((grid.width(), grid.height()), (10 * 88 + 4, 8 * 88 + 4));
+    assert_eq!((grid.width(), grid.height()), (10 * 88 + 4, 9 * 88 + 4));
 }

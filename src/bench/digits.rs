@@ -193,6 +193,14 @@ pub fn table(rows: &[DigitRow], digits: usize, quality: u8) -> String {
 /// Draws the grid (one row per label, digits 0 to 9 across) as PNG bytes, each digit scaled 3x
 /// on a gray background.
 pub fn grid_png(grid: &[(String, Vec<Vec<u8>>)]) -> Vec<u8> {
+    let mut png = std::io::Cursor::new(Vec::new());
+    grid_picture(grid).write_to(&mut png, image::ImageFormat::Png).expect("in-memory PNG of a valid picture");
+    png.into_inner()
+}
+
+/// The picture of [`grid_png`]: digits drawn 3x larger on a gray background, a row of the
+/// grid per row of digits.
+pub fn grid_picture(grid: &[(String, Vec<Vec<u8>>)]) -> GrayImage {
     const SCALE: usize = 3;
     const GAP: usize = 4;
     let cell = SIDE * SCALE + GAP;
@@ -209,7 +217,5 @@ pub fn grid_png(grid: &[(String, Vec<Vec<u8>>)]) -> Vec<u8> {
             }
         }
     }
-    let mut png = std::io::Cursor::new(Vec::new());
-    picture.write_to(&mut png, image::ImageFormat::Png).expect("in-memory PNG of a valid picture");
-    png.into_inner()
+    picture
 }

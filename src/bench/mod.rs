@@ -4,6 +4,7 @@
 
 pub mod bd;
 pub mod digits;
+pub mod features;
 pub mod plot;
 pub mod report;
 

@@ -17,7 +17,9 @@ Examples:
   aec train --data ../shared/datasets/train --out models/mine.bpk --steps 20000
   aec compress digit.png --model mnist-conv -o digit.aec
   aec denoise noisy-digit.png -o clean.png
-  aec eval-mnist --data ../shared/datasets/mnist --grid grid.png")]
+  aec eval-mnist --data ../shared/datasets/mnist --grid grid.png
+  aec encode digit.png --model mnist-deep -o code.npy
+  aec sample -n 64 -o new-digits.png")]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -46,6 +48,110 @@ pub enum Command {
     Denoise(DenoiseArgs),
     /// Measure the MNIST autoencoders on the test digits against gzip, PNG and JPEG.
     EvalMnist(EvalMnistArgs),
+    /// Write the encoder's codes (features) of pictures or MNIST digits as .npy or CSV.
+    Encode(EncodeArgs),
+    /// Measure codes as features: k-nearest-neighbour accuracy on MNIST, and a 2-D map.
+    EvalFeatures(EvalFeaturesArgs),
+    /// Draw new digits with the MNIST variational autoencoder, or morph one digit into another.
+    Sample(SampleArgs),
+}
+
+/// `aec encode`.
+#[derive(Args)]
+#[command(after_help = "\
+Output: float32 codes, one per picture, as a NumPy .npy array of shape [N, C] for the codes that
+are vectors (mnist-dense, mnist-deep: C = 64; mnist-vae: C = 16, the posterior mean) or
+[N, C, H, W] for maps (mnist-conv: 32 x H/4 x W/4; photo models: the latents, C x H/16 x W/16
+of the picture padded to a multiple of 16, 64 for the hyperprior). With --csv: a header line,
+then one line per picture: its name, its label (MNIST) and the values in C order. For an MNIST
+images file whose labels file lies beside it, the labels go to OUT-labels.npy as well.
+
+Examples:
+  aec encode digit.png --model mnist-deep -o code.npy
+  aec encode ../shared/datasets/mnist/t10k-images-idx3-ubyte.gz --model mnist-dense -o test.npy
+  aec encode a.png b.png --model mnist-vae -o codes.csv --csv
+  aec encode photos/ -o latents.npy              # photos of one size, built-in photo model")]
+pub struct EncodeArgs {
+    /// Pictures, folders of pictures, or MNIST IDX images files (NAME-idx3-ubyte[.gz]).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output file (.npy, or CSV with --csv).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Write CSV instead of .npy.
+    #[arg(long)]
+    pub csv: bool,
+    /// A built-in model (default, mnist-dense, mnist-deep, mnist-conv, mnist-vae, ...) or model
+    /// files written by `aec train`.
+    #[arg(long, default_value = "default")]
+    pub model: String,
+    /// Largest picture accepted, in pixels.
+    #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
+    pub max_pixels: u64,
+    /// Overwrite the output if it exists.
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+/// `aec eval-features`.
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  aec eval-features --data ../shared/datasets/mnist\n  aec eval-features --data ../shared/datasets/mnist --map docs/mnist-codes-pca.svg --force\n  aec eval-features --data ../shared/datasets/mnist --limit 1000 --k 3"
+)]
+pub struct EvalFeaturesArgs {
+    /// Folder of the MNIST IDX files (the 60000 training digits are the neighbours, the test
+    /// digits are classified).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Neighbours that vote.
+    #[arg(long, default_value_t = 5)]
+    pub k: usize,
+    /// Classify only the first N test digits.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Draw the codes of the first 2000 test digits (first two principal components, coloured
+    /// by digit) into this SVG.
+    #[arg(long)]
+    pub map: Option<PathBuf>,
+    /// The built-in model whose codes --map draws.
+    #[arg(long, default_value = "mnist-deep")]
+    pub map_model: String,
+    /// Overwrite --map if it exists.
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+/// `aec sample`.
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  aec sample -n 64 -o grid.png                      # 64 new digits from the prior\n  aec sample -n 64 --seed 7 -o grid.png --force\n  aec sample --between 0,1 --data ../shared/datasets/mnist -o morph.png   # test digit 0 to test digit 1"
+)]
+pub struct SampleArgs {
+    /// Output picture (.png, .ppm or .jpg), or - for PNG on standard output.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// The variational autoencoder: mnist-vae or a model of `aec train --arch vae`.
+    #[arg(long, default_value = "mnist-vae")]
+    pub model: String,
+    /// How many digits to draw (in rows of up to 8).
+    #[arg(short = 'n', long, default_value_t = 64)]
+    pub count: usize,
+    /// Seed of the codes drawn from the prior: the same seed gives the same digits.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Instead of sampling, walk in code space from test digit I to test digit J (indices in
+    /// the MNIST test set of --data).
+    #[arg(long, value_delimiter = ',', requires = "data", value_name = "I,J")]
+    pub between: Option<Vec<usize>>,
+    /// Folder of the MNIST IDX files (for --between).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Digits on the walk of --between, both ends included.
+    #[arg(long, default_value_t = 10)]
+    pub steps: usize,
+    /// Overwrite the output if it exists.
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 /// `aec denoise`.
@@ -76,7 +182,7 @@ pub struct EvalMnistArgs {
     #[arg(long)]
     pub data: PathBuf,
     /// Folder of models written by `aec train --arch ...` (dense.bpk, deep.bpk, conv.bpk,
-    /// denoise.bpk, denoise-0.25.bpk) [default: the built-in models].
+    /// denoise.bpk, denoise-0.25.bpk, vae.bpk) [default: the built-in models].
     #[arg(long)]
     pub models: Option<PathBuf>,
     /// Use only the first N test digits.
@@ -133,9 +239,9 @@ pub struct BenchArgs {
 /// `aec compare`.
 #[derive(Args)]
 pub struct CompareArgs {
-    /// The original picture.
+    /// The original picture (or - for standard input).
     pub original: PathBuf,
-    /// The picture to compare with it.
+    /// The picture to compare with it (or - for standard input).
     pub other: PathBuf,
 }
 
@@ -156,7 +262,8 @@ pub enum CoderArg {
 pub struct CompressArgs {
     /// Input picture (PNG, JPEG, WebP, TIFF, GIF, BMP, PPM/PGM), or - for standard input.
     pub input: PathBuf,
-    /// Output file, or - for standard output [default: the input with .aec].
+    /// Output file, DIR/ for DIR/NAME.aec, or - for standard output [default: the input with
+    /// .aec].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Quality level: 1 (smallest file) to the highest level of the model (`aec levels`
@@ -176,7 +283,7 @@ pub struct CompressArgs {
     #[arg(long, conflicts_with = "quality")]
     pub target_psnr: Option<f64>,
     /// A built-in model (default, mnist-dense, mnist-deep, mnist-conv, mnist-denoise,
-    /// mnist-denoise-0.25) or a model written by `aec train` (NAME.bpk with NAME.json, and
+    /// mnist-denoise-0.25, mnist-vae) or a model written by `aec train` (NAME.bpk with NAME.json, and
     /// NAME.cdf for photo models, beside it). The MNIST models code gray digits.
     #[arg(long, default_value = "default")]
     pub model: String,
@@ -195,8 +302,8 @@ pub struct CompressArgs {
 pub struct DecompressArgs {
     /// Input .aec file, or - for standard input.
     pub input: PathBuf,
-    /// Output picture (.png, .ppm or .jpg), or - for PNG on standard output
-    /// [default: the input with .png].
+    /// Output picture (.png, .ppm or .jpg), DIR/ for DIR/NAME.png, or - for PNG on standard
+    /// output [default: the input with .png].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// The model the file was made with: a path to files written by `aec train`
@@ -248,6 +355,8 @@ pub enum ArchArg {
     Conv,
     /// MNIST: the convolutional autoencoder trained on noisy digits (--noise).
     Denoise,
+    /// MNIST: variational autoencoder (784-512-256-16 and back), loss = negative ELBO.
+    Vae,
 }
 
 /// `aec train`.

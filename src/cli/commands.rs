@@ -32,13 +32,27 @@ fn load_scale(model: Option<&Path>) -> Result<AnyCodec> {
     Ok(codec)
 }
 
-fn default_output(input: &Path, extension: &str) -> PathBuf {
-    if input == Path::new("-") { PathBuf::from("-") } else { input.with_extension(extension) }
+/// Where a command writes: `-o FILE`; `-o DIR/` (an existing folder, or a path ending in `/`)
+/// for `DIR/NAME.EXT`; without `-o`, `NAME.EXT` beside the input (standard output for `-`).
+fn output_path(input: &Path, output: Option<PathBuf>, extension: &str) -> Result<PathBuf> {
+    let renamed = |input: &Path| Path::new(input.file_name().unwrap_or_default()).with_extension(extension);
+    match output {
+        Some(dir) if dir.is_dir() || dir.as_os_str().to_string_lossy().ends_with('/') => {
+            if input == Path::new("-") {
+                return Err(aec::Error::InvalidArgument(format!("-o {} is a folder: name the output file when reading standard input", dir.display())).into());
+            }
+            std::fs::create_dir_all(&dir).map_err(|e| aec::Error::io(&dir, e))?;
+            Ok(dir.join(renamed(input)))
+        }
+        Some(file) => Ok(file),
+        None if input == Path::new("-") => Ok(PathBuf::from("-")),
+        None => Ok(input.with_extension(extension)),
+    }
 }
 
 /// `aec compress`.
 pub fn compress(args: CompressArgs) -> Result<()> {
-    let output = args.output.unwrap_or_else(|| default_output(&args.input, "aec"));
+    let output = output_path(&args.input, args.output, "aec")?;
     check_writable(&output, args.force)?;
     check_not_same(&args.input, &output)?;
     let picture = read_picture(&args.input, args.max_pixels)?;
@@ -116,7 +130,7 @@ fn compress_digit(codec: &DigitCodec, picture: &DynamicImage, input: &Path, outp
     Ok(())
 }
 
-fn format_for(path: &Path) -> Result<ImageFormat> {
+pub(super) fn format_for(path: &Path) -> Result<ImageFormat> {
     if path == Path::new("-") {
         return Ok(ImageFormat::Png);
     }
@@ -131,7 +145,7 @@ fn format_for(path: &Path) -> Result<ImageFormat> {
 
 /// Encodes a picture to PNG, binary PPM/PGM (P6/P5, which every tool reads) or JPEG bytes at
 /// `jpeg_quality`. Alpha cannot go into PPM or JPEG: it is dropped, with a note on stderr.
-fn encode_picture(picture: &DynamicImage, format: ImageFormat, path: &Path, jpeg_quality: u8) -> Result<Vec<u8>> {
+pub(super) fn encode_picture(picture: &DynamicImage, format: ImageFormat, path: &Path, jpeg_quality: u8) -> Result<Vec<u8>> {
     use image::codecs::pnm::{PnmEncoder, PnmSubtype, SampleEncoding};
     let flat = matches!(format, ImageFormat::Jpeg | ImageFormat::Pnm);
     if flat && picture.color().has_alpha() {
@@ -152,7 +166,7 @@ fn encode_picture(picture: &DynamicImage, format: ImageFormat, path: &Path, jpeg
 
 /// `aec decompress`.
 pub fn decompress(args: DecompressArgs) -> Result<()> {
-    let output = args.output.unwrap_or_else(|| default_output(&args.input, "png"));
+    let output = output_path(&args.input, args.output, "png")?;
     let format = format_for(&output)?;
     check_writable(&output, args.force)?;
     let bytes = read_input(&args.input, max_aec_bytes(args.max_pixels))?;
@@ -267,6 +281,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         ArchArg::Deep => DigitArch::Deep,
         ArchArg::Conv => DigitArch::Conv,
         ArchArg::Denoise => DigitArch::Denoise,
+        ArchArg::Vae => DigitArch::Vae,
     };
     if args.export_only {
         return Err(aec::Error::InvalidArgument("--export-only is for photo models: MNIST runs write their model when they finish".into()).into());
@@ -402,8 +417,11 @@ pub fn bench(args: BenchArgs) -> Result<()> {
 
 /// `aec compare`.
 pub fn compare(args: CompareArgs) -> Result<()> {
-    let open = |p: &Path| image::open(p).map_err(|e| aec::Error::image(p, e));
-    let (a, b) = (open(&args.original)?, open(&args.other)?);
+    if args.original == Path::new("-") && args.other == Path::new("-") {
+        return Err(aec::Error::InvalidArgument("only one of the two pictures can come from standard input".into()).into());
+    }
+    let max_pixels = Limits::default().max_pixels;
+    let (a, b) = (read_picture(&args.original, max_pixels)?, read_picture(&args.other, max_pixels)?);
     if (a.width(), a.height()) == (b.width(), b.height()) {
         let (pa, pb) = (aec::bench::pixels_of(&a), aec::bench::pixels_of(&b));
         let channels = pa.channels.max(pb.channels);
@@ -456,6 +474,15 @@ pub fn eval_mnist(args: EvalMnistArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report.rows)?);
     } else {
         print!("{}", aec::bench::digits::table(&report.rows, test.len(), args.quality));
+    }
+    for (name, codec) in models.iter().filter(|(_, c)| c.arch() == DigitArch::Vae) {
+        let elbo = aec::codec::vae::negative_elbo(codec, &test, 1)?;
+        println!(
+            "{name}: negative ELBO {:.2} nats per test digit (reconstruction {:.2} + KL {:.2}; one posterior sample per digit, seed 1)",
+            elbo.total(),
+            elbo.reconstruction,
+            elbo.kl
+        );
     }
     if let Some(path) = &args.grid {
         write_output(path, &aec::bench::digits::grid_png(&report.grid), args.force)?;

@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod features;
 pub mod io;
 
 /// The process exit code for an error (see the binary's documentation).

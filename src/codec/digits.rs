@@ -32,6 +32,7 @@ pub fn architecture_number(arch: DigitArch) -> u32 {
         DigitArch::Deep => 17,
         DigitArch::Conv => 18,
         DigitArch::Denoise => 19,
+        DigitArch::Vae => 20,
     }
 }
 
@@ -94,6 +95,11 @@ impl DigitCodec {
         self.id
     }
 
+    /// The network and the device it runs on (for the generative uses of [`super::vae`]).
+    pub(crate) fn network(&self) -> (&DigitNet, &Device) {
+        (&self.net, &self.device)
+    }
+
     /// Highest quality level.
     pub fn max_quality(&self) -> u8 {
         DIGIT_QUALITY_STEPS.len() as u8
@@ -105,7 +111,7 @@ impl DigitCodec {
     /// # Errors
     /// [`Error::InvalidArgument`] if the size does not suit the network.
     pub fn reconstruct(&self, pixels: &[f32], count: usize, height: usize, width: usize) -> Result<Vec<f32>> {
-        let code = self.encode_batch(pixels, count, height, width)?;
+        let code = self.unquantized_codes(pixels, count, height, width)?;
         Ok(self.decode_tensor(code))
     }
 
@@ -116,7 +122,7 @@ impl DigitCodec {
     /// [`Error::InvalidArgument`] for a bad quality level or size.
     pub fn quantized_codes(&self, pixels: &[f32], count: usize, height: usize, width: usize, quality: u8) -> Result<(Vec<Vec<i16>>, LatentShape)> {
         let step = step_of(quality)?;
-        Ok(split_codes(self.encode_batch(pixels, count, height, width)?, step))
+        Ok(split_codes(self.unquantized_codes(pixels, count, height, width)?, step))
     }
 
     /// Both [`Self::reconstruct`] and [`Self::quantized_codes`] of a batch, from one run of
@@ -126,7 +132,7 @@ impl DigitCodec {
     /// As [`Self::quantized_codes`].
     pub fn reconstruct_and_quantize(&self, pixels: &[f32], count: usize, height: usize, width: usize, quality: u8) -> Result<(Vec<f32>, Vec<Vec<i16>>, LatentShape)> {
         let step = step_of(quality)?;
-        let code = self.encode_batch(pixels, count, height, width)?;
+        let code = self.unquantized_codes(pixels, count, height, width)?;
         let (codes, shape) = split_codes(code.clone(), step);
         Ok((self.decode_tensor(code), codes, shape))
     }
@@ -217,13 +223,27 @@ impl DigitCodec {
         Ok(gray_picture(&out, pw, gray.width, gray.height))
     }
 
-    /// The encoder's (unquantized) code of a batch of pictures of a size the network takes.
-    fn encode_batch(&self, pixels: &[f32], count: usize, height: usize, width: usize) -> Result<Tensor<4>> {
+    /// The encoder's (unquantized) code `[count, C, H, W]` of a batch of `count` gray pictures
+    /// in `0..1` of a size the network takes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a size the network cannot take.
+    pub fn unquantized_codes(&self, pixels: &[f32], count: usize, height: usize, width: usize) -> Result<Tensor<4>> {
         self.check_size(height, width)?;
         if pixels.len() != count * height * width {
             return Err(Error::InvalidArgument(format!("{} pixels given for {count} pictures of {width}x{height}", pixels.len())));
         }
         Ok(self.net.encode(Tensor::<4>::from_data(TensorData::new(pixels.to_vec(), [count, 1, height, width]), &self.device)))
+    }
+
+    /// The encoder's (unquantized) code `[1, C, H, W]` of a picture (made gray, padded as for
+    /// compression).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a size the network cannot take.
+    pub fn code_of(&self, picture: &DynamicImage) -> Result<Tensor<4>> {
+        let (planes, ph, pw) = self.padded(&gray_pixels(picture))?;
+        self.unquantized_codes(&planes, 1, ph, pw)
     }
 
     /// Pixels in `0..1` decoded from a batch of (dequantized) codes.
@@ -238,7 +258,16 @@ impl DigitCodec {
             return Err(Error::InvalidArgument(format!("cannot encode a {width}x{height} picture")));
         }
         if self.arch().is_convolutional() {
-            Ok((round_up(height, CONV_DOWNSAMPLING), round_up(width, CONV_DOWNSAMPLING)))
+            let (ph, pw) = (round_up(height, CONV_DOWNSAMPLING), round_up(width, CONV_DOWNSAMPLING));
+            // Never write a file that a decoder with the default limits refuses.
+            let values = self.code_shape(ph, pw).len();
+            if values > limits.max_latent_values {
+                return Err(Error::InvalidArgument(format!(
+                    "a {width}x{height} picture gives {values} code values, over the {} a decoder accepts by default",
+                    limits.max_latent_values
+                )));
+            }
+            Ok((ph, pw))
         } else if (width, height) == (DIGIT_SIDE, DIGIT_SIDE) {
             Ok((height, width))
         } else {
@@ -260,7 +289,7 @@ impl DigitCodec {
         if self.arch().is_convolutional() {
             LatentShape { channels: 32, height: (ph / CONV_DOWNSAMPLING) as u16, width: (pw / CONV_DOWNSAMPLING) as u16 }
         } else {
-            LatentShape { channels: 64, height: 1, width: 1 }
+            LatentShape { channels: self.arch().code_channels() as u16, height: 1, width: 1 }
         }
     }
 

@@ -245,6 +245,19 @@ impl HyperCodec {
         Ok(SectionFile { header, sections }.to_bytes()?)
     }
 
+    /// The analysis transform's latents `y` of a picture (before any gain), `[1, C, H/16, W/16]`
+    /// of the picture padded to a multiple of 64.
+    ///
+    /// # Errors
+    /// [`Error::Format`] for a picture beyond `limits`.
+    pub(crate) fn latents(&self, picture: &DynamicImage, limits: &Limits) -> Result<Tensor<4>> {
+        let (width, height) = (picture.width(), picture.height());
+        HeaderV2 { width, height, color: ColorModel::Rgb, coder: CoderId::Zstd, quality: 1, model: self.id, rate: 0 }.validate(limits).map_err(Error::Format)?;
+        let (pixels, _, _) = split_picture(picture);
+        let (planes, ph, pw) = to_padded_planes(&pixels, HYPER_DOWNSAMPLING);
+        Ok(self.analyze(planes, ph, pw))
+    }
+
     /// The size in bytes the entropy model predicts for a picture at a quality level.
     ///
     /// # Errors

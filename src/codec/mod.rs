@@ -11,12 +11,14 @@
 //! ```
 
 pub mod digits;
+pub mod features;
 pub mod hyper;
 pub mod ladder;
 pub mod models;
 pub mod pixels;
 pub mod scale;
 pub mod tabulate;
+pub mod vae;
 
 pub use crate::entropy::coding as latent_coding;
 pub use crate::entropy::tables;

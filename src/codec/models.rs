@@ -129,12 +129,13 @@ macro_rules! builtin_digits {
 
 /// The MNIST models embedded in the binary (trained by `aec train --arch ...`, see
 /// `models/README.md`).
-static BUILTIN_DIGITS: [BuiltinDigits; 5] = [
+static BUILTIN_DIGITS: [BuiltinDigits; 6] = [
     builtin_digits!("mnist-dense", DigitArch::Dense, "dense"),
     builtin_digits!("mnist-deep", DigitArch::Deep, "deep"),
     builtin_digits!("mnist-conv", DigitArch::Conv, "conv"),
     builtin_digits!("mnist-denoise", DigitArch::Denoise, "denoise"),
     builtin_digits!("mnist-denoise-0.25", DigitArch::Denoise, "denoise-0.25"),
+    builtin_digits!("mnist-vae", DigitArch::Vae, "vae"),
 ];
 
 /// Name of the built-in photographic quality scale (all the built-in photo models).
@@ -146,7 +147,7 @@ pub fn builtin_names() -> Vec<&'static str> {
 }
 
 /// A built-in digit model by name (`mnist-dense`, `mnist-deep`, `mnist-conv`,
-/// `mnist-denoise`, `mnist-denoise-0.25`), on the flex backend.
+/// `mnist-denoise`, `mnist-denoise-0.25`, `mnist-vae`), on the flex backend.
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for an unknown name; [`Error::Model`] for a build problem.

@@ -71,25 +71,54 @@ impl Mnist {
 }
 
 fn load_set(dir: &Path, prefix: &str) -> Result<Digits> {
-    let images = read_idx(dir, &format!("{prefix}-images-idx3-ubyte"))?;
-    let labels = read_idx(dir, &format!("{prefix}-labels-idx1-ubyte"))?;
-    let bad = |what: String| Error::InvalidArgument(format!("{}: {what}", dir.join(prefix).display()));
+    let images = read_idx(&idx_path(dir, &format!("{prefix}-images-idx3-ubyte")))?;
+    let labels = read_idx(&idx_path(dir, &format!("{prefix}-labels-idx1-ubyte")))?;
+    digits_of(images, Some(labels), &dir.join(prefix))
+}
+
+/// The digits of one IDX images file (`...-idx3-ubyte`, optionally `.gz`), labelled from the
+/// matching `...-labels-idx1-ubyte[.gz]` beside it when there is one (the flag says whether
+/// there was; without, every label is 0).
+///
+/// # Errors
+/// [`Error::Io`] for an unreadable file, [`Error::InvalidArgument`] for a malformed one.
+pub fn load_images_file(path: &Path) -> Result<(Digits, bool)> {
+    let images = read_idx(path)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let labels_name = name.replace("images-idx3", "labels-idx1");
+    let labels_path = path.with_file_name(labels_name.trim_end_matches(".gz"));
+    let labels_path = if labels_path.is_file() { labels_path } else { path.with_file_name(format!("{}.gz", labels_name.trim_end_matches(".gz"))) };
+    let labels = if labels_name != name && labels_path.is_file() { Some(read_idx(&labels_path)?) } else { None };
+    let has_labels = labels.is_some();
+    Ok((digits_of(images, labels, path)?, has_labels))
+}
+
+/// Checks the shapes of an images array (and its labels) and makes a set of digits (labels 0
+/// when there are none).
+fn digits_of(images: idx::IdxArray, labels: Option<idx::IdxArray>, path: &Path) -> Result<Digits> {
+    let bad = |what: String| Error::InvalidArgument(format!("{}: {what}", path.display()));
     if images.dims.len() != 3 || images.dims[1] != SIDE || images.dims[2] != SIDE {
         return Err(bad(format!("images of shape {:?}, not [n, 28, 28]", images.dims)));
     }
-    if labels.dims != [images.dims[0]] {
-        return Err(bad(format!("{:?} labels for {} images", labels.dims, images.dims[0])));
-    }
-    if let Some(label) = labels.values.iter().find(|&&l| l > 9) {
+    let labels = match labels {
+        Some(labels) if labels.dims != [images.dims[0]] => return Err(bad(format!("{:?} labels for {} images", labels.dims, images.dims[0]))),
+        Some(labels) => labels.values,
+        None => vec![0; images.dims[0]],
+    };
+    if let Some(label) = labels.iter().find(|&&l| l > 9) {
         return Err(bad(format!("label {label} is not a digit")));
     }
-    Ok(Digits { pixels: images.values, labels: labels.values })
+    Ok(Digits { pixels: images.values, labels })
 }
 
-fn read_idx(dir: &Path, name: &str) -> Result<idx::IdxArray> {
+/// `dir/name`, or `dir/name.gz` when only that exists.
+fn idx_path(dir: &Path, name: &str) -> std::path::PathBuf {
     let plain = dir.join(name);
-    let path = if plain.is_file() { plain } else { dir.join(format!("{name}.gz")) };
-    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    if plain.is_file() { plain } else { dir.join(format!("{name}.gz")) }
+}
+
+fn read_idx(path: &Path) -> Result<idx::IdxArray> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     idx::parse(&bytes).map_err(|e| Error::InvalidArgument(format!("{}: {e}", path.display())))
 }
 

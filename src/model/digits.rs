@@ -5,7 +5,8 @@
 //! - `conv`: two 3x3 convolutions (32 channels, ReLU) each followed by 2x2 max pooling (a 7x7x32
 //!   code), then two 3x3 convolutions each followed by 2x nearest upsampling and a 3x3
 //!   convolution to one channel;
-//! - `denoise`: the `conv` network, trained on noisy inputs.
+//! - `denoise`: the `conv` network, trained on noisy inputs;
+//! - `vae`: the variational autoencoder of [`super::vae`] (a 16-value code, its posterior mean).
 //!
 //! Pure tensors in and out: digits are `[batch, 1, H, W]` in `0..1` (28x28 for the dense
 //! models; any multiple of 4 for the convolutional one), the decoder returns logits (apply a
@@ -18,13 +19,15 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
+use super::vae::{VAE_LATENT, VariationalAutoencoder};
+
 /// Side of the digits the dense models take.
 pub const DIGIT_SIDE: usize = 28;
 /// How much smaller the convolutional code is than the digit, in each direction.
 pub const CONV_DOWNSAMPLING: usize = 4;
 const CONV_CHANNELS: usize = 32;
 
-/// The four tutorial architectures.
+/// The tutorial architectures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DigitArch {
@@ -36,11 +39,13 @@ pub enum DigitArch {
     Conv,
     /// The convolutional network trained to remove noise.
     Denoise,
+    /// The variational autoencoder (784-512-256-16 and back, Gaussian posterior).
+    Vae,
 }
 
 impl DigitArch {
-    /// All four, in the order of the tutorials.
-    pub const ALL: [Self; 4] = [Self::Dense, Self::Deep, Self::Conv, Self::Denoise];
+    /// All of them, in the order of the tutorials.
+    pub const ALL: [Self; 5] = [Self::Dense, Self::Deep, Self::Conv, Self::Denoise, Self::Vae];
 
     /// The lower-case name used on the command line and for model files.
     pub fn name(self) -> &'static str {
@@ -49,6 +54,7 @@ impl DigitArch {
             Self::Deep => "deep",
             Self::Conv => "conv",
             Self::Denoise => "denoise",
+            Self::Vae => "vae",
         }
     }
 
@@ -57,21 +63,22 @@ impl DigitArch {
         matches!(self, Self::Conv | Self::Denoise)
     }
 
-    /// Widths of the dense encoder's layers, input first (empty for convolutional models).
-    fn dense_widths(self) -> &'static [usize] {
+    /// Channels of the code (for the dense models and the VAE, the values of a `C x 1 x 1` code).
+    pub fn code_channels(self) -> usize {
         match self {
-            Self::Dense => &[784, 64],
-            Self::Deep => &[784, 512, 256, 128, 64],
-            Self::Conv | Self::Denoise => &[],
+            Self::Dense | Self::Deep => 64,
+            Self::Conv | Self::Denoise => CONV_CHANNELS,
+            Self::Vae => VAE_LATENT,
         }
     }
 
     /// Builds a freshly initialised network.
     pub fn init(self, device: &Device) -> DigitNet {
-        if self.is_convolutional() {
-            DigitNet::Conv(ConvAutoencoder::new(device))
-        } else {
-            DigitNet::Dense(DenseAutoencoder::new(self.dense_widths(), device))
+        match self {
+            Self::Dense => DigitNet::Dense(DenseAutoencoder::new(&[784, 64], device)),
+            Self::Deep => DigitNet::Dense(DenseAutoencoder::new(&[784, 512, 256, 128, 64], device)),
+            Self::Conv | Self::Denoise => DigitNet::Conv(ConvAutoencoder::new(device)),
+            Self::Vae => DigitNet::Vae(VariationalAutoencoder::new(device)),
         }
     }
 }
@@ -161,15 +168,19 @@ pub enum DigitNet {
     Dense(DenseAutoencoder),
     /// `conv` or `denoise`.
     Conv(ConvAutoencoder),
+    /// `vae`.
+    Vae(VariationalAutoencoder),
 }
 
 impl DigitNet {
     /// The code of a batch of digits: `[batch, 64, 1, 1]` for the dense models,
-    /// `[batch, 32, H/4, W/4]` for the convolutional ones. Codes are ReLU outputs (>= 0).
+    /// `[batch, 32, H/4, W/4]` for the convolutional ones (ReLU outputs, >= 0), the posterior
+    /// mean `[batch, 16, 1, 1]` for the VAE.
     pub fn encode(&self, digits: Tensor<4>) -> Tensor<4> {
         match self {
             Self::Dense(net) => net.encode(digits),
             Self::Conv(net) => net.encode(digits),
+            Self::Vae(net) => net.encode(digits),
         }
     }
 
@@ -178,6 +189,7 @@ impl DigitNet {
         match self {
             Self::Dense(net) => net.decode(code),
             Self::Conv(net) => net.decode(code),
+            Self::Vae(net) => net.decode(code),
         }
     }
 
@@ -205,10 +217,12 @@ mod tests {
             (DigitArch::Deep, [2, 64, 1, 1]),
             (DigitArch::Conv, [2, 32, 7, 7]),
             (DigitArch::Denoise, [2, 32, 7, 7]),
+            (DigitArch::Vae, [2, VAE_LATENT, 1, 1]),
         ] {
             let net = arch.init(&device);
             let y = net.encode(digits.clone());
             assert_eq!(y.dims(), code, "{arch:?}");
+            assert_eq!(arch.code_channels(), code[1], "{arch:?}");
             assert_eq!(net.decode(y).dims(), [2, 1, 28, 28], "{arch:?}");
         }
     }

@@ -6,8 +6,10 @@ pub mod entropy;
 pub mod factorized;
 pub mod gdn;
 pub mod hyperprior;
+pub mod vae;
 
 pub use digits::{DigitArch, DigitNet};
 pub use entropy::EntropyBottleneck;
 pub use factorized::{DOWNSAMPLING, FactorizedConfig, FactorizedModel, ForwardOutput};
 pub use hyperprior::{HyperpriorConfig, HyperpriorModel};
+pub use vae::{VAE_LATENT, VariationalAutoencoder};

@@ -1,6 +1,7 @@
 //! Training of the tutorial autoencoders on MNIST: Adam, mini-batches of shuffled digits,
-//! MSE (dense models) or binary cross-entropy (convolutional models) per pixel, noisy inputs
-//! against clean targets for the denoiser, a validation pass after every epoch.
+//! MSE (dense models) or binary cross-entropy (convolutional models) per pixel or the negative
+//! ELBO per digit (VAE), noisy inputs against clean targets for the denoiser, a validation pass
+//! after every epoch.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ use super::checkpoint::save_weights;
 use super::schedule::LrSchedule;
 use crate::error::{Error, Result};
 use crate::mnist::{Digits, Mnist, SIDE, add_noise};
-use crate::model::{DigitArch, DigitNet};
+use crate::model::{DigitArch, DigitNet, VAE_LATENT};
 
 /// Settings of a digit autoencoder's training run, saved as `NAME.json` beside the weights.
 #[derive(Config, Debug)]
@@ -84,6 +85,29 @@ fn uses_cross_entropy(arch: DigitArch) -> bool {
     arch.is_convolutional()
 }
 
+/// The loss's name, for the plot.
+fn loss_name(arch: DigitArch) -> &'static str {
+    match arch {
+        DigitArch::Vae => "negative ELBO, nats per digit",
+        _ if uses_cross_entropy(arch) => "cross-entropy per pixel",
+        _ => "MSE per pixel",
+    }
+}
+
+/// The loss of a batch: [`loss`] of the reconstruction, or for the VAE the negative ELBO with
+/// one posterior sample per digit (its noise drawn from `rng`).
+fn batch_loss(arch: DigitArch, net: &DigitNet, input: Tensor<4>, target: Tensor<4>, rng: &mut StdRng) -> Tensor<1> {
+    match net {
+        DigitNet::Vae(vae) => {
+            let batch = input.dims()[0];
+            let noise = TensorData::new(crate::codec::vae::standard_normal(rng, batch), [batch, VAE_LATENT]);
+            let noise = Tensor::<2>::from_data(noise, &input.device());
+            vae.negative_elbo(input, target, noise).mean()
+        }
+        _ => loss(arch, net.forward_logits(input), target),
+    }
+}
+
 /// Per-pixel loss of logits against targets in `0..1`: MSE of the sigmoid for the dense
 /// models, binary cross-entropy for the convolutional ones (as in the tutorials).
 fn loss(arch: DigitArch, logits: Tensor<4>, targets: Tensor<4>) -> Tensor<1> {
@@ -141,7 +165,7 @@ pub fn train(config: &DigitTrainConfig, mnist: &Mnist, out: &Path, progress: boo
         let mut total = 0.0;
         for chunk in order.chunks(config.batch) {
             let (input, target) = batch_tensors(&train_set, chunk, config.noise, &mut rng, &device);
-            let value = loss(config.arch, net.forward_logits(input), target);
+            let value = batch_loss(config.arch, &net, input, target, &mut rng);
             let grads = GradientsParams::from_grads(value.backward(), &net);
             net = optimizer.step(schedule.map_or(config.lr, |s| s.at(step)), net, grads);
             step += 1;
@@ -170,10 +194,10 @@ fn evaluate(config: &DigitTrainConfig, net: &DigitNet, digits: &Digits, rng: &mu
     let (mut loss_sum, mut mse_sum) = (0.0, 0.0);
     for chunk in order.chunks(1000) {
         let (input, target) = batch_tensors(digits, chunk, config.noise, rng, &device);
-        let logits = net.forward_logits(input);
         let weight = chunk.len() as f64;
-        mse_sum += weight * f64::from((sigmoid(logits.clone()) - target.clone()).square().mean().into_scalar::<f32>());
-        loss_sum += weight * f64::from(loss(config.arch, logits, target).into_scalar::<f32>());
+        let logits = net.forward_logits(input.clone());
+        mse_sum += weight * f64::from((sigmoid(logits) - target.clone()).square().mean().into_scalar::<f32>());
+        loss_sum += weight * f64::from(batch_loss(config.arch, net, input, target, rng).into_scalar::<f32>());
     }
     (loss_sum / digits.len() as f64, mse_sum / digits.len() as f64)
 }
@@ -218,9 +242,8 @@ fn write_outputs(config: &DigitTrainConfig, net: &DigitNet, logs: &[EpochLog], o
         label: label.to_string(),
         points: logs.iter().map(|l| (l.epoch as f64, f(l))).collect(),
     };
-    let loss_name = if uses_cross_entropy(config.arch) { "cross-entropy" } else { "MSE" };
     crate::bench::plot::line_plot(
-        &format!("mnist {} ({loss_name} per pixel)", config.arch.name()),
+        &format!("mnist {} ({})", config.arch.name(), loss_name(config.arch)),
         "epoch",
         "loss",
         &[curve("training", |l| l.train_loss), curve("validation", |l| l.validation_loss)],

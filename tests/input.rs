@@ -1,0 +1,131 @@
+//! Pictures as users hand them to `aec`: phone photos with an EXIF orientation, truncated
+//! JPEGs, output folders, `compare` on standard input, digit pictures too large to decode.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn aec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aec")).args(args).output().expect("aec runs")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("temporary paths are UTF-8")
+}
+
+fn temp() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    (dir, path)
+}
+
+/// A 64x32 JPEG, landscape as stored, bright on its left half.
+fn landscape_jpeg() -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(64, 32, |x, _| if x < 32 { image::Rgb([240, 240, 240]) } else { image::Rgb([20, 20, 20]) });
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(picture).write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+    jpeg.into_inner()
+}
+
+/// The JPEG with an EXIF segment saying "rotate 90° clockwise to display" (orientation 6), as
+/// a phone writes for a portrait photo.
+fn with_orientation_6(jpeg: &[u8]) -> Vec<u8> {
+    let mut tiff = Vec::new();
+    tiff.extend_from_slice(b"II*\0");
+    tiff.extend_from_slice(&8u32.to_le_bytes()); // first IFD
+    tiff.extend_from_slice(&1u16.to_le_bytes()); // one entry
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation
+    tiff.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+    tiff.extend_from_slice(&1u32.to_le_bytes()); // one value
+    tiff.extend_from_slice(&[6, 0, 0, 0]); // 6, padded
+    tiff.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+    let mut segment = b"Exif\0\0".to_vec();
+    segment.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((segment.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&segment);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+#[test]
+fn a_portrait_phone_photo_stays_portrait() {
+    let (_guard, dir) = temp();
+    let photo = dir.join("phone.jpg");
+    std::fs::write(&photo, with_orientation_6(&landscape_jpeg())).unwrap();
+    let (packed, back) = (dir.join("phone.aec"), dir.join("back.png"));
+    let out = aec(&["compress", s(&photo), "-o", s(&packed)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("EXIF"), "the dropped EXIF data is noted");
+    assert!(aec(&["decompress", s(&packed), "-o", s(&back)]).status.success());
+    let back = image::open(&back).unwrap().to_luma8();
+    assert_eq!(back.dimensions(), (32, 64), "rotated upright");
+    // Rotating 90° clockwise puts the stored left (bright) half on top.
+    let (top, bottom) = (back.get_pixel(16, 8)[0], back.get_pixel(16, 56)[0]);
+    assert!(top > 150 && bottom < 100, "top {top}, bottom {bottom}");
+}
+
+#[test]
+fn a_truncated_jpeg_is_refused() {
+    let (_guard, dir) = temp();
+    let jpeg = landscape_jpeg();
+    for keep in [jpeg.len() / 100, jpeg.len() / 2, jpeg.len() - 2] {
+        let cut = dir.join("cut.jpg");
+        std::fs::write(&cut, &jpeg[..keep.max(3)]).unwrap();
+        let out = aec(&["compress", s(&cut), "-o", s(&dir.join("cut.aec"))]);
+        assert_eq!(out.status.code(), Some(3), "kept {keep}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(!dir.join("cut.aec").exists());
+    }
+    let whole = dir.join("whole.jpg");
+    std::fs::write(&whole, &jpeg).unwrap();
+    assert!(aec(&["compress", s(&whole), "-o", s(&dir.join("whole.aec"))]).status.success());
+}
+
+#[test]
+fn output_folders_take_the_input_name() {
+    let (_guard, dir) = temp();
+    let photo = dir.join("shot.jpg");
+    std::fs::write(&photo, landscape_jpeg()).unwrap();
+    let packed = dir.join("packed/");
+    let out = aec(&["compress", s(&photo), "-o", s(&packed)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.join("packed/shot.aec").is_file());
+    let out = aec(&["decompress", s(&dir.join("packed/shot.aec")), "-o", s(&dir)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.join("shot.png").is_file());
+    let from_stdin = Command::new(env!("CARGO_BIN_EXE_aec")).args(["compress", "-", "-o", s(&packed)]).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(from_stdin.status.code(), Some(2), "standard input has no name to give the file");
+}
+
+#[test]
+fn compare_reads_standard_input() {
+    let (_guard, dir) = temp();
+    let photo = dir.join("a.jpg");
+    std::fs::write(&photo, landscape_jpeg()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aec"))
+        .args(["compare", s(&photo), "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&landscape_jpeg()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let line = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(line.starts_with("PSNR inf dB"), "the same picture twice: {line}");
+    assert_eq!(aec(&["compare", "-", "-"]).status.code(), Some(2));
+}
+
+#[test]
+fn the_encoder_never_writes_what_the_decoder_refuses() {
+    // 2900x2900 is within the picture limit (2^24 pixels) but the conv model's code would have
+    // 32 x 725 x 725 > 2^24 values: refused before any work, as a usage error.
+    let (_guard, dir) = temp();
+    let big = dir.join("big.png");
+    image::GrayImage::new(2900, 2900).save(&big).unwrap();
+    let out = aec(&["compress", s(&big), "--model", "mnist-conv", "-o", s(&dir.join("big.aec"))]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("code values"));
+    assert!(!dir.join("big.aec").exists());
+}
