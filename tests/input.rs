@@ -129,3 +129,27 @@ fn the_encoder_never_writes_what_the_decoder_refuses() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("code values"));
     assert!(!dir.join("big.aec").exists());
 }
+
+#[test]
+fn many_pictures_at_once_and_one_bad_file_does_not_stop_the_rest() {
+    let (_guard, dir) = temp();
+    let (good, bad) = (dir.join("good.jpg"), dir.join("bad.jpg"));
+    std::fs::write(&good, landscape_jpeg()).unwrap();
+    std::fs::write(&bad, b"not a picture").unwrap();
+    let photo = "tests/fixtures/kodim23.png";
+    let packed = dir.join("packed");
+    let out = aec(&["compress", s(&good), s(&bad), photo, "-o", &format!("{}/", s(&packed))]);
+    assert_eq!(out.status.code(), Some(3), "the bad file's exit code");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.jpg") && stderr.contains("2 of 3 files done"), "{stderr}");
+    assert!(packed.join("good.aec").is_file() && packed.join("kodim23.aec").is_file() && !packed.join("bad.aec").exists());
+
+    let back = dir.join("back");
+    let inputs = [packed.join("good.aec"), packed.join("kodim23.aec")];
+    let out = aec(&["decompress", s(&inputs[0]), s(&inputs[1]), "-o", s(&back)]);
+    assert_eq!(out.status.code(), Some(2), "several inputs need -o to be a folder (DIR/): {}", String::from_utf8_lossy(&out.stderr));
+    let out = aec(&["decompress", s(&inputs[0]), s(&inputs[1]), "-o", &format!("{}/", s(&back))]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(image::open(back.join("kodim23.png")).unwrap().width(), 768);
+    assert_eq!(image::open(back.join("good.png")).unwrap().width(), 64);
+}

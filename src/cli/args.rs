@@ -257,13 +257,14 @@ pub enum CoderArg {
 /// `aec compress`.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  aec compress photo.png\n  aec compress photo.png -o photo.aec -q 6 --force\n  aec compress photo.png --target-bpp 0.25\n  aec compress photo.png --max-bytes 20000\n  aec compress digit.png --model mnist-conv -o digit.aec"
+    after_help = "Examples:\n  aec compress photo.png\n  aec compress photo.png -o photo.aec -q 6 --force\n  aec compress photo.png --target-bpp 0.25\n  aec compress photo.png --max-bytes 20000\n  aec compress a.png b.jpg photos/*.png -o packed/\n  aec compress digit.png --model mnist-conv -o digit.aec"
 )]
 pub struct CompressArgs {
-    /// Input picture (PNG, JPEG, WebP, TIFF, GIF, BMP, PPM/PGM), or - for standard input.
-    pub input: PathBuf,
-    /// Output file, DIR/ for DIR/NAME.aec, or - for standard output [default: the input with
-    /// .aec].
+    /// Input pictures (PNG, JPEG, WebP, TIFF, GIF, BMP, PPM/PGM), or - for standard input.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output file, DIR/ for DIR/NAME.aec (required with several inputs, or each goes beside
+    /// its input), or - for standard output [default: the input with .aec].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Quality level: 1 (smallest file) to the highest level of the model (`aec levels`
@@ -298,12 +299,13 @@ pub struct CompressArgs {
 
 /// `aec decompress`.
 #[derive(Args)]
-#[command(after_help = "Examples:\n  aec decompress photo.aec            # writes photo.png\n  aec decompress photo.aec -o photo.ppm")]
+#[command(after_help = "Examples:\n  aec decompress photo.aec            # writes photo.png\n  aec decompress photo.aec -o photo.ppm\n  aec decompress packed/*.aec -o back/")]
 pub struct DecompressArgs {
-    /// Input .aec file, or - for standard input.
-    pub input: PathBuf,
-    /// Output picture (.png, .ppm or .jpg), DIR/ for DIR/NAME.png, or - for PNG on standard
-    /// output [default: the input with .png].
+    /// Input .aec files, or - for standard input.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output picture (.png, .ppm or .jpg), DIR/ for DIR/NAME.png (with several inputs, or each
+    /// goes beside its input), or - for PNG on standard output [default: the input with .png].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// The model the file was made with: a path to files written by `aec train`

@@ -32,35 +32,21 @@ fn load_scale(model: Option<&Path>) -> Result<AnyCodec> {
     Ok(codec)
 }
 
-/// Where a command writes: `-o FILE`; `-o DIR/` (an existing folder, or a path ending in `/`)
-/// for `DIR/NAME.EXT`; without `-o`, `NAME.EXT` beside the input (standard output for `-`).
-fn output_path(input: &Path, output: Option<PathBuf>, extension: &str) -> Result<PathBuf> {
-    let renamed = |input: &Path| Path::new(input.file_name().unwrap_or_default()).with_extension(extension);
-    match output {
-        Some(dir) if dir.is_dir() || dir.as_os_str().to_string_lossy().ends_with('/') => {
-            if input == Path::new("-") {
-                return Err(aec::Error::InvalidArgument(format!("-o {} is a folder: name the output file when reading standard input", dir.display())).into());
-            }
-            std::fs::create_dir_all(&dir).map_err(|e| aec::Error::io(&dir, e))?;
-            Ok(dir.join(renamed(input)))
-        }
-        Some(file) => Ok(file),
-        None if input == Path::new("-") => Ok(PathBuf::from("-")),
-        None => Ok(input.with_extension(extension)),
-    }
-}
-
 /// `aec compress`.
 pub fn compress(args: CompressArgs) -> Result<()> {
-    let output = output_path(&args.input, args.output, "aec")?;
-    check_writable(&output, args.force)?;
-    check_not_same(&args.input, &output)?;
-    let picture = read_picture(&args.input, args.max_pixels)?;
     let any = AnyCodec::open(&args.model)?;
-    let codec = match (&any, any.scale()) {
+    super::batch::run(&args.inputs, args.output.as_deref(), "aec", |input, output| compress_file(&args, &any, input, output))
+}
+
+/// Compresses one picture; returns the line that reports it.
+fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Path) -> Result<String> {
+    check_writable(output, args.force)?;
+    check_not_same(input, output)?;
+    let picture = read_picture(input, args.max_pixels)?;
+    let codec = match (any, any.scale()) {
         (AnyCodec::Digits(codec), _) => {
             let quality = args.quality.unwrap_or(aec::codec::digits::DIGIT_DEFAULT_QUALITY);
-            return compress_digit(codec, &picture, &args.input, &output, quality, args.force);
+            return compress_digit(codec, &picture, input, output, quality, args.force);
         }
         (_, Some(scale)) => scale,
         (_, None) => unreachable!("every model but the digit ones has a photographic scale"),
@@ -82,11 +68,11 @@ pub fn compress(args: CompressArgs) -> Result<()> {
         None => (codec.encode(&picture, &EncodeOptions { quality, coder })?, quality),
     };
     let elapsed = started.elapsed();
-    write_output(&output, &encoded, args.force)?;
+    write_output(output, &encoded, args.force)?;
     let pixels = f64::from(picture.width()) * f64::from(picture.height());
-    eprintln!(
+    Ok(format!(
         "{} ({}x{}) -> {}: {} bytes, {:.3} bpp, quality {}, {:.2} s",
-        args.input.display(),
+        input.display(),
         picture.width(),
         picture.height(),
         output.display(),
@@ -94,8 +80,7 @@ pub fn compress(args: CompressArgs) -> Result<()> {
         encoded.len() as f64 * 8.0 / pixels,
         quality,
         elapsed.as_secs_f64()
-    );
-    Ok(())
+    ))
 }
 
 /// Refuses to write over the input, and binary data to a terminal (as zstd does).
@@ -115,10 +100,10 @@ fn check_not_same(input: &Path, output: &Path) -> Result<()> {
 }
 
 /// `aec compress --model mnist-...`: a gray digit through a tutorial autoencoder.
-fn compress_digit(codec: &DigitCodec, picture: &DynamicImage, input: &Path, output: &Path, quality: u8, force: bool) -> Result<()> {
+fn compress_digit(codec: &DigitCodec, picture: &DynamicImage, input: &Path, output: &Path, quality: u8, force: bool) -> Result<String> {
     let encoded = codec.encode(picture, quality)?;
     write_output(output, &encoded, force)?;
-    eprintln!(
+    Ok(format!(
         "{} ({}x{}, gray) -> {}: {} bytes, mnist {} model, quality {quality}",
         input.display(),
         picture.width(),
@@ -126,8 +111,7 @@ fn compress_digit(codec: &DigitCodec, picture: &DynamicImage, input: &Path, outp
         output.display(),
         encoded.len(),
         codec.arch().name()
-    );
-    Ok(())
+    ))
 }
 
 pub(super) fn format_for(path: &Path) -> Result<ImageFormat> {
@@ -166,21 +150,30 @@ pub(super) fn encode_picture(picture: &DynamicImage, format: ImageFormat, path: 
 
 /// `aec decompress`.
 pub fn decompress(args: DecompressArgs) -> Result<()> {
-    let output = output_path(&args.input, args.output, "png")?;
-    let format = format_for(&output)?;
-    check_writable(&output, args.force)?;
-    let bytes = read_input(&args.input, max_aec_bytes(args.max_pixels))?;
+    let model = args.model.as_deref().map(AnyCodec::open).transpose()?;
+    super::batch::run(&args.inputs, args.output.as_deref(), "png", |input, output| decompress_file(&args, model.as_ref(), input, output))
+}
+
+/// Decompresses one file with `model`, or else the built-in model the file names; returns the
+/// line that reports it.
+fn decompress_file(args: &DecompressArgs, model: Option<&AnyCodec>, input: &Path, output: &Path) -> Result<String> {
+    let format = format_for(output)?;
+    check_writable(output, args.force)?;
+    let bytes = read_input(input, max_aec_bytes(args.max_pixels))?;
     let limits = Limits { max_pixels: args.max_pixels, max_latent_values: args.max_pixels, ..Limits::default() };
-    let codec = match &args.model {
-        Some(model) => AnyCodec::open(model)?,
-        None => AnyCodec::for_file(&bytes, &limits)?,
+    let found;
+    let codec = match model {
+        Some(model) => model,
+        None => {
+            found = AnyCodec::for_file(&bytes, &limits)?;
+            &found
+        }
     };
     let started = Instant::now();
     let picture = codec.decode(&bytes, &limits)?;
     let elapsed = started.elapsed();
-    write_output(&output, &encode_picture(&picture, format, &output, args.jpeg_quality)?, args.force)?;
-    eprintln!("{} -> {} ({}x{}), {:.2} s", args.input.display(), output.display(), picture.width(), picture.height(), elapsed.as_secs_f64());
-    Ok(())
+    write_output(output, &encode_picture(&picture, format, output, args.jpeg_quality)?, args.force)?;
+    Ok(format!("{} -> {} ({}x{}), {:.2} s", input.display(), output.display(), picture.width(), picture.height(), elapsed.as_secs_f64()))
 }
 
 /// `aec info`.

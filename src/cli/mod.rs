@@ -1,6 +1,7 @@
 //! The pieces of the `aec` binary.
 
 pub mod args;
+pub mod batch;
 pub mod commands;
 pub mod features;
 pub mod io;
