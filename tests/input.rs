@@ -153,3 +153,24 @@ fn many_pictures_at_once_and_one_bad_file_does_not_stop_the_rest() {
     assert_eq!(image::open(back.join("kodim23.png")).unwrap().width(), 768);
     assert_eq!(image::open(back.join("good.png")).unwrap().width(), 64);
 }
+
+#[test]
+fn a_terminated_run_leaves_no_temporary_file() {
+    let (_guard, dir) = temp();
+    let photos: Vec<PathBuf> = (0..40).map(|i| dir.join(format!("p{i}.png"))).collect();
+    for p in &photos {
+        std::fs::copy("tests/fixtures/kodim23.png", p).unwrap();
+    }
+    let out = dir.join("out");
+    let mut args: Vec<&str> = vec!["compress"];
+    args.extend(photos.iter().map(|p| s(p)));
+    let target = format!("{}/", s(&out));
+    args.extend(["-o", &target]);
+    let child = Command::new(env!("CARGO_BIN_EXE_aec")).args(&args).stderr(Stdio::null()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let status = child.wait_with_output().unwrap().status;
+    assert_eq!(status.code(), Some(128 + 15), "ended by its SIGTERM handler");
+    let left: Vec<_> = std::fs::read_dir(&out).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).filter(|n| n.to_string_lossy().ends_with(".tmp")).collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -107,6 +107,67 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
     }
 }
 
+/// Ctrl-C (SIGINT) and SIGTERM remove the temporary file being written before the process
+/// ends, so that no `.aec-*.tmp` is left beside the output.
+pub mod signals {
+    use std::ffi::CString;
+    use std::path::Path;
+    use std::sync::atomic::{AtomicPtr, Ordering};
+
+    /// The temporary file being written, as a C string for `unlink` (null when none).
+    static TEMP_FILE: AtomicPtr<libc::c_char> = AtomicPtr::new(std::ptr::null_mut());
+
+    extern "C" fn on_signal(signal: libc::c_int) {
+        let path = TEMP_FILE.swap(std::ptr::null_mut(), Ordering::SeqCst);
+        // SAFETY: unlink and _exit are async-signal-safe; `path` is a NUL-terminated string
+        // leaked by `TempFileGuard::new` and never freed while registered.
+        unsafe {
+            if !path.is_null() {
+                libc::unlink(path);
+            }
+            libc::_exit(128 + signal);
+        }
+    }
+
+    /// Installs the handler for SIGINT and SIGTERM (exit code 128 + the signal, as shells do).
+    pub fn install() {
+        #[cfg(unix)]
+        // SAFETY: `on_signal` only calls async-signal-safe functions.
+        unsafe {
+            libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+            libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+        }
+    }
+
+    /// Registers a temporary file for removal on a signal while it lives.
+    pub struct TempFileGuard;
+
+    impl TempFileGuard {
+        /// Registers `path` (replacing any earlier registration).
+        pub fn new(path: &Path) -> Self {
+            use std::os::unix::ffi::OsStrExt;
+            if let Ok(c) = CString::new(path.as_os_str().as_bytes()) {
+                free(TEMP_FILE.swap(c.into_raw(), Ordering::SeqCst));
+            }
+            Self
+        }
+    }
+
+    impl Drop for TempFileGuard {
+        fn drop(&mut self) {
+            free(TEMP_FILE.swap(std::ptr::null_mut(), Ordering::SeqCst));
+        }
+    }
+
+    fn free(path: *mut libc::c_char) {
+        if !path.is_null() {
+            // SAFETY: every non-null pointer stored comes from `CString::into_raw`, and the
+            // swap handed it to us alone.
+            drop(unsafe { CString::from_raw(path) });
+        }
+    }
+}
+
 /// Why the output was refused: it exists and `--force` was not given.
 #[derive(Debug)]
 pub struct WouldOverwrite(pub PathBuf);
@@ -147,6 +208,7 @@ pub fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     let mut tmp = builder
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    let _cleanup = signals::TempFileGuard::new(tmp.path());
     tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).with_context(|| format!("writing {}", path.display()))?;
     if force {
         tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
