@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Command::Encode(args) => cli::features::encode(args),
         Command::EvalFeatures(args) => cli::features::eval_features(args),
         Command::Sample(args) => cli::features::sample(args),
+        Command::Colorize(args) => cli::colorize::colorize(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

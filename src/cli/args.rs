@@ -54,6 +54,38 @@ pub enum Command {
     EvalFeatures(EvalFeaturesArgs),
     /// Draw new digits with the MNIST variational autoencoder, or morph one digit into another.
     Sample(SampleArgs),
+    /// Colour a gray picture (a colour one is made gray first) with the colourisation network.
+    Colorize(ColorizeArgs),
+}
+
+/// `aec colorize`.
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  aec colorize gray.png -o colour.png\n  aec colorize --eval ../shared/datasets/eval            # chroma error against the photos' own colours\n  aec colorize --eval ../shared/datasets/eval --before-after docs/colorize-before-after.png --force"
+)]
+pub struct ColorizeArgs {
+    /// The picture to colour (PNG, JPEG, ...), or - for standard input.
+    #[arg(required_unless_present = "eval")]
+    pub input: Option<PathBuf>,
+    /// Output picture (.png, .ppm or .jpg), or - for PNG on standard output.
+    #[arg(short, long, required_unless_present = "eval")]
+    pub output: Option<PathBuf>,
+    /// Instead: make every photo of this folder gray, colour it, and measure the chroma error
+    /// and PSNR against the photo, beside those of the gray picture.
+    #[arg(long, conflicts_with_all = ["input", "output"])]
+    pub eval: Option<PathBuf>,
+    /// With --eval: also write gray | colourised | original of the first photo, side by side.
+    #[arg(long, requires = "eval")]
+    pub before_after: Option<PathBuf>,
+    /// Weights written by `aec train --arch colorize` [default: the built-in network].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Largest picture accepted, in pixels.
+    #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
+    pub max_pixels: u64,
+    /// Overwrite the output if it exists.
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 /// `aec encode`.
@@ -359,6 +391,8 @@ pub enum ArchArg {
     Denoise,
     /// MNIST: variational autoencoder (784-512-256-16 and back), loss = negative ELBO.
     Vae,
+    /// Colourisation of gray photos (luma in, chroma out), trained on a folder of photos.
+    Colorize,
 }
 
 /// `aec train`.

@@ -275,6 +275,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         ArchArg::Conv => DigitArch::Conv,
         ArchArg::Denoise => DigitArch::Denoise,
         ArchArg::Vae => DigitArch::Vae,
+        ArchArg::Colorize => return super::colorize::train(args),
     };
     if args.export_only {
         return Err(aec::Error::InvalidArgument("--export-only is for photo models: MNIST runs write their model when they finish".into()).into());

@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod batch;
+pub mod colorize;
 pub mod commands;
 pub mod features;
 pub mod io;

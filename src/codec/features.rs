@@ -138,7 +138,7 @@ mod tests {
         assert_eq!(&bytes[..6], b"\x93NUMPY");
         let header_len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
         let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
-        assert!(header.contains("'descr': '<f4'") && header.contains("'shape': (2, 3)"), "{header}");
+        assert!(header.contains("'descr': '<f4'") && header.contains("'shape': (2, 3, )"), "{header}");
         assert_eq!((10 + header_len) % 64, 0);
         assert_eq!(&bytes[10 + header_len..10 + header_len + 4], &1.0f32.to_le_bytes());
         assert_eq!(bytes.len(), 10 + header_len + 24);

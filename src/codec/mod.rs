@@ -10,6 +10,7 @@
 //! # Ok::<(), aec::Error>(())
 //! ```
 
+pub mod colorize;
 pub mod digits;
 pub mod features;
 pub mod hyper;

@@ -138,6 +138,15 @@ static BUILTIN_DIGITS: [BuiltinDigits; 6] = [
     builtin_digits!("mnist-vae", DigitArch::Vae, "vae"),
 ];
 
+/// The built-in colourisation network (`aec train --arch colorize`, see `models/README.md`).
+///
+/// # Errors
+/// [`Error::Model`] for a build problem.
+pub fn builtin_colorizer() -> Result<super::colorize::Colorizer> {
+    static WEIGHTS: &Aligned<[u8]> = &Aligned(*include_bytes!("../../models/colorize.bpk"));
+    super::colorize::Colorizer::from_bytes(&WEIGHTS.0, Device::flex())
+}
+
 /// Name of the built-in photographic quality scale (all the built-in photo models).
 pub const DEFAULT_MODEL: &str = "default";
 

@@ -1,6 +1,7 @@
 //! Neural networks of aec, written with burn: tensors in, tensors out. This module knows
 //! nothing of files, containers or pixels on disk.
 
+pub mod colorize;
 pub mod digits;
 pub mod entropy;
 pub mod factorized;

@@ -6,6 +6,7 @@
 //! MNIST.
 
 pub mod checkpoint;
+pub mod colorize;
 pub mod data;
 pub mod digits;
 pub mod factorized;
