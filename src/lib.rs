@@ -15,6 +15,7 @@ pub mod format;
 pub mod metrics;
 pub mod mnist;
 pub mod model;
+pub mod pictures;
 pub mod train;
 
 pub use error::{Error, Result};

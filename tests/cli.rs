@@ -135,6 +135,10 @@ fn help_shows_examples_and_bad_usage_exits_with_2() {
     let out = aec(&["--help"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"));
     assert_eq!(aec(&["compress"]).status.code(), Some(2));
+    let help = String::from_utf8_lossy(&aec(&["compress", "--help"]).stdout).into_owned();
+    let scale = aec::codec::Ladder::builtin();
+    let range = format!("1 (smallest file) to {} (best) with the built-in models, default {}", scale.max_quality(), scale.default_quality());
+    assert!(help.contains(&range), "compress --help must say {range:?}:\n{help}");
     assert_eq!(aec(&["compress", PHOTO, "-q", "99", "-o", "-"]).status.code(), Some(2));
 }
 
@@ -149,11 +153,22 @@ fn levels_lists_the_scale_and_what_each_level_gives_a_picture() {
     // Predicted sizes climb with the level, and match what compress writes.
     let bytes: Vec<f64> = rows.iter().map(|r| r[4].parse().unwrap()).collect();
     assert!(bytes.windows(2).all(|w| w[0] < w[1]), "{text}");
+    // So does the measured PSNR.
+    let psnr: Vec<f64> = rows.iter().map(|r| r[6].parse().unwrap()).collect();
+    assert!(psnr.windows(2).all(|w| w[0] < w[1]) && psnr[0] > 20.0, "{text}");
     let (_guard, dir) = temp();
-    let packed = dir.join("q2.aec");
+    let (packed, back) = (dir.join("q2.aec"), dir.join("q2.png"));
     assert!(aec(&["compress", PHOTO, "-q", "2", "-o", path_str(&packed)]).status.success());
     let actual = std::fs::metadata(&packed).unwrap().len() as f64;
     assert!((actual - bytes[1]).abs() / bytes[1] < 0.01, "{actual} bytes, predicted {}", bytes[1]);
+    assert!(aec(&["decompress", path_str(&packed), "-o", path_str(&back)]).status.success());
+    assert!((psnr_of(Path::new(PHOTO), &back) - psnr[1]).abs() < 0.01, "PSNR as levels says");
+    // The model names it lists are accepted by --model, each with its own levels.
+    let name = rows[0][1];
+    let single = dir.join("single.aec");
+    let out = aec(&["compress", PHOTO, "--model", name, "-q", "1", "-o", path_str(&single)]);
+    assert!(out.status.success(), "--model {name}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(aec(&["decompress", path_str(&single), "-o", path_str(&dir.join("single.png"))]).status.success());
 }
 
 /// A PNG that declares `width x height` pixels but holds no pixel data.

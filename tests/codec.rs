@@ -82,7 +82,14 @@ fn every_quality_level_decodes_and_higher_levels_spend_more_bits() {
     }
 }
 
-/// Rewrites a field of a valid file and fixes its checksum, as a forger would.
+/// A version-2 file of `codec` in version 1, as aec 0.1 wrote it (same latents).
+fn version_1(codec: &Codec, bytes: &[u8]) -> Vec<u8> {
+    let file = aec::format::SectionFile::parse(bytes, &Limits::default()).unwrap();
+    let shape = codec.latent_shape(file.header.width, file.header.height);
+    file.as_single_payload(shape, &Limits::default()).unwrap().to_bytes().unwrap()
+}
+
+/// Rewrites a field of a valid version-1 file and fixes its checksum, as a forger would.
 fn with_header(bytes: &[u8], change: impl FnOnce(&mut aec::format::Header)) -> Vec<u8> {
     let file = AecFile::parse(bytes, &Limits::default()).unwrap();
     let mut header = file.header;
@@ -93,7 +100,7 @@ fn with_header(bytes: &[u8], change: impl FnOnce(&mut aec::format::Header)) -> V
 #[test]
 fn files_of_another_model_or_with_inconsistent_fields_are_refused() {
     let codec = codec();
-    let bytes = codec.encode(&DynamicImage::ImageRgb8(synthetic(40, 40)), &EncodeOptions::default()).unwrap();
+    let bytes = version_1(&codec, &codec.encode(&DynamicImage::ImageRgb8(synthetic(40, 40)), &EncodeOptions::default()).unwrap());
     let foreign = with_header(&bytes, |h| h.model.weights_hash ^= 1);
     assert!(matches!(codec.decode(&foreign, &Limits::default()), Err(Error::UnknownModel(_))));
     type Forgery = Box<dyn Fn(&mut aec::format::Header)>;
@@ -112,7 +119,7 @@ fn files_of_another_model_or_with_inconsistent_fields_are_refused() {
 #[test]
 fn any_payload_bytes_decode_or_fail_without_panicking() {
     let codec = codec();
-    let bytes = codec.encode(&DynamicImage::ImageRgb8(synthetic(48, 32)), &EncodeOptions::default()).unwrap();
+    let bytes = version_1(&codec, &codec.encode(&DynamicImage::ImageRgb8(synthetic(48, 32)), &EncodeOptions::default()).unwrap());
     let file = AecFile::parse(&bytes, &Limits::default()).unwrap();
     let mut state = 0x2545_f491_4f6c_dd1du64;
     for round in 0..200 {

@@ -1,25 +1,57 @@
-//! Replays the fuzzing seeds and any crash input kept under `tests/fuzz-regressions/` through
-//! the same calls as the fuzz targets: each must parse/decode or fail with an error.
+//! Replays the fuzzing seeds and the files kept under `tests/fuzz-regressions/` through the
+//! same calls as the fuzz targets: seeds must decode; `refuse-*` files (hostile files, see
+//! `examples/make_regressions.rs` and the folder's README) must be refused with the default
+//! limits; any other file kept there (a crash input) must parse, decode or fail with an error.
+
+use std::path::PathBuf;
 
 use aec::codec::models::AnyCodec;
-use aec::format::{AecFile, Limits};
+use aec::format::{AecFile, Limits, SectionFile};
+
+fn files(dir: &str) -> Vec<PathBuf> {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir} is missing: {e}"));
+    let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "aec")).collect();
+    files.sort();
+    assert!(!files.is_empty(), "{dir} holds no .aec file");
+    files
+}
+
+fn codecs() -> [AnyCodec; 2] {
+    [AnyCodec::open("default").unwrap(), AnyCodec::open("mnist-conv").unwrap()]
+}
 
 #[test]
-fn fuzz_seeds_and_regressions_decode_or_fail_cleanly() {
-    let codecs = [AnyCodec::open("default").unwrap(), AnyCodec::open("mnist-conv").unwrap()];
-    let mut inputs = 0;
-    for dir in ["fuzz/seeds/container", "fuzz/seeds/decode", "tests/fuzz-regressions"] {
-        let Ok(entries) = std::fs::read_dir(dir) else { continue };
-        for entry in entries {
-            let data = std::fs::read(entry.unwrap().path()).unwrap();
-            if let Ok(file) = AecFile::parse(&data, &Limits::small()) {
-                assert_eq!(file.to_bytes().unwrap(), data);
+fn fuzz_seeds_decode() {
+    let codecs = codecs();
+    for path in files("fuzz/seeds/container") {
+        let data = std::fs::read(&path).unwrap();
+        assert_eq!(AecFile::parse(&data, &Limits::small()).unwrap().to_bytes().unwrap(), data);
+    }
+    for path in files("fuzz/seeds/sections") {
+        let data = std::fs::read(&path).unwrap();
+        assert_eq!(SectionFile::parse(&data, &Limits::small()).unwrap().to_bytes().unwrap(), data);
+    }
+    for path in files("fuzz/seeds/decode") {
+        let data = std::fs::read(&path).unwrap();
+        assert!(codecs.iter().any(|c| c.decode(&data, &Limits::default()).is_ok()), "{} does not decode", path.display());
+    }
+}
+
+#[test]
+fn hostile_files_and_crash_inputs_are_refused_cleanly() {
+    let codecs = codecs();
+    let paths = files("tests/fuzz-regressions");
+    let hostile = paths.iter().filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("refuse-")).count();
+    assert!(hostile >= 10, "only {hostile} refuse-* files");
+    for path in paths {
+        let data = std::fs::read(&path).unwrap();
+        let must_refuse = path.file_name().unwrap().to_string_lossy().starts_with("refuse-");
+        for codec in &codecs {
+            let limits = if must_refuse { Limits::default() } else { Limits::small() };
+            let result = codec.decode(&data, &limits);
+            if must_refuse {
+                assert!(result.is_err(), "{} was decoded", path.display());
             }
-            for codec in &codecs {
-                let _ = codec.decode(&data, &Limits::small());
-            }
-            inputs += 1;
         }
     }
-    assert!(inputs >= 10, "only {inputs} inputs replayed");
 }

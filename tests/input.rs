@@ -57,13 +57,62 @@ fn a_portrait_phone_photo_stays_portrait() {
     let (packed, back) = (dir.join("phone.aec"), dir.join("back.png"));
     let out = aec(&["compress", s(&photo), "-o", s(&packed)]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("EXIF"), "the dropped EXIF data is noted");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("with EXIF"), "the EXIF data is kept");
     assert!(aec(&["decompress", s(&packed), "-o", s(&back)]).status.success());
-    let back = image::open(&back).unwrap().to_luma8();
+    let (picture, _, exif) = read_back(&back);
+    let back = picture.to_luma8();
     assert_eq!(back.dimensions(), (32, 64), "rotated upright");
     // Rotating 90° clockwise puts the stored left (bright) half on top.
     let (top, bottom) = (back.get_pixel(16, 8)[0], back.get_pixel(16, 56)[0]);
     assert!(top > 150 && bottom < 100, "top {top}, bottom {bottom}");
+    let exif = exif.expect("the EXIF data is written back");
+    assert_eq!(image::metadata::Orientation::from_exif_chunk(&exif), Some(image::metadata::Orientation::NoTransforms), "no viewer turns it twice");
+}
+
+/// A picture file's pixels, ICC profile and EXIF block.
+fn read_back(path: &Path) -> (image::DynamicImage, Option<Vec<u8>>, Option<Vec<u8>>) {
+    use image::ImageDecoder;
+    let mut decoder = image::ImageReader::open(path).unwrap().with_guessed_format().unwrap().into_decoder().unwrap();
+    let (icc, exif) = (decoder.icc_profile().unwrap(), decoder.exif_metadata().unwrap());
+    (image::DynamicImage::from_decoder(decoder).unwrap(), icc, exif)
+}
+
+#[test]
+fn icc_profiles_and_exif_data_are_kept_unless_stripped() {
+    use image::ImageEncoder;
+    let (_guard, dir) = temp();
+    let icc = b"not a real ICC profile, but bytes to keep".to_vec();
+    let exif = b"MM\0*\0\0\0\x08\0\0\0\0\0\0".to_vec();
+    let picture = image::RgbImage::from_fn(40, 24, |x, y| image::Rgb([(x * 6) as u8, (y * 9) as u8, 120]));
+    let mut png = Vec::new();
+    let mut encoder = image::codecs::png::PngEncoder::new(&mut png);
+    encoder.set_icc_profile(icc.clone()).unwrap();
+    encoder.set_exif_metadata(exif.clone()).unwrap();
+    encoder.write_image(picture.as_raw(), 40, 24, image::ExtendedColorType::Rgb8).unwrap();
+    let input = dir.join("in.png");
+    std::fs::write(&input, &png).unwrap();
+    let (kept, stripped) = (dir.join("kept.aec"), dir.join("stripped.aec"));
+    assert!(aec(&["compress", s(&input), "-o", s(&kept)]).status.success());
+    assert!(aec(&["compress", s(&input), "-o", s(&stripped), "--strip"]).status.success());
+    let info = String::from_utf8_lossy(&aec(&["info", s(&kept)]).stdout).into_owned();
+    assert!(info.contains("metadata:      ICC profile (41 bytes) and EXIF (14 bytes)"), "{info}");
+    let info = String::from_utf8_lossy(&aec(&["info", s(&stripped)]).stdout).into_owned();
+    assert!(info.contains("metadata:      none"), "{info}");
+    assert_eq!(std::fs::metadata(&kept).unwrap().len(), std::fs::metadata(&stripped).unwrap().len() + 16 + 41 + 14);
+    for out in ["back.png", "back.jpg"] {
+        let back = dir.join(out);
+        assert!(aec(&["decompress", s(&kept), "-o", s(&back)]).status.success());
+        let (picture, back_icc, back_exif) = read_back(&back);
+        assert_eq!(picture.width(), 40);
+        assert_eq!((back_icc.as_ref(), back_exif.as_ref()), (Some(&icc), Some(&exif)), "{out}");
+    }
+    let (plain, nothing) = (dir.join("plain.png"), dir.join("nothing.png"));
+    assert!(aec(&["decompress", s(&kept), "-o", s(&plain), "--strip"]).status.success());
+    assert!(aec(&["decompress", s(&stripped), "-o", s(&nothing)]).status.success());
+    for path in [plain, nothing] {
+        let (_, icc, exif) = read_back(&path);
+        assert_eq!((icc, exif), (None, None));
+    }
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use aec::codec::models::{AnyCodec, BUILTIN_PHOTO, builtin_photo_by_id};
 use aec::codec::{Codec, EncodeOptions, Ladder, RateTarget};
-use aec::format::{AecFile, CoderId, Limits};
+use aec::format::{CoderId, HeaderV2, Limits, SectionFile};
 use aec::{Error, metrics};
 use image::DynamicImage;
 
@@ -13,13 +13,13 @@ fn photo() -> DynamicImage {
 }
 
 /// Encodes and decodes at every level of the built-in scale: (bytes, PSNR, header).
-fn every_level(ladder: &Ladder, picture: &DynamicImage) -> Vec<(usize, f64, aec::format::Header)> {
+fn every_level(ladder: &Ladder, picture: &DynamicImage) -> Vec<(usize, f64, HeaderV2)> {
     (1..=ladder.max_quality())
         .map(|quality| {
             let bytes = ladder.encode(picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap();
             let decoded = ladder.decode(&bytes, &Limits::default()).unwrap();
             let psnr = metrics::psnr(picture.to_rgb8().as_raw(), decoded.to_rgb8().as_raw());
-            (bytes.len(), psnr, AecFile::parse(&bytes, &Limits::default()).unwrap().header)
+            (bytes.len(), psnr, SectionFile::parse(&bytes, &Limits::default()).unwrap().header)
         })
         .collect()
 }
@@ -42,7 +42,7 @@ fn every_level_of_the_builtin_scale_round_trips_and_climbs_in_size_and_fidelity(
         assert_eq!(header.quality, quality, "the header records the level asked for");
         assert!(builtin_photo_by_id(header.model).is_some(), "level {quality} uses a built-in model");
         let (codec, step) = ladder.level(quality).unwrap();
-        assert_eq!((codec.id(), step), (header.model, header.quant_step));
+        assert_eq!((codec.id(), step), (header.model, header.rate), "the rate field holds the quantization step");
     }
     let models: std::collections::HashSet<_> = levels.iter().map(|l| l.2.model).collect();
     assert_eq!(models.len(), BUILTIN_PHOTO.len(), "every built-in photo model has a level");
@@ -66,10 +66,10 @@ fn files_of_the_default_models_own_scale_decode_with_the_builtin_scale() {
 fn files_of_other_models_are_refused_by_the_scale() {
     let ladder = Ladder::builtin();
     let bytes = ladder.encode(&photo(), &EncodeOptions::default()).unwrap();
-    let file = AecFile::parse(&bytes, &Limits::default()).unwrap();
+    let file = SectionFile::parse(&bytes, &Limits::default()).unwrap();
     let mut header = file.header;
     header.model.weights_hash ^= 1;
-    let foreign = AecFile { header, latents: file.latents, alpha: file.alpha }.to_bytes().unwrap();
+    let foreign = SectionFile { header, sections: file.sections.clone() }.to_bytes().unwrap();
     assert!(matches!(ladder.decode(&foreign, &Limits::default()), Err(Error::UnknownModel(_))));
 }
 

@@ -72,7 +72,9 @@ fn fine_tuning_can_widen_the_latents_but_not_change_the_hidden_size() {
     let codec = Codec::from_files(&out, Device::flex()).unwrap();
     let picture = image::open("tests/fixtures/chelsea.png").unwrap();
     let bytes = codec.encode(&picture, &EncodeOptions::default()).unwrap();
-    assert_eq!(aec::format::AecFile::parse(&bytes, &aec::format::Limits::default()).unwrap().header.latent.channels, 128);
+    let file = aec::format::SectionFile::parse(&bytes, &aec::format::Limits::default()).unwrap();
+    assert_eq!(codec.latent_shape(file.header.width, file.header.height).channels, 128);
+    assert_eq!(codec.decode(&bytes, &aec::format::Limits::default()).unwrap().width(), file.header.width);
     // The widened model starts close to the default one.
     let default = Codec::embedded().unwrap();
     let psnr = |codec: &Codec, bytes: &[u8]| {

@@ -289,7 +289,7 @@ pub enum CoderArg {
 /// `aec compress`.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  aec compress photo.png\n  aec compress photo.png -o photo.aec -q 6 --force\n  aec compress photo.png --target-bpp 0.25\n  aec compress photo.png --max-bytes 20000\n  aec compress a.png b.jpg photos/*.png -o packed/\n  aec compress digit.png --model mnist-conv -o digit.aec"
+    after_help = "Examples:\n  aec compress photo.png\n  aec compress photo.png -o photo.aec -q 6 --force\n  aec compress photo.png --target-bpp 0.25\n  aec compress photo.png --max-bytes 20000\n  aec compress a.png b.jpg photos/*.png -o packed/\n  aec compress phone.jpg --strip          # without its ICC profile and EXIF data\n  aec compress digit.png --model mnist-conv -o digit.aec"
 )]
 pub struct CompressArgs {
     /// Input pictures (PNG, JPEG, WebP, TIFF, GIF, BMP, PPM/PGM), or - for standard input.
@@ -299,8 +299,8 @@ pub struct CompressArgs {
     /// its input), or - for standard output [default: the input with .aec].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// Quality level: 1 (smallest file) to the highest level of the model (`aec levels`
-    /// lists them) [default: the model's default level].
+    /// Quality level: 1 (smallest file) to 18 (best) with the built-in models, default 8;
+    /// other models have their own range and default (`aec levels` lists them).
     #[arg(short, long)]
     pub quality: Option<u8>,
     /// How the latents are coded.
@@ -315,15 +315,21 @@ pub struct CompressArgs {
     /// Pick the smallest file whose PSNR reaches this many dB.
     #[arg(long, conflicts_with = "quality")]
     pub target_psnr: Option<f64>,
-    /// A built-in model (default, mnist-dense, mnist-deep, mnist-conv, mnist-denoise,
-    /// mnist-denoise-0.25, mnist-vae) or a model written by `aec train` (NAME.bpk with NAME.json, and
-    /// NAME.cdf for photo models, beside it). The MNIST models code gray digits.
+    /// A built-in model (default: the quality scale over all photo models; lambda-0.0018,
+    /// lambda-0.0483, wide-0.08: one of them alone, as `aec levels` names them; mnist-dense,
+    /// mnist-deep, mnist-conv, mnist-denoise, mnist-denoise-0.25, mnist-vae) or a model written
+    /// by `aec train` (NAME.bpk with NAME.json, and NAME.cdf for photo models, beside it). The
+    /// MNIST models code gray digits.
     #[arg(long, default_value = "default")]
     pub model: String,
     /// Refuse pictures of more pixels than this (checked from the picture's header, before
     /// decoding it).
     #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
     pub max_pixels: u64,
+    /// Drop the picture's ICC profile and EXIF data instead of keeping them in the file
+    /// (they are kept by default, and written back by `aec decompress`).
+    #[arg(long)]
+    pub strip: bool,
     /// Overwrite the output if it exists.
     #[arg(short, long)]
     pub force: bool,
@@ -350,6 +356,10 @@ pub struct DecompressArgs {
     /// Quality of JPEG output, 1-100.
     #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub jpeg_quality: u8,
+    /// Do not write the ICC profile and EXIF data the file holds into the picture (they go
+    /// into PNG and JPEG output by default; PPM cannot hold them).
+    #[arg(long)]
+    pub strip: bool,
     /// Overwrite the output if it exists.
     #[arg(short, long)]
     pub force: bool,
@@ -367,7 +377,8 @@ pub struct InfoArgs {
 #[command(after_help = "Examples:\n  aec levels\n  aec levels photo.png\n  aec levels photo.png --model models/mine.bpk")]
 pub struct LevelsArgs {
     /// A picture: also print the size in bytes and bits per pixel the entropy models predict
-    /// for it at each level (the encoder runs once per model, nothing is written).
+    /// for it at each level (the encoder runs once per model), and the PSNR it gets at each
+    /// level (every level is coded and decoded; nothing is written).
     pub picture: Option<PathBuf>,
     /// A model written by `aec train` instead of the built-in scale.
     #[arg(long)]

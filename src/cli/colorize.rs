@@ -32,7 +32,7 @@ pub fn colorize(args: ColorizeArgs) -> Result<()> {
     check_writable(output, args.force)?;
     let picture = read_picture(input, args.max_pixels)?;
     let coloured = net.colorize(&picture)?;
-    write_output(output, &encode_picture(&DynamicImage::ImageRgb8(coloured), format, output, 90)?, args.force)?;
+    write_output(output, &encode_picture(&DynamicImage::ImageRgb8(coloured), format, output, 90, &aec::format::Metadata::default())?, args.force)?;
     eprintln!("{} -> {} ({}x{})", input.display(), output.display(), picture.width(), picture.height());
     Ok(())
 }

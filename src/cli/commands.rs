@@ -1,6 +1,5 @@
 //! One function per subcommand.
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -11,14 +10,15 @@ use image::{DynamicImage, ImageFormat};
 use aec::codec::digits::DigitCodec;
 use aec::codec::models::AnyCodec;
 use aec::codec::{EncodeOptions, Ladder, RateTarget};
-use aec::format::{AecFile, CoderId, Limits};
+use aec::format::{AecFile, CoderId, Limits, Metadata, ModelId};
+use aec::pictures::Picture;
 use aec::model::{DigitArch, FactorizedConfig, HyperpriorConfig};
 use aec::train::digits::{DigitTrainConfig, InitFrom};
 use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
 use aec::train::hyperprior::HyperTrainConfig;
 
 use super::args::{ArchArg, BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, DenoiseArgs, EvalMnistArgs, InfoArgs, LevelsArgs, TrainArgs};
-use super::io::{check_writable, max_aec_bytes, read_input, read_picture, write_output};
+use super::io::{check_writable, max_aec_bytes, read_input, read_picture, read_picture_with_metadata, write_output};
 
 /// The photographic scale of `--model PATH`, or the built-in one.
 fn load_scale(model: Option<&Path>) -> Result<AnyCodec> {
@@ -42,9 +42,13 @@ pub fn compress(args: CompressArgs) -> Result<()> {
 fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Path) -> Result<String> {
     check_writable(output, args.force)?;
     check_not_same(input, output)?;
-    let picture = read_picture(input, args.max_pixels)?;
+    let Picture { image: picture, icc, exif } = read_picture_with_metadata(input, args.max_pixels)?;
+    let metadata = if args.strip { Metadata::default() } else { Metadata { icc, exif } };
     let codec = match (any, any.scale()) {
         (AnyCodec::Digits(codec), _) => {
+            if !metadata.is_empty() {
+                eprintln!("aec: note: the ICC profile and EXIF data of {} are not kept: MNIST model files (container version 1) cannot hold them", input.display());
+            }
             let quality = args.quality.unwrap_or(aec::codec::digits::DIGIT_DEFAULT_QUALITY);
             return compress_digit(codec, &picture, input, output, quality, args.force);
         }
@@ -68,10 +72,11 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
         None => (codec.encode(&picture, &EncodeOptions { quality, coder })?, quality),
     };
     let elapsed = started.elapsed();
+    let encoded = if metadata.is_empty() { encoded } else { metadata.attach(&encoded).map_err(aec::Error::from)? };
     write_output(output, &encoded, args.force)?;
     let pixels = f64::from(picture.width()) * f64::from(picture.height());
     Ok(format!(
-        "{} ({}x{}) -> {}: {} bytes, {:.3} bpp, quality {}, {:.2} s",
+        "{} ({}x{}) -> {}: {} bytes, {:.3} bpp, quality {}, {:.2} s{}",
         input.display(),
         picture.width(),
         picture.height(),
@@ -79,8 +84,18 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
         encoded.len(),
         encoded.len() as f64 * 8.0 / pixels,
         quality,
-        elapsed.as_secs_f64()
+        elapsed.as_secs_f64(),
+        metadata_note(&metadata)
     ))
+}
+
+/// ", with ICC profile (N bytes) and EXIF (M bytes)" for a report line, or nothing.
+fn metadata_note(metadata: &Metadata) -> String {
+    let parts: Vec<String> = [("ICC profile", &metadata.icc), ("EXIF", &metadata.exif)]
+        .into_iter()
+        .filter_map(|(what, data)| data.as_ref().map(|d| format!("{what} ({} bytes)", d.len())))
+        .collect();
+    if parts.is_empty() { String::new() } else { format!(", with {}", parts.join(" and ")) }
 }
 
 /// Refuses to write over the input, and binary data to a terminal (as zstd does).
@@ -129,23 +144,46 @@ pub(super) fn format_for(path: &Path) -> Result<ImageFormat> {
 
 /// Encodes a picture to PNG, binary PPM/PGM (P6/P5, which every tool reads) or JPEG bytes at
 /// `jpeg_quality`. Alpha cannot go into PPM or JPEG: it is dropped, with a note on stderr.
-pub(super) fn encode_picture(picture: &DynamicImage, format: ImageFormat, path: &Path, jpeg_quality: u8) -> Result<Vec<u8>> {
+/// The ICC profile and EXIF data in `metadata` go into PNG and JPEG output; PPM cannot hold
+/// them (noted on stderr).
+pub(super) fn encode_picture(picture: &DynamicImage, format: ImageFormat, path: &Path, jpeg_quality: u8, metadata: &Metadata) -> Result<Vec<u8>> {
+    use image::ImageEncoder;
     use image::codecs::pnm::{PnmEncoder, PnmSubtype, SampleEncoding};
     let flat = matches!(format, ImageFormat::Jpeg | ImageFormat::Pnm);
     if flat && picture.color().has_alpha() {
         eprintln!("aec: note: {} cannot hold transparency: the alpha channel is dropped (write .png to keep it)", path.display());
     }
-    let gray = !picture.color().has_color();
+    if format == ImageFormat::Pnm && !metadata.is_empty() {
+        eprintln!("aec: note: {} cannot hold the ICC profile and EXIF data the file keeps (write .png or .jpg to keep them)", path.display());
+    }
+    let picture = match (format, picture.color().has_color()) {
+        (ImageFormat::Png, _) => picture.clone(),
+        (_, false) => DynamicImage::ImageLuma8(picture.to_luma8()),
+        (_, true) => DynamicImage::ImageRgb8(picture.to_rgb8()),
+    };
     let mut out = Vec::new();
     let result = match format {
-        ImageFormat::Pnm if gray => PnmEncoder::new(&mut out).with_subtype(PnmSubtype::Graymap(SampleEncoding::Binary)).encode(picture.to_luma8().as_raw().as_slice(), picture.width(), picture.height(), image::ExtendedColorType::L8),
-        ImageFormat::Pnm => PnmEncoder::new(&mut out).with_subtype(PnmSubtype::Pixmap(SampleEncoding::Binary)).encode(picture.to_rgb8().as_raw().as_slice(), picture.width(), picture.height(), image::ExtendedColorType::Rgb8),
-        ImageFormat::Jpeg if gray => image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, jpeg_quality).encode_image(&picture.to_luma8()),
-        ImageFormat::Jpeg => image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, jpeg_quality).encode_image(&picture.to_rgb8()),
-        _ => picture.write_to(&mut Cursor::new(&mut out), format),
+        ImageFormat::Pnm => {
+            let subtype = if picture.color().has_color() { PnmSubtype::Pixmap(SampleEncoding::Binary) } else { PnmSubtype::Graymap(SampleEncoding::Binary) };
+            PnmEncoder::new(&mut out).with_subtype(subtype).write_image(picture.as_bytes(), picture.width(), picture.height(), picture.color().into())
+        }
+        ImageFormat::Jpeg => write_with_metadata(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, jpeg_quality), &picture, metadata),
+        _ => write_with_metadata(image::codecs::png::PngEncoder::new(&mut out), &picture, metadata),
     };
     result.map_err(|e| aec::Error::image(path, e))?;
     Ok(out)
+}
+
+/// Writes a picture through `encoder` with the ICC profile and EXIF data of `metadata` (PNG
+/// and JPEG encoders take both; one that refuses them still writes the pixels).
+fn write_with_metadata(mut encoder: impl image::ImageEncoder, picture: &DynamicImage, metadata: &Metadata) -> image::ImageResult<()> {
+    if let Some(icc) = &metadata.icc {
+        let _ = encoder.set_icc_profile(icc.clone());
+    }
+    if let Some(exif) = &metadata.exif {
+        let _ = encoder.set_exif_metadata(exif.clone());
+    }
+    encoder.write_image(picture.as_bytes(), picture.width(), picture.height(), picture.color().into())
 }
 
 /// `aec decompress`.
@@ -172,7 +210,8 @@ fn decompress_file(args: &DecompressArgs, model: Option<&AnyCodec>, input: &Path
     let started = Instant::now();
     let picture = codec.decode(&bytes, &limits)?;
     let elapsed = started.elapsed();
-    write_output(output, &encode_picture(&picture, format, output, args.jpeg_quality)?, args.force)?;
+    let metadata = if args.strip { Metadata::default() } else { Metadata::read(&bytes, &limits).map_err(aec::Error::from)? };
+    write_output(output, &encode_picture(&picture, format, output, args.jpeg_quality, &metadata)?, args.force)?;
     Ok(format!("{} -> {} ({}x{}), {:.2} s", input.display(), output.display(), picture.width(), picture.height(), elapsed.as_secs_f64()))
 }
 
@@ -184,13 +223,6 @@ pub fn info(args: InfoArgs) -> Result<()> {
     }
     let file = AecFile::parse(&bytes, &Limits::default()).map_err(aec::Error::from)?;
     let h = file.header;
-    let model = match aec::codec::digits::arch_of(h.model.architecture) {
-        Some(arch) => format!(" (an mnist {} model)", arch.name()),
-        None => match aec::codec::models::builtin_photo_by_id(h.model) {
-            Some(builtin) => format!(" (the built-in photo model {}, λ={})", builtin.name, builtin.lambda),
-            None => " (not a built-in model)".to_string(),
-        },
-    };
     let pixels = f64::from(h.width) * f64::from(h.height);
     println!("file:          {}", args.input.display());
     println!("format:        .aec version {}", aec::format::VERSION);
@@ -202,8 +234,23 @@ pub fn info(args: InfoArgs) -> Result<()> {
     if h.alpha_len > 0 {
         println!("alpha:         {} bytes (lossless)", h.alpha_len);
     }
-    println!("model:         architecture {} weights {:016x}{}", h.model.architecture, h.model.weights_hash, model);
+    println!("metadata:      none (version-1 files cannot hold any)");
+    println!("model:         architecture {} weights {:016x}{}", h.model.architecture, h.model.weights_hash, model_note(h.model));
     Ok(())
+}
+
+/// What `aec info` says of the model that made a file.
+fn model_note(model: ModelId) -> String {
+    if model.architecture == aec::codec::hyper::ARCH_HYPERPRIOR {
+        return " (a mean-scale hyperprior)".into();
+    }
+    match aec::codec::digits::arch_of(model.architecture) {
+        Some(arch) => format!(" (an mnist {} model)", arch.name()),
+        None => match aec::codec::models::builtin_photo_by_id(model) {
+            Some(builtin) => format!(" (the built-in photo model {}, λ={})", builtin.name, builtin.lambda),
+            None => " (not a built-in model)".to_string(),
+        },
+    }
 }
 
 /// `aec info` for a version-2 file: header and sections.
@@ -215,13 +262,19 @@ fn info_v2(input: &Path, bytes: &[u8]) -> Result<()> {
     println!("format:        .aec version {}", aec::format::VERSION_2);
     println!("size:          {} x {} ({:?}, 8 bits per sample)", h.width, h.height, h.color);
     println!("bytes:         {} ({:.4} bits per pixel)", bytes.len(), bytes.len() as f64 * 8.0 / pixels);
-    println!("quality:       {} (rate setting {:.3} of the model's trained levels)", h.quality, f64::from(h.rate) / 256.0);
+    if h.model.architecture == aec::codec::hyper::ARCH_HYPERPRIOR {
+        println!("quality:       {} (rate setting {:.3} of the model's trained levels)", h.quality, f64::from(h.rate) / 256.0);
+    } else {
+        println!("quality:       {} (quantization step {:.3})", h.quality, f64::from(h.rate) / 256.0);
+    }
     println!("coder:         {:?}", h.coder);
     for (kind, data) in &file.sections {
         println!("section:       {kind:?}, {} bytes", data.len());
     }
-    let family = if h.model.architecture == aec::codec::hyper::ARCH_HYPERPRIOR { " (a mean-scale hyperprior)" } else { "" };
-    println!("model:         architecture {} weights {:016x}{family}", h.model.architecture, h.model.weights_hash);
+    let metadata = Metadata::of(&file);
+    let held = metadata_note(&metadata);
+    println!("metadata:      {}", held.strip_prefix(", with ").unwrap_or("none"));
+    println!("model:         architecture {} weights {:016x}{}", h.model.architecture, h.model.weights_hash, model_note(h.model));
     Ok(())
 }
 
@@ -229,13 +282,37 @@ fn info_v2(input: &Path, bytes: &[u8]) -> Result<()> {
 fn hyper_levels(scale: &(dyn aec::codec::QualityScale + Sync), picture: Option<&Path>) -> Result<()> {
     let picture = picture.map(|p| read_picture(p, Limits::default().max_pixels)).transpose()?;
     let estimates = picture.as_ref().map(|p| scale.estimated_sizes(p)).transpose()?;
+    let psnrs = picture.as_ref().map(|p| level_psnrs(scale, p)).transpose()?;
     let pixels = picture.as_ref().map_or(1.0, |p| f64::from(p.width()) * f64::from(p.height()));
     for quality in 1..=scale.max_quality() {
-        let size = estimates.as_ref().map_or_else(String::new, |e| format!(" {:>10.0} bytes {:>7.4} bpp", e[usize::from(quality) - 1], e[usize::from(quality) - 1] * 8.0 / pixels));
+        let i = usize::from(quality) - 1;
+        let size = match (&estimates, &psnrs) {
+            (Some(e), Some(p)) => format!(" {:>10.0} bytes {:>7.4} bpp {:>6.2} dB", e[i], e[i] * 8.0 / pixels, p[i]),
+            _ => String::new(),
+        };
         let mark = if quality == scale.default_quality() { "  (default)" } else { "" };
         println!("{quality:>7}{size}{mark}");
     }
     Ok(())
+}
+
+/// The PSNR of a picture coded at every level of a scale (each level encoded and decoded),
+/// with a progress bar.
+fn level_psnrs(scale: &(dyn aec::codec::QualityScale + Sync), picture: &DynamicImage) -> Result<Vec<f64>> {
+    let samples = |p: &DynamicImage| if p.color().has_color() { p.to_rgb8().into_raw() } else { p.to_luma8().into_raw() };
+    let original = samples(picture);
+    let bar = indicatif::ProgressBar::new(scale.max_quality().into());
+    bar.set_style(indicatif::ProgressStyle::with_template("measuring PSNR [{bar:30}] {pos}/{len}").expect("static template").progress_chars("=> "));
+    let psnrs = (1..=scale.max_quality())
+        .map(|quality| {
+            let bytes = scale.encode(picture, &EncodeOptions { quality, coder: CoderId::Range })?;
+            let back = scale.decode(&bytes, &Limits::default())?;
+            bar.inc(1);
+            Ok(aec::metrics::psnr(&original, &samples(&back)))
+        })
+        .collect::<aec::Result<Vec<f64>>>()?;
+    bar.finish_and_clear();
+    Ok(psnrs)
 }
 
 /// `aec levels`.
@@ -247,18 +324,22 @@ pub fn levels(args: LevelsArgs) -> Result<()> {
     };
     let picture = args.picture.as_deref().map(|p| read_picture(p, Limits::default().max_pixels)).transpose()?;
     let estimates = picture.as_ref().map(|p| ladder.estimated_sizes(p)).transpose()?;
+    let psnrs = picture.as_ref().map(|p| level_psnrs(ladder, p)).transpose()?;
     let pixels = picture.as_ref().map_or(1.0, |p| f64::from(p.width()) * f64::from(p.height()));
-    println!("{:>7}  {:<16} {:>8}  {:>5}{}", "quality", "model", "λ", "step", if estimates.is_some() { "      bytes     bpp" } else { "" });
+    println!("{:>7}  {:<16} {:>8}  {:>5}{}", "quality", "model", "λ", "step", if estimates.is_some() { "      bytes     bpp    PSNR" } else { "" });
     for quality in 1..=ladder.max_quality() {
         let (codec, step) = ladder.level(quality)?;
         let (name, lambda) = match aec::codec::models::builtin_photo_by_id(codec.id()) {
             Some(builtin) => (builtin.name.to_string(), format!("{}", builtin.lambda)),
             None => (args.model.as_deref().map_or_else(String::new, |p| p.display().to_string()), "-".to_string()),
         };
-        let size = estimates.as_ref().map_or_else(String::new, |e| {
-            let bytes = e[usize::from(quality) - 1];
-            format!(" {bytes:>10.0} {:>7.4}", bytes * 8.0 / pixels)
-        });
+        let size = match (&estimates, &psnrs) {
+            (Some(e), Some(p)) => {
+                let bytes = e[usize::from(quality) - 1];
+                format!(" {bytes:>10.0} {:>7.4} {:>7.2}", bytes * 8.0 / pixels, p[usize::from(quality) - 1])
+            }
+            _ => String::new(),
+        };
         let mark = if quality == ladder.default_quality() { "  (default)" } else { "" };
         println!("{quality:>7}  {name:<16} {lambda:>8}  {:>5.3}{size}{mark}", f64::from(step) / 256.0);
     }
@@ -441,7 +522,7 @@ pub fn denoise(args: DenoiseArgs) -> Result<()> {
     };
     let picture = read_picture(&args.input, Limits::default().max_pixels)?;
     let cleaned = codec.denoise(&picture)?;
-    write_output(&args.output, &encode_picture(&cleaned, format, &args.output, 90)?, args.force)?;
+    write_output(&args.output, &encode_picture(&cleaned, format, &args.output, 90, &Metadata::default())?, args.force)?;
     eprintln!("{} -> {} ({}x{}, mnist {} model)", args.input.display(), args.output.display(), cleaned.width(), cleaned.height(), codec.arch().name());
     Ok(())
 }

@@ -192,7 +192,7 @@ pub fn sample(args: SampleArgs) -> Result<()> {
     let columns = if args.between.is_some() { digits.len() } else { GRID_COLUMNS };
     let rows: Vec<(String, Vec<Vec<u8>>)> = digits.chunks(columns).map(|row| (String::new(), row.to_vec())).collect();
     let picture = DynamicImage::ImageLuma8(aec::bench::digits::grid_picture(&rows));
-    write_output(&args.output, &encode_picture(&picture, format, &args.output, 90)?, args.force)?;
+    write_output(&args.output, &encode_picture(&picture, format, &args.output, 90, &aec::format::Metadata::default())?, args.force)?;
     eprintln!("{} digits -> {}", digits.len(), args.output.display());
     Ok(())
 }

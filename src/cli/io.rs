@@ -4,7 +4,6 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use image::ImageDecoder;
 
 /// Largest picture file read into memory: 1 GiB. Longer inputs (`/dev/zero`, say) are
 /// refused as soon as this much has been read.
@@ -15,9 +14,6 @@ pub const MAX_PICTURE_BYTES: u64 = 1 << 30;
 pub fn max_aec_bytes(max_pixels: u64) -> u64 {
     max_pixels.saturating_mul(4).max(64 << 20)
 }
-
-/// The picture formats aec reads, for help texts and errors.
-pub const INPUT_FORMATS: &str = "PNG, JPEG, WebP, TIFF, GIF (first frame), BMP, PPM/PGM/PAM";
 
 /// Reads a whole file, or standard input for `-`, refusing more than `max_bytes`.
 pub fn read_input(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
@@ -34,77 +30,20 @@ pub fn read_input(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Reads and decodes a picture, or one from standard input for `-`. The size the picture's
-/// header declares is checked against `max_pixels` before any pixel is decoded, and the
-/// decoder's own allocations are bounded too; a truncated JPEG is refused. The EXIF
-/// orientation is applied; 16-bit samples and metadata that aec drops are noted on stderr.
-pub fn read_picture(path: &Path, max_pixels: u64) -> Result<image::DynamicImage> {
-    let bytes = read_input(path, MAX_PICTURE_BYTES)?;
-    let unknown = |e: std::io::Error| aec::Error::image(path, image::ImageError::IoError(e));
-    let reader = || image::ImageReader::new(std::io::Cursor::new(&bytes)).with_guessed_format().map_err(unknown);
-    let guessed = reader()?;
-    if guessed.format().is_none() {
-        let why = std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not a picture format aec reads ({INPUT_FORMATS})"));
-        return Err(aec::Error::image(path, image::ImageError::IoError(why)).into());
-    }
-    let (w, h) = guessed.into_dimensions().map_err(|e| aec::Error::image(path, e))?;
-    let pixels = u64::from(w) * u64::from(h);
-    if pixels > max_pixels {
-        return Err(aec::Error::TooLarge { what: "picture size (pixels)", value: pixels, limit: max_pixels, hint: "; use --max-pixels to raise it" }.into());
-    }
-    let mut limits = image::Limits::default();
-    // 8 bytes per sample and 4 samples per pixel cover every format's decode buffer.
-    limits.max_alloc = Some(pixels.saturating_mul(32).max(1 << 20));
-    let mut reader = reader()?;
-    if reader.format() == Some(image::ImageFormat::Jpeg) && !jpeg_is_complete(&bytes) {
-        let why = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "truncated JPEG: the end-of-image marker is missing");
-        return Err(aec::Error::image(path, image::ImageError::IoError(why)).into());
-    }
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|e| aec::Error::image(path, e))?;
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let dropped: Vec<&str> = [("an ICC profile", decoder.icc_profile()), ("EXIF data", decoder.exif_metadata())]
-        .into_iter()
-        .filter_map(|(what, found)| matches!(found, Ok(Some(_))).then_some(what))
-        .collect();
-    let mut picture = image::DynamicImage::from_decoder(decoder).map_err(|e| aec::Error::image(path, e))?;
-    // Pictures are coded upright: a portrait phone photo stays portrait.
-    picture.apply_orientation(orientation);
-    if !dropped.is_empty() {
-        eprintln!("aec: note: {} holds {}, which aec does not keep (the EXIF orientation is applied to the pixels)", path.display(), dropped.join(" and "));
-    }
-    if matches!(picture.color(), image::ColorType::L16 | image::ColorType::La16 | image::ColorType::Rgb16 | image::ColorType::Rgba16 | image::ColorType::Rgb32F | image::ColorType::Rgba32F) {
+/// Reads and decodes a picture, or one from standard input for `-` (see
+/// [`aec::pictures::decode_picture`]), with its metadata; 16-bit samples are noted on stderr.
+pub fn read_picture_with_metadata(path: &Path, max_pixels: u64) -> Result<aec::pictures::Picture> {
+    let picture = aec::pictures::decode_picture(&read_input(path, MAX_PICTURE_BYTES)?, path, max_pixels)?;
+    if picture.has_wide_samples() {
         eprintln!("aec: note: {} has more than 8 bits per sample; aec codes 8 bits, the rest is rounded away", path.display());
     }
     Ok(picture)
 }
 
-/// Whether JPEG bytes run to their end-of-image marker: the marker segments are walked from
-/// the start of image to the first start of scan, and an end-of-image marker must follow it
-/// (entropy-coded data cannot contain one: a 0xFF data byte is always followed by 0x00 or a
-/// restart marker). A file cut short anywhere fails this.
-pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    if !bytes.starts_with(&[0xFF, 0xD8]) {
-        return false;
-    }
-    let mut i = 2;
-    loop {
-        while bytes.get(i) == Some(&0xFF) && bytes.get(i + 1) == Some(&0xFF) {
-            i += 1; // fill bytes
-        }
-        match (bytes.get(i), bytes.get(i + 1)) {
-            (Some(0xFF), Some(0xD9)) => return true,
-            (Some(0xFF), Some(0x01 | 0xD0..=0xD7)) => i += 2,
-            (Some(0xFF), Some(&marker)) => {
-                let Some(len) = bytes.get(i + 2..i + 4).map(|l| usize::from(u16::from_be_bytes([l[0], l[1]]))) else { return false };
-                i += 2 + len;
-                if marker == 0xDA {
-                    return bytes.get(i..).is_some_and(|scan| scan.windows(2).any(|w| w == [0xFF, 0xD9]));
-                }
-            }
-            _ => return false,
-        }
-    }
+/// Reads and decodes a picture as [`read_picture_with_metadata`] does, for commands that
+/// use the pixels alone.
+pub fn read_picture(path: &Path, max_pixels: u64) -> Result<image::DynamicImage> {
+    Ok(read_picture_with_metadata(path, max_pixels)?.image)
 }
 
 /// Ctrl-C (SIGINT) and SIGTERM remove the temporary file being written before the process
@@ -219,24 +158,4 @@ pub fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
         return Err(e.error).with_context(|| format!("writing {}", path.display()));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_whole_jpegs_are_complete() {
-        let picture = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([(x * 6) as u8, (y * 8) as u8, 90])));
-        let mut jpeg = std::io::Cursor::new(Vec::new());
-        picture.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
-        let jpeg = jpeg.into_inner();
-        assert!(jpeg_is_complete(&jpeg));
-        let mut padded = jpeg.clone();
-        padded.extend_from_slice(&[0, 0, 0]);
-        assert!(jpeg_is_complete(&padded), "trailing bytes after the end marker are harmless");
-        for cut in [0, 1, 2, 10, jpeg.len() / 100, jpeg.len() / 2, jpeg.len() - 2, jpeg.len() - 1] {
-            assert!(!jpeg_is_complete(&jpeg[..cut]), "cut at {cut} of {}", jpeg.len());
-        }
-    }
 }

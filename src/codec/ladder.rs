@@ -15,7 +15,7 @@ use image::DynamicImage;
 use super::models::{BUILTIN_PHOTO, BuiltinPhoto, PHOTO_DEFAULT_QUALITY, PHOTO_RUNGS};
 use super::{Analysis, Codec, DEFAULT_QUALITY, EncodeOptions, split_picture};
 use crate::error::{Error, Result};
-use crate::format::{AecFile, CoderId, Limits, ModelId};
+use crate::format::{CoderId, Limits, ModelId};
 
 /// A size or quality goal for [`Ladder::encode_to_target`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -244,10 +244,10 @@ impl Ladder {
     /// [`Error::UnknownModel`] for a file made by a model outside the scale, and the errors
     /// of [`Codec::decode`].
     pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
-        let file = AecFile::parse(bytes, limits)?;
-        let made_by = file.header.model;
+        let file = super::FactorizedFile::parse(bytes, limits)?;
+        let made_by = file.model();
         match self.model_for(made_by)? {
-            Some(codec) => codec.decode_file(&file),
+            Some(codec) => codec.decode_file(&file.view(codec, limits)?),
             None => Err(Error::UnknownModel(format!(
                 "this file was made by model {:08x}/{:016x}, which is not among the {} model(s) of this scale",
                 made_by.architecture,

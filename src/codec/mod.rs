@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 use self::pixels::{Pixels, from_padded_planes, to_padded_planes};
 use self::tables::{LevelTables, QuantizedTables};
 use crate::error::{Error, Result};
-use crate::format::{AecFile, CoderId, ColorModel, Header, LatentShape, Limits, ModelId};
+use crate::format::{AecFile, CoderId, ColorModel, Header, LatentShape, Limits, ModelId, SectionFile};
 use crate::model::{DOWNSAMPLING, FactorizedConfig, FactorizedModel};
 
 pub use self::ladder::{Ladder, RateTarget};
@@ -201,7 +201,8 @@ impl Codec {
         let analysis = self.analyze(picture)?;
         let plane = analysis.latent_height * analysis.latent_width;
         let alpha = analysis.alpha.as_ref().map_or(0, |a| zstd::bulk::compress(a, ALPHA_ZSTD_LEVEL).map_or(0, |c| c.len()));
-        let overhead = (crate::format::HEADER_LEN + crate::format::CHECKSUM_LEN + alpha) as f64;
+        let sections = if analysis.alpha.is_some() { 2 } else { 1 };
+        let overhead = (crate::format::HEADER_V2_LEN + sections * crate::format::SECTION_ENTRY_LEN + crate::format::CHECKSUM_LEN + alpha) as f64;
         Ok(self
             .tables
             .levels
@@ -248,7 +249,7 @@ impl Codec {
             latent_len: 0,
             alpha_len: 0,
         };
-        Ok(AecFile { header, latents: &payload, alpha: &alpha_payload }.to_bytes()?)
+        Ok(AecFile { header, latents: &payload, alpha: &alpha_payload }.to_sections().to_bytes()?)
     }
 
     /// Decodes `.aec` bytes into a picture (gray, RGB or RGBA as stored).
@@ -257,7 +258,15 @@ impl Codec {
     /// [`Error::Format`] for malformed or corrupted data or data beyond `limits`;
     /// [`Error::UnknownModel`] for a file made by another model.
     pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
-        self.decode_file(&parse_for_model(bytes, limits, self.id)?)
+        let file = FactorizedFile::parse(bytes, limits)?;
+        check_model(file.model(), self.id)?;
+        self.decode_file(&file.view(self, limits)?)
+    }
+
+    /// The latent shape of a picture of `width` x `height` pixels.
+    pub fn latent_shape(&self, width: u32, height: u32) -> LatentShape {
+        let side = |pixels: u32| (pixels::round_up(pixels as usize, DOWNSAMPLING) / DOWNSAMPLING) as u16;
+        LatentShape { channels: self.tables.channels() as u16, height: side(height), width: side(width) }
     }
 
     /// Decodes a parsed file that this model made (its identity checked by the caller).
@@ -309,17 +318,59 @@ fn quantize_level(latents: &Tensor<4>, level: &LevelTables) -> Vec<i16> {
     quantize(latents.clone(), f32::from(level.step) / 256.0)
 }
 
-/// Parses a file and checks that it was made by the model `id`.
+/// A file of the factorized family in either container version: version 1 (the files of
+/// aec 0.1, which keep decoding) or version 2 with a single latent section.
+pub(crate) enum FactorizedFile<'a> {
+    /// A version-1 file.
+    V1(AecFile<'a>),
+    /// A version-2 file.
+    V2(SectionFile<'a>),
+}
+
+impl<'a> FactorizedFile<'a> {
+    /// Parses and checks the container (not yet the model).
+    pub(crate) fn parse(bytes: &'a [u8], limits: &Limits) -> Result<Self> {
+        Ok(if crate::format::version_of(bytes)? == crate::format::VERSION_2 {
+            Self::V2(SectionFile::parse(bytes, limits)?)
+        } else {
+            Self::V1(AecFile::parse(bytes, limits)?)
+        })
+    }
+
+    /// The model that made the file.
+    pub(crate) fn model(&self) -> ModelId {
+        match self {
+            Self::V1(file) => file.header.model,
+            Self::V2(file) => file.header.model,
+        }
+    }
+
+    /// The version-1 view the decoder works on, with the latent shape `codec` derives from
+    /// the picture size for a version-2 file.
+    pub(crate) fn view(&self, codec: &Codec, limits: &Limits) -> Result<AecFile<'a>> {
+        match self {
+            Self::V1(file) => Ok(file.clone()),
+            Self::V2(file) => Ok(file.as_single_payload(codec.latent_shape(file.header.width, file.header.height), limits)?),
+        }
+    }
+}
+
+/// Parses a version-1 file and checks that it was made by the model `id`.
 fn parse_for_model<'a>(bytes: &'a [u8], limits: &Limits, id: ModelId) -> Result<AecFile<'a>> {
     let file = AecFile::parse(bytes, limits)?;
-    let made_by = file.header.model;
+    check_model(file.header.model, id)?;
+    Ok(file)
+}
+
+/// Refuses a file made by another model than `id`.
+fn check_model(made_by: ModelId, id: ModelId) -> Result<()> {
     if made_by != id {
         return Err(Error::UnknownModel(format!(
             "this file was made by model {:08x}/{:016x}, but this model is {:08x}/{:016x}",
             made_by.architecture, made_by.weights_hash, id.architecture, id.weights_hash
         )));
     }
-    Ok(file)
+    Ok(())
 }
 
 /// Parses a factorized model's settings, refusing sizes no real model has (a hostile settings

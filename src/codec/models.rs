@@ -11,7 +11,7 @@ use super::digits::{DigitCodec, arch_of, architecture_number};
 use super::hyper::HyperCodec;
 use super::{ARCH_FACTORIZED, Aligned, Codec, EncodeOptions, Ladder, QualityScale, model_id};
 use crate::error::{Error, Result};
-use crate::format::{AecFile, Limits, ModelId};
+use crate::format::{Limits, ModelId};
 use crate::model::DigitArch;
 
 /// A built-in photographic model: its name, the λ it was trained for, and its files.
@@ -152,7 +152,7 @@ pub const DEFAULT_MODEL: &str = "default";
 
 /// Names of every built-in model, the photographic default first.
 pub fn builtin_names() -> Vec<&'static str> {
-    std::iter::once(DEFAULT_MODEL).chain(BUILTIN_DIGITS.iter().map(|b| b.name)).collect()
+    std::iter::once(DEFAULT_MODEL).chain(BUILTIN_PHOTO[1..].iter().map(|b| b.name)).chain(BUILTIN_DIGITS.iter().map(|b| b.name)).collect()
 }
 
 /// A built-in digit model by name (`mnist-dense`, `mnist-deep`, `mnist-conv`,
@@ -181,8 +181,10 @@ pub enum AnyCodec {
 }
 
 impl AnyCodec {
-    /// A built-in model by name, or else the model files at that path (`NAME.bpk` with its
-    /// `NAME.json`, and `NAME.cdf` for a photographic model).
+    /// A built-in model by name (`default`: the built-in quality scale over all photo models;
+    /// `lambda-0.0018`, `lambda-0.0483`, `wide-0.08`: one of its models alone, with that
+    /// model's own levels; the MNIST models), or else the model files at that path
+    /// (`NAME.bpk` with its `NAME.json`, and `NAME.cdf` for a photographic model).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] when it is neither a built-in name nor a file; loading errors.
@@ -192,6 +194,9 @@ impl AnyCodec {
         }
         if BUILTIN_DIGITS.iter().any(|b| b.name == name_or_path) && !Path::new(name_or_path).exists() {
             return Ok(Self::Digits(builtin_digits(name_or_path)?));
+        }
+        if let Some(builtin) = BUILTIN_PHOTO[1..].iter().find(|b| b.name == name_or_path).filter(|_| !Path::new(name_or_path).exists()) {
+            return Ok(Self::Photo(Ladder::single(builtin.load(Device::flex())?)));
         }
         let path = Path::new(name_or_path);
         if !path.is_file() {
@@ -229,16 +234,15 @@ impl AnyCodec {
     /// # Errors
     /// [`Error::Format`] if the header cannot be read.
     pub fn for_file(bytes: &[u8], limits: &Limits) -> Result<Self> {
-        if crate::format::version_of(bytes)? == crate::format::VERSION_2 {
-            let model = crate::format::SectionFile::parse(bytes, limits)?.header.model;
+        let model = super::FactorizedFile::parse(bytes, limits)?.model();
+        if model.architecture == super::hyper::ARCH_HYPERPRIOR {
             return Err(Error::UnknownModel(format!(
                 "this file was made by model {:08x}/{:016x}, which is not built into this aec: pass its files with --model",
                 model.architecture, model.weights_hash
             )));
         }
-        let header = AecFile::parse(bytes, limits)?.header;
         let made_it = |b: &&BuiltinDigits| {
-            arch_of(header.model.architecture) == Some(b.arch) && super::model_id(architecture_number(b.arch), &[&b.weights.0, b.settings]) == header.model
+            arch_of(model.architecture) == Some(b.arch) && super::model_id(architecture_number(b.arch), &[&b.weights.0, b.settings]) == model
         };
         match BUILTIN_DIGITS.iter().find(made_it) {
             Some(builtin) => Ok(Self::Digits(builtin_digits(builtin.name)?)),

@@ -11,10 +11,12 @@ mod container;
 mod error;
 mod header;
 mod limits;
+mod metadata;
 mod sections;
 
 pub use container::AecFile;
 pub use error::FormatError;
 pub use header::{CHECKSUM_LEN, CoderId, ColorModel, HEADER_LEN, Header, LatentShape, MAGIC, ModelId, VERSION};
 pub use limits::Limits;
+pub use metadata::Metadata;
 pub use sections::{FIRST_ANCILLARY, HEADER_V2_LEN, HeaderV2, MAX_SECTIONS, SECTION_ENTRY_LEN, SectionFile, SectionKind, VERSION_2, version_of};
