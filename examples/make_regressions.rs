@@ -43,35 +43,49 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("refuse-range-one-word-spare", altered(range, |_, l| l.extend([0, 0, 0, 0]))?),
         ("refuse-range-100-spare-bytes", altered(range, |_, l| l.extend([0x5A; 100]))?),
         ("refuse-range-flipped-word", altered(range, |_, l| l[4..8].iter_mut().for_each(|b| *b ^= 0xFF))?),
-        ("refuse-range-4096x4096-empty-payload", altered(range, |f, l| {
-            (f.header.width, f.header.height) = (4096, 4096);
-            (f.header.latent.width, f.header.latent.height) = (256, 256);
-            l.clear();
-        })?),
+        (
+            "refuse-range-4096x4096-empty-payload",
+            altered(range, |f, l| {
+                (f.header.width, f.header.height) = (4096, 4096);
+                (f.header.latent.width, f.header.latent.height) = (256, 256);
+                l.clear();
+            })?,
+        ),
         ("refuse-zstd-two-frames", altered(zstd, |_, l| *l = [l.clone(), l.clone()].concat())?),
         ("refuse-zstd-skippable-then-frame", altered(zstd, |_, l| *l = [skippable(b"hidden"), l.clone()].concat())?),
         ("refuse-zstd-frame-then-skippable", altered(zstd, |_, l| l.extend(skippable(b"hidden")))?),
         ("refuse-zstd-empty-payload", altered(zstd, |_, l| l.clear())?),
-        ("refuse-zstd-short-frame", altered(zstd, |_, l| {
-            let frame = zstd::bulk::compress(&[0u8; 10], 3).unwrap();
-            *l = frame;
-        })?),
+        (
+            "refuse-zstd-short-frame",
+            altered(zstd, |_, l| {
+                let frame = zstd::bulk::compress(&[0u8; 10], 3).unwrap();
+                *l = frame;
+            })?,
+        ),
         ("refuse-digits-two-frames", altered(digits, |_, l| *l = [l.clone(), l.clone()].concat())?),
         ("refuse-digits-wrong-code-length", altered(digits, |f, _| f.header.latent.channels += 1)?),
         ("refuse-v2-no-latent-section", altered_v2("v2-rgb-70x50-q4-range.aec", |_| vec![(SectionKind::Icc, b"profile".to_vec())])?),
-        ("refuse-v2-hyper-latents-in-a-factorized-file", altered_v2("v2-rgb-70x50-q4-range.aec", |mut s| {
-            s.insert(0, (SectionKind::HyperLatents, vec![0; 8]));
-            s
-        })?),
+        (
+            "refuse-v2-hyper-latents-in-a-factorized-file",
+            altered_v2("v2-rgb-70x50-q4-range.aec", |mut s| {
+                s.insert(0, (SectionKind::HyperLatents, vec![0; 8]));
+                s
+            })?,
+        ),
         ("refuse-v2-rgba-without-alpha", altered_v2("v2-rgba-24x16-q3-range.aec", |s| s.into_iter().filter(|(k, _)| *k != SectionKind::Alpha).collect())?),
-        ("refuse-v2-range-one-word-spare", altered_v2("v2-rgb-70x50-q4-range.aec", |s| {
-            s.into_iter().map(|(k, mut d)| {
-                if k == SectionKind::Latents {
-                    d.extend([0, 0, 0, 0]);
-                }
-                (k, d)
-            }).collect()
-        })?),
+        (
+            "refuse-v2-range-one-word-spare",
+            altered_v2("v2-rgb-70x50-q4-range.aec", |s| {
+                s.into_iter()
+                    .map(|(k, mut d)| {
+                        if k == SectionKind::Latents {
+                            d.extend([0, 0, 0, 0]);
+                        }
+                        (k, d)
+                    })
+                    .collect()
+            })?,
+        ),
     ];
     let dir = Path::new("tests/fuzz-regressions");
     std::fs::create_dir_all(dir)?;

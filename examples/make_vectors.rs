@@ -58,7 +58,19 @@ fn write_picture_seeds(picture: &DynamicImage) -> Result<(), Box<dyn std::error:
     std::fs::create_dir_all(dir)?;
     let rgba = DynamicImage::ImageRgba8(picture.to_rgba8());
     let gray = DynamicImage::ImageLuma8(picture.to_luma8());
-    let cases = [("rgb.png", picture, Png), ("rgba.png", &rgba, Png), ("gray.png", &gray, Png), ("rgb.jpg", picture, Jpeg), ("gray.jpg", &gray, Jpeg), ("rgb.webp", picture, WebP), ("rgb.tiff", picture, Tiff), ("rgb.gif", &rgba, Gif), ("rgb.bmp", picture, Bmp), ("rgb.ppm", picture, Pnm), ("gray.pgm", &gray, Pnm)];
+    let cases = [
+        ("rgb.png", picture, Png),
+        ("rgba.png", &rgba, Png),
+        ("gray.png", &gray, Png),
+        ("rgb.jpg", picture, Jpeg),
+        ("gray.jpg", &gray, Jpeg),
+        ("rgb.webp", picture, WebP),
+        ("rgb.tiff", picture, Tiff),
+        ("rgb.gif", &rgba, Gif),
+        ("rgb.bmp", picture, Bmp),
+        ("rgb.ppm", picture, Pnm),
+        ("gray.pgm", &gray, Pnm),
+    ];
     for (name, picture, format) in cases {
         let mut bytes = std::io::Cursor::new(Vec::new());
         picture.write_to(&mut bytes, format)?;

@@ -19,10 +19,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = SVGBackend::new(output, (900, 420)).into_drawing_area();
     root.fill(&WHITE)?;
     let (left, right) = root.split_horizontally(450);
-    for (area, series, label, color, range) in [
-        (&left, &psnr, "training PSNR (dB, noisy latents)", RED, (10.0, 35.0)),
-        (&right, &bpp, "estimated bits per pixel", BLUE, (0.0, 2.0)),
-    ] {
+    for (area, series, label, color, range) in
+        [(&left, &psnr, "training PSNR (dB, noisy latents)", RED, (10.0, 35.0)), (&right, &bpp, "estimated bits per pixel", BLUE, (0.0, 2.0))]
+    {
         let mut chart = ChartBuilder::on(area)
             .caption(label, ("sans-serif", 18))
             .margin(12)

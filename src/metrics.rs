@@ -125,11 +125,7 @@ pub fn ms_ssim(a: &[u8], b: &[u8], width: usize, height: usize, channels: usize)
         return None;
     }
     let kernel = gaussian_kernel();
-    let plane = |img: &[u8], c: usize| Plane {
-        width,
-        height,
-        data: img.iter().skip(c).step_by(channels).map(|&v| f64::from(v)).collect(),
-    };
+    let plane = |img: &[u8], c: usize| Plane { width, height, data: img.iter().skip(c).step_by(channels).map(|&v| f64::from(v)).collect() };
     let mut total = 0.0;
     for c in 0..channels {
         let (mut x, mut y) = (plane(a, c), plane(b, c));

@@ -39,11 +39,7 @@ impl Picture {
 /// allocated).
 pub fn decode_picture(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<Picture> {
     let invalid = |kind, why: String| Error::image(path, image::ImageError::IoError(std::io::Error::new(kind, why)));
-    let reader = || {
-        image::ImageReader::new(std::io::Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|e| Error::image(path, image::ImageError::IoError(e)))
-    };
+    let reader = || image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|e| Error::image(path, image::ImageError::IoError(e)));
     let guessed = reader()?;
     if guessed.format().is_none() {
         return Err(invalid(std::io::ErrorKind::InvalidData, format!("not a picture format aec reads ({INPUT_FORMATS})")));

@@ -79,8 +79,8 @@ fn other_versions_and_magic_are_refused_clearly() {
 }
 
 fn arb_header() -> impl Strategy<Value = Header> {
-    (1u32..5000, 1u32..5000, 0u8..3, 0u8..2, any::<u8>(), any::<u32>(), any::<u64>(), 1u16..400, 1u16..400, 1u16..400, 1u16..u16::MAX)
-        .prop_map(|(w, h, color, coder, quality, arch, hash, c, lh, lw, step)| Header {
+    (1u32..5000, 1u32..5000, 0u8..3, 0u8..2, any::<u8>(), any::<u32>(), any::<u64>(), 1u16..400, 1u16..400, 1u16..400, 1u16..u16::MAX).prop_map(
+        |(w, h, color, coder, quality, arch, hash, c, lh, lw, step)| Header {
             width: w,
             height: h,
             color: [ColorModel::Gray, ColorModel::Rgb, ColorModel::Rgba][color as usize],
@@ -92,7 +92,8 @@ fn arb_header() -> impl Strategy<Value = Header> {
             quant_step: step,
             latent_len: 0,
             alpha_len: 0,
-        })
+        },
+    )
 }
 
 proptest! {

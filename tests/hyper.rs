@@ -118,7 +118,8 @@ fn hostile_files_are_refused() {
     assert!(matches!(codec.decode(&foreign, &Limits::default()), Err(Error::UnknownModel(_))));
     let mut gray = file.header;
     gray.color = aec::format::ColorModel::Gray;
-    let with_alpha = SectionFile { header: gray, sections: vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, y), (SectionKind::Alpha, b"x")] }.to_bytes().unwrap();
+    let with_alpha =
+        SectionFile { header: gray, sections: vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, y), (SectionKind::Alpha, b"x")] }.to_bytes().unwrap();
     assert!(corrupt(&with_alpha), "an alpha section in a gray picture");
     let small = Limits { max_latent_values: 100, ..Limits::default() };
     assert!(matches!(codec.decode(&bytes, &small), Err(Error::Format(aec::format::FormatError::LimitExceeded { .. }))));
@@ -142,7 +143,8 @@ fn the_command_line_compresses_with_a_hyperprior_model_file() {
     let (input, packed, back) = (dir.path().join("in.png"), dir.path().join("p.aec"), dir.path().join("back.png"));
     photo().save(&input).unwrap();
     let aec = |args: &[&std::ffi::OsStr]| std::process::Command::new(env!("CARGO_BIN_EXE_aec")).args(args).output().unwrap();
-    let out = aec(&["compress".as_ref(), input.as_os_str(), "-o".as_ref(), packed.as_os_str(), "--model".as_ref(), model.as_os_str(), "-q".as_ref(), "2".as_ref()]);
+    let out =
+        aec(&["compress".as_ref(), input.as_os_str(), "-o".as_ref(), packed.as_os_str(), "--model".as_ref(), model.as_os_str(), "-q".as_ref(), "2".as_ref()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let info = aec(&["info".as_ref(), packed.as_os_str()]);
     let text = String::from_utf8_lossy(&info.stdout);

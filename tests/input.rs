@@ -152,12 +152,7 @@ fn compare_reads_standard_input() {
     let (_guard, dir) = temp();
     let photo = dir.join("a.jpg");
     std::fs::write(&photo, landscape_jpeg()).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aec"))
-        .args(["compare", s(&photo), "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aec")).args(["compare", s(&photo), "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(&landscape_jpeg()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
@@ -220,6 +215,7 @@ fn a_terminated_run_leaves_no_temporary_file() {
     assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
     let status = child.wait_with_output().unwrap().status;
     assert_eq!(status.code(), Some(128 + 15), "ended by its SIGTERM handler");
-    let left: Vec<_> = std::fs::read_dir(&out).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).filter(|n| n.to_string_lossy().ends_with(".tmp")).collect();
+    let left: Vec<_> =
+        std::fs::read_dir(&out).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).filter(|n| n.to_string_lossy().ends_with(".tmp")).collect();
     assert!(left.is_empty(), "{left:?}");
 }

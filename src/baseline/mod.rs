@@ -45,10 +45,7 @@ fn decode_with_image(bytes: &[u8], channels: usize) -> Option<Vec<u8>> {
 pub fn jpeg(p: &Pixels, quality: u8) -> Option<Coded> {
     let (bytes, encode_seconds) = timed(|| {
         let mut out = Vec::new();
-        JpegEncoder::new_with_quality(&mut out, quality)
-            .write_image(&p.samples, p.width as u32, p.height as u32, color_type(p))
-            .ok()
-            .map(|()| out)
+        JpegEncoder::new_with_quality(&mut out, quality).write_image(&p.samples, p.width as u32, p.height as u32, color_type(p)).ok().map(|()| out)
     });
     let bytes = bytes?;
     let (decoded, decode_seconds) = timed(|| decode_with_image(&bytes, p.channels));
@@ -89,8 +86,7 @@ pub fn cjpeg(p: &Pixels, quality: u8) -> Option<Coded> {
 /// averaged.
 pub fn webp(p: &Pixels, quality: u8) -> Option<Coded> {
     let rgb: Vec<u8> = if p.channels == 1 { p.samples.iter().flat_map(|&v| [v, v, v]).collect() } else { p.samples.clone() };
-    let (bytes, encode_seconds) =
-        timed(|| webp::Encoder::from_rgb(&rgb, p.width as u32, p.height as u32).encode(f32::from(quality)).to_vec());
+    let (bytes, encode_seconds) = timed(|| webp::Encoder::from_rgb(&rgb, p.width as u32, p.height as u32).encode(f32::from(quality)).to_vec());
     let (decoded, decode_seconds) = timed(|| {
         let image = webp::Decoder::new(&bytes).decode()?;
         let data: &[u8] = &image;

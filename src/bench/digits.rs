@@ -161,7 +161,15 @@ fn baselines(digits: &Digits) -> Vec<DigitRow> {
                 }
             }
             let n_f = n.max(1) as f64;
-            DigitRow { name: name.into(), noise: 0.0, input_mse: None, mse: squared / n_f, file_mse: squared / n_f, bytes_per_digit: bytes as f64 / n_f, payload_bytes: None }
+            DigitRow {
+                name: name.into(),
+                noise: 0.0,
+                input_mse: None,
+                mse: squared / n_f,
+                file_mse: squared / n_f,
+                bytes_per_digit: bytes as f64 / n_f,
+                payload_bytes: None,
+            }
         })
         .collect()
 }
@@ -178,14 +186,8 @@ pub fn table(rows: &[DigitRow], digits: usize, quality: u8) -> String {
         let input_psnr = r.input_mse.map_or("-".into(), |m| format!("{:.2} dB", psnr01(m)));
         let psnr = |m: f64| if m > 0.0 { format!("{:.2} dB", psnr01(m)) } else { "lossless".into() };
         let payload = r.payload_bytes.map_or("-".into(), |b| format!("{b:.1}"));
-        out += &format!(
-            "| {} | {input} | {input_psnr} | {:.5} | {} | {:.5} | {:.1} | {payload} |\n",
-            r.name,
-            r.mse,
-            psnr(r.mse),
-            r.file_mse,
-            r.bytes_per_digit
-        );
+        out +=
+            &format!("| {} | {input} | {input_psnr} | {:.5} | {} | {:.5} | {:.1} | {payload} |\n", r.name, r.mse, psnr(r.mse), r.file_mse, r.bytes_per_digit);
     }
     out
 }

@@ -7,7 +7,8 @@ use plotters::prelude::*;
 use super::report::Summary;
 use crate::error::{Error, Result};
 
-const COLORS: [RGBColor; 6] = [RGBColor(214, 39, 40), RGBColor(31, 119, 180), RGBColor(44, 160, 44), RGBColor(255, 127, 14), RGBColor(148, 103, 189), RGBColor(23, 190, 207)];
+const COLORS: [RGBColor; 6] =
+    [RGBColor(214, 39, 40), RGBColor(31, 119, 180), RGBColor(44, 160, 44), RGBColor(255, 127, 14), RGBColor(148, 103, 189), RGBColor(23, 190, 207)];
 
 /// Draws PSNR against bits per pixel for every lossy codec of `summary` into an SVG file.
 ///
@@ -15,10 +16,7 @@ const COLORS: [RGBColor; 6] = [RGBColor(214, 39, 40), RGBColor(31, 119, 180), RG
 /// [`Error::InvalidArgument`] if there is nothing to draw; [`Error::Io`]-like failures of the
 /// drawing backend are reported as [`Error::InvalidArgument`] with the backend's message.
 pub fn rd_plot(summary: &Summary, title: &str, path: &Path) -> Result<()> {
-    let lossy: Vec<&str> = ["aec", "jpeg", "cjpeg", "webp"]
-        .into_iter()
-        .filter(|c| summary.points.iter().any(|p| p.codec == *c))
-        .collect();
+    let lossy: Vec<&str> = ["aec", "jpeg", "cjpeg", "webp"].into_iter().filter(|c| summary.points.iter().any(|p| p.codec == *c)).collect();
     let pts = |codec: &str| -> Vec<(f64, f64)> {
         let mut v: Vec<(f64, f64)> = summary.points.iter().filter(|p| p.codec == codec).map(|p| (p.bpp, p.psnr)).collect();
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -71,7 +69,8 @@ pub struct Curve {
 /// # Errors
 /// [`Error::InvalidArgument`] if there is nothing to draw or the backend fails.
 pub fn line_plot(title: &str, x_desc: &str, y_desc: &str, curves: &[Curve], log_y: bool, path: &Path) -> Result<()> {
-    let all: Vec<(f64, f64)> = curves.iter().flat_map(|c| c.points.iter().copied()).filter(|p| p.0.is_finite() && p.1.is_finite() && (!log_y || p.1 > 0.0)).collect();
+    let all: Vec<(f64, f64)> =
+        curves.iter().flat_map(|c| c.points.iter().copied()).filter(|p| p.0.is_finite() && p.1.is_finite() && (!log_y || p.1 > 0.0)).collect();
     if all.is_empty() {
         return Err(Error::InvalidArgument("nothing to plot".into()));
     }
@@ -153,10 +152,7 @@ pub fn scatter_plot(title: &str, x_desc: &str, y_desc: &str, points: &[(f64, f64
         for class in present {
             let color = CLASS_COLORS[usize::from(class) % CLASS_COLORS.len()];
             let series = points.iter().zip(classes).filter(|(_, c)| **c == class).map(|(p, _)| Circle::new(*p, 2, color.mix(0.6).filled()));
-            chart
-                .draw_series(series)?
-                .label(class.to_string())
-                .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+            chart.draw_series(series)?.label(class.to_string()).legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
         }
         chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).background_style(WHITE).border_style(BLACK).draw()?;
         root.present()?;

@@ -97,9 +97,7 @@ pub fn summarize(records: &[Record]) -> Summary {
             bd_rate_ms_ssim: bd_rate(&curve(anchor, true), &aec_ms),
         })
         .collect();
-    let aec_size_vs_estimate = mean(
-        records.iter().filter_map(|r| r.estimated_bytes.map(|e| (r.bytes as f64 - e) / e * 100.0)),
-    );
+    let aec_size_vs_estimate = mean(records.iter().filter_map(|r| r.estimated_bytes.map(|e| (r.bytes as f64 - e) / e * 100.0)));
     Summary { points, deltas, aec_size_vs_estimate }
 }
 

@@ -337,7 +337,9 @@ pub struct CompressArgs {
 
 /// `aec decompress`.
 #[derive(Args)]
-#[command(after_help = "Examples:\n  aec decompress photo.aec            # writes photo.png\n  aec decompress photo.aec -o photo.ppm\n  aec decompress packed/*.aec -o back/")]
+#[command(
+    after_help = "Examples:\n  aec decompress photo.aec            # writes photo.png\n  aec decompress photo.aec -o photo.ppm\n  aec decompress packed/*.aec -o back/"
+)]
 pub struct DecompressArgs {
     /// Input .aec files, or - for standard input.
     #[arg(required = true)]

@@ -11,8 +11,8 @@ use aec::codec::digits::DigitCodec;
 use aec::codec::models::AnyCodec;
 use aec::codec::{EncodeOptions, Ladder, RateTarget};
 use aec::format::{AecFile, CoderId, Limits, Metadata, ModelId};
-use aec::pictures::Picture;
 use aec::model::{DigitArch, FactorizedConfig, HyperpriorConfig};
+use aec::pictures::Picture;
 use aec::train::digits::{DigitTrainConfig, InitFrom};
 use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
 use aec::train::hyperprior::HyperTrainConfig;
@@ -47,7 +47,10 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
     let codec = match (any, any.scale()) {
         (AnyCodec::Digits(codec), _) => {
             if !metadata.is_empty() {
-                eprintln!("aec: note: the ICC profile and EXIF data of {} are not kept: MNIST model files (container version 1) cannot hold them", input.display());
+                eprintln!(
+                    "aec: note: the ICC profile and EXIF data of {} are not kept: MNIST model files (container version 1) cannot hold them",
+                    input.display()
+                );
             }
             let quality = args.quality.unwrap_or(aec::codec::digits::DIGIT_DEFAULT_QUALITY);
             return compress_digit(codec, &picture, input, output, quality, args.force);
@@ -425,11 +428,8 @@ fn train_hyper(args: TrainArgs) -> Result<()> {
         .with_latent(args.latent)
         .with_hyper_hidden(args.hyper_hidden)
         .with_hyper_latent(args.hyper_latent);
-    let config = HyperTrainConfig::new(model)
-        .with_lr(args.lr.unwrap_or(3e-4))
-        .with_steps(args.steps)
-        .with_batch(args.batch.unwrap_or(8))
-        .with_patch(args.patch);
+    let config =
+        HyperTrainConfig::new(model).with_lr(args.lr.unwrap_or(3e-4)).with_steps(args.steps).with_batch(args.batch.unwrap_or(8)).with_patch(args.patch);
     let summary = aec::train::hyperprior::train(config, &run_options(data, out, &args.init_from, args.resume, args.max_minutes, args.checkpoint_minutes))?;
     eprintln!("stopped at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp (means over the levels)", summary.step, summary.last.0, summary.last.1, summary.last.2);
     Ok(())

@@ -17,15 +17,14 @@ pub fn max_aec_bytes(max_pixels: u64) -> u64 {
 
 /// Reads a whole file, or standard input for `-`, refusing more than `max_bytes`.
 pub fn read_input(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
-    let reader: Box<dyn Read> = if path == Path::new("-") {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(std::fs::File::open(path).map_err(|e| aec::Error::io(path, e))?)
-    };
+    let reader: Box<dyn Read> =
+        if path == Path::new("-") { Box::new(std::io::stdin().lock()) } else { Box::new(std::fs::File::open(path).map_err(|e| aec::Error::io(path, e))?) };
     let mut bytes = Vec::new();
     reader.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| aec::Error::io(path, e))?;
     if bytes.len() as u64 > max_bytes {
-        return Err(aec::Error::TooLarge { what: "input size (bytes)", value: bytes.len() as u64, limit: max_bytes, hint: "; use --max-pixels to raise it" }.into());
+        return Err(
+            aec::Error::TooLarge { what: "input size (bytes)", value: bytes.len() as u64, limit: max_bytes, hint: "; use --max-pixels to raise it" }.into()
+        );
     }
     Ok(bytes)
 }
@@ -144,9 +143,7 @@ pub fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     // Created like any new file: mode 0666 less the umask (tempfile's default is 0600).
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    let mut tmp = builder.tempfile_in(dir).with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     let _cleanup = signals::TempFileGuard::new(tmp.path());
     tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).with_context(|| format!("writing {}", path.display()))?;
     if force {

@@ -130,7 +130,14 @@ impl DigitCodec {
     ///
     /// # Errors
     /// As [`Self::quantized_codes`].
-    pub fn reconstruct_and_quantize(&self, pixels: &[f32], count: usize, height: usize, width: usize, quality: u8) -> Result<(Vec<f32>, Vec<Vec<i16>>, LatentShape)> {
+    pub fn reconstruct_and_quantize(
+        &self,
+        pixels: &[f32],
+        count: usize,
+        height: usize,
+        width: usize,
+        quality: u8,
+    ) -> Result<(Vec<f32>, Vec<Vec<i16>>, LatentShape)> {
         let step = step_of(quality)?;
         let code = self.unquantized_codes(pixels, count, height, width)?;
         let (codes, shape) = split_codes(code.clone(), step);
@@ -254,7 +261,12 @@ impl DigitCodec {
     /// The size the network is run at for a `height x width` picture.
     fn padded_size(&self, height: usize, width: usize) -> Result<(usize, usize)> {
         let limits = Limits::default();
-        if width == 0 || height == 0 || width as u64 * height as u64 > limits.max_pixels || width > limits.max_dimension as usize || height > limits.max_dimension as usize {
+        if width == 0
+            || height == 0
+            || width as u64 * height as u64 > limits.max_pixels
+            || width > limits.max_dimension as usize
+            || height > limits.max_dimension as usize
+        {
             return Err(Error::InvalidArgument(format!("cannot encode a {width}x{height} picture")));
         }
         if self.arch().is_convolutional() {

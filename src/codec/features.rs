@@ -3,8 +3,8 @@
 //! the 32 x H/4 x W/4 maps of the convolutional digit models, a photo model's latents.
 
 use burn::prelude::*;
-use npyz::WriterBuilder;
 use image::DynamicImage;
+use npyz::WriterBuilder;
 
 use super::digits::DigitCodec;
 use super::models::AnyCodec;

@@ -118,7 +118,12 @@ impl HyperCodec {
         let mut model = config.init(&device);
         model.load_from(&mut store).map_err(|e| Error::Model(format!("loading weights: {e:?}")))?;
         let tables = QuantizedTables::from_bytes(files[1])?;
-        let z_tables = tables.levels.into_iter().next().filter(|l| l.channels.len() == config.hyper_latent && l.step == Z_STEP).ok_or_else(|| Error::Model("z tables do not match the model".into()))?;
+        let z_tables = tables
+            .levels
+            .into_iter()
+            .next()
+            .filter(|l| l.channels.len() == config.hyper_latent && l.step == Z_STEP)
+            .ok_or_else(|| Error::Model("z tables do not match the model".into()))?;
         let hyper_synthesis = IntNet::from_bytes(files[2])?;
         if hyper_synthesis.inputs() != config.hyper_latent || hyper_synthesis.outputs() != 2 * config.latent || hyper_synthesis.upsampling() != 4 {
             return Err(Error::Model("integer hyper-synthesis does not match the model".into()));
@@ -252,7 +257,9 @@ impl HyperCodec {
     /// [`Error::Format`] for a picture beyond `limits`.
     pub(crate) fn latents(&self, picture: &DynamicImage, limits: &Limits) -> Result<Tensor<4>> {
         let (width, height) = (picture.width(), picture.height());
-        HeaderV2 { width, height, color: ColorModel::Rgb, coder: CoderId::Zstd, quality: 1, model: self.id, rate: 0 }.validate(limits).map_err(Error::Format)?;
+        HeaderV2 { width, height, color: ColorModel::Rgb, coder: CoderId::Zstd, quality: 1, model: self.id, rate: 0 }
+            .validate(limits)
+            .map_err(Error::Format)?;
         let (pixels, _, _) = split_picture(picture);
         let (planes, ph, pw) = to_padded_planes(&pixels, HYPER_DOWNSAMPLING);
         Ok(self.analyze(planes, ph, pw))

@@ -43,13 +43,9 @@ pub fn decompress_exact(payload: &[u8], expected: usize) -> Result<Vec<u8>, Form
         return Err(FormatError::CorruptPayload(format!("zstd: {} bytes after the frame", payload.len().saturating_sub(first))));
     }
     // One byte of slack tells "too long" apart from "exactly right".
-    let raw = zstd::bulk::decompress(payload, expected + 1)
-        .map_err(|e| FormatError::CorruptPayload(format!("zstd: {e}")))?;
+    let raw = zstd::bulk::decompress(payload, expected + 1).map_err(|e| FormatError::CorruptPayload(format!("zstd: {e}")))?;
     if raw.len() != expected {
-        return Err(FormatError::CorruptPayload(format!(
-            "decompressed to {} bytes instead of {expected}",
-            raw.len()
-        )));
+        return Err(FormatError::CorruptPayload(format!("decompressed to {} bytes instead of {expected}", raw.len())));
     }
     Ok(raw)
 }
@@ -159,7 +155,11 @@ pub fn decode_indexed(payload: &[u8], indices: &[u8]) -> Result<Vec<i16>, Format
     for &k in indices {
         let (table, model) = (&tables[usize::from(k)], &models[usize::from(k)]);
         let index = decoder.decode_symbol(model).map_err(|_| corrupt())?;
-        out.push(if index < table.symbols() { (i32::from(table.offset) + index as i32) as i16 } else { decoder.decode_symbol(escape).map_err(|_| corrupt())? as u16 as i16 });
+        out.push(if index < table.symbols() {
+            (i32::from(table.offset) + index as i32) as i16
+        } else {
+            decoder.decode_symbol(escape).map_err(|_| corrupt())? as u16 as i16
+        });
     }
     if encode_indexed(&out, indices) != payload {
         return Err(FormatError::CorruptPayload("range-coded payload is not exactly the encoder's output (missing, spare or altered words)".into()));

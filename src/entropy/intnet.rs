@@ -314,7 +314,8 @@ mod tests {
                             for kx in 0..5 {
                                 let (oy, ox) = (2 * iy as isize - 2 + ky as isize, 2 * ix as isize - 2 + kx as isize);
                                 if (0..oh as isize).contains(&oy) && (0..ow as isize).contains(&ox) {
-                                    out[o * oh * ow + oy as usize * ow + ox as usize] += x[i * h * w + iy * w + ix] * f64::from(weights[((o * inputs + i) * 5 + ky) * 5 + kx]);
+                                    out[o * oh * ow + oy as usize * ow + ox as usize] +=
+                                        x[i * h * w + iy * w + ix] * f64::from(weights[((o * inputs + i) * 5 + ky) * 5 + kx]);
                                 }
                             }
                         }
@@ -326,7 +327,10 @@ mod tests {
     }
 
     fn pseudo_random(n: usize, seed: u32, scale: f32) -> Vec<f32> {
-        (0..n).map(|i| ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed.wrapping_mul(40503)) >> 16) as f32 / 65536.0 * 2.0 - 1.0).map(|v| v * scale).collect()
+        (0..n)
+            .map(|i| ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed.wrapping_mul(40503)) >> 16) as f32 / 65536.0 * 2.0 - 1.0)
+            .map(|v| v * scale)
+            .collect()
     }
 
     #[test]

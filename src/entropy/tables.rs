@@ -50,8 +50,7 @@ impl ChannelTable {
         let total: f64 = all.iter().sum();
         let budget = (1u64 << PRECISION) - all.len() as u64;
         // One count each, the rest shared in proportion to the mass.
-        let mut probabilities: Vec<u32> =
-            all.iter().map(|m| 1 + (m / total.max(f64::MIN_POSITIVE) * budget as f64).floor() as u32).collect();
+        let mut probabilities: Vec<u32> = all.iter().map(|m| 1 + (m / total.max(f64::MIN_POSITIVE) * budget as f64).floor() as u32).collect();
         let sum: u64 = probabilities.iter().map(|&p| u64::from(p)).sum();
         let largest = (0..probabilities.len()).max_by_key(|&i| probabilities[i]).expect("non-empty");
         let target = 1u64 << PRECISION;
@@ -178,10 +177,7 @@ mod tests {
 
     #[test]
     fn tables_survive_serialization_and_reject_truncation() {
-        let level = LevelTables {
-            step: 256,
-            channels: vec![ChannelTable::from_masses(-1, &[0.25, 0.5, 0.25], 0.0).unwrap(); 2],
-        };
+        let level = LevelTables { step: 256, channels: vec![ChannelTable::from_masses(-1, &[0.25, 0.5, 0.25], 0.0).unwrap(); 2] };
         let tables = QuantizedTables { levels: vec![level] };
         let bytes = tables.to_bytes();
         assert_eq!(QuantizedTables::from_bytes(&bytes).unwrap(), tables);

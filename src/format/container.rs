@@ -25,12 +25,8 @@ impl<'a> AecFile<'a> {
     /// A [`FormatError`] describing the first problem found.
     pub fn parse(bytes: &'a [u8], limits: &Limits) -> Result<Self, FormatError> {
         let header = Header::parse(bytes)?;
-        let latent_end = HEADER_LEN
-            .checked_add(header.latent_len as usize)
-            .ok_or(FormatError::Truncated("latent payload"))?;
-        let alpha_end = latent_end
-            .checked_add(header.alpha_len as usize)
-            .ok_or(FormatError::Truncated("alpha payload"))?;
+        let latent_end = HEADER_LEN.checked_add(header.latent_len as usize).ok_or(FormatError::Truncated("latent payload"))?;
+        let alpha_end = latent_end.checked_add(header.alpha_len as usize).ok_or(FormatError::Truncated("alpha payload"))?;
         let total = alpha_end.checked_add(CHECKSUM_LEN).ok_or(FormatError::Truncated("checksum"))?;
         if bytes.len() < total {
             return Err(FormatError::Truncated(if bytes.len() < latent_end {
@@ -50,11 +46,7 @@ impl<'a> AecFile<'a> {
             return Err(FormatError::ChecksumMismatch { stored, computed });
         }
         header.validate(limits)?;
-        Ok(Self {
-            header,
-            latents: &bytes[HEADER_LEN..latent_end],
-            alpha: &bytes[latent_end..alpha_end],
-        })
+        Ok(Self { header, latents: &bytes[HEADER_LEN..latent_end], alpha: &bytes[latent_end..alpha_end] })
     }
 
     /// Serializes the file. The header's payload lengths are taken from the payloads.
@@ -62,9 +54,7 @@ impl<'a> AecFile<'a> {
     /// # Errors
     /// [`FormatError::LimitExceeded`] if a payload is longer than 4 GiB - 1.
     pub fn to_bytes(&self) -> Result<Vec<u8>, FormatError> {
-        let len32 = |what, len: usize| {
-            u32::try_from(len).map_err(|_| FormatError::LimitExceeded { what, value: len as u64, limit: u32::MAX.into() })
-        };
+        let len32 = |what, len: usize| u32::try_from(len).map_err(|_| FormatError::LimitExceeded { what, value: len as u64, limit: u32::MAX.into() });
         let mut header = self.header;
         header.latent_len = len32("latent payload length", self.latents.len())?;
         header.alpha_len = len32("alpha payload length", self.alpha.len())?;

@@ -179,11 +179,7 @@ impl Header {
             coder: CoderId::from_u8(b[18])?,
             quality: b[19],
             model: ModelId { architecture: LE::read_u32(&b[20..24]), weights_hash: LE::read_u64(&b[24..32]) },
-            latent: LatentShape {
-                channels: LE::read_u16(&b[32..34]),
-                height: LE::read_u16(&b[34..36]),
-                width: LE::read_u16(&b[36..38]),
-            },
+            latent: LatentShape { channels: LE::read_u16(&b[32..34]), height: LE::read_u16(&b[34..36]), width: LE::read_u16(&b[36..38]) },
             quant_step: LE::read_u16(&b[38..40]),
             latent_len: LE::read_u32(&b[40..44]),
             alpha_len: LE::read_u32(&b[44..48]),

@@ -51,7 +51,8 @@ impl Metadata {
         }
         let no_limits = Limits { max_dimension: u32::MAX, max_pixels: u64::MAX, max_latent_values: u64::MAX };
         let file = SectionFile::parse(bytes, &no_limits)?;
-        let mut sections: Vec<(SectionKind, &[u8])> = file.sections.iter().copied().filter(|(k, _)| !matches!(k, SectionKind::Icc | SectionKind::Exif)).collect();
+        let mut sections: Vec<(SectionKind, &[u8])> =
+            file.sections.iter().copied().filter(|(k, _)| !matches!(k, SectionKind::Icc | SectionKind::Exif)).collect();
         sections.extend(self.icc.as_deref().map(|icc| (SectionKind::Icc, icc)));
         sections.extend(self.exif.as_deref().map(|exif| (SectionKind::Exif, exif)));
         SectionFile { header: file.header, sections }.to_bytes()

@@ -207,7 +207,11 @@ impl<'a> SectionFile<'a> {
             if self.sections[..i].iter().any(|(k, _)| k == kind) {
                 return Err(FormatError::InvalidField { field: "duplicate section kind", value: *kind as u64 });
             }
-            let len = u32::try_from(data.len()).map_err(|_| FormatError::LimitExceeded { what: "section length", value: data.len() as u64, limit: u32::MAX.into() })?;
+            let len = u32::try_from(data.len()).map_err(|_| FormatError::LimitExceeded {
+                what: "section length",
+                value: data.len() as u64,
+                limit: u32::MAX.into(),
+            })?;
             out.extend_from_slice(&(*kind as u16).to_le_bytes());
             out.extend_from_slice(&0u16.to_le_bytes());
             out.extend_from_slice(&len.to_le_bytes());
@@ -301,7 +305,10 @@ mod tests {
         let parsed = SectionFile::parse(&renamed, &Limits::default()).unwrap();
         assert_eq!(parsed.sections.len(), 2);
         bytes[56..58].copy_from_slice(&9u16.to_le_bytes());
-        assert!(matches!(SectionFile::parse(&with_crc(bytes), &Limits::default()), Err(FormatError::InvalidField { field: "unknown critical section kind", .. })));
+        assert!(matches!(
+            SectionFile::parse(&with_crc(bytes), &Limits::default()),
+            Err(FormatError::InvalidField { field: "unknown critical section kind", .. })
+        ));
     }
 
     #[test]

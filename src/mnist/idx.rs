@@ -64,10 +64,7 @@ pub fn parse(bytes: &[u8]) -> Result<IdxArray, IdxError> {
         // The largest valid file: header plus MAX_VALUES; one byte more reveals trailing data.
         let cap = 4 + 4 * MAX_DIMS as u64 + MAX_VALUES + 1;
         let mut raw = Vec::new();
-        flate2::read::GzDecoder::new(bytes)
-            .take(cap)
-            .read_to_end(&mut raw)
-            .map_err(|e| IdxError::Gzip(e.to_string()))?;
+        flate2::read::GzDecoder::new(bytes).take(cap).read_to_end(&mut raw).map_err(|e| IdxError::Gzip(e.to_string()))?;
         parse_raw(&raw)
     } else {
         parse_raw(bytes)

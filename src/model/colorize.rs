@@ -8,9 +8,9 @@
 //! Luma and chroma are JPEG's YCbCr on `0..1` samples, chroma centred on 0 (`−0.5..0.5`).
 //! Pictures must be a multiple of [`COLORIZE_MULTIPLE`] in each direction.
 
+use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::interpolate::{Interpolate2d, Interpolate2dConfig, InterpolateMode};
-use burn::nn::PaddingConfig2d;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 

@@ -12,10 +12,10 @@
 //! models; any multiple of 4 for the convolutional one), the decoder returns logits (apply a
 //! sigmoid for pixels).
 
+use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::interpolate::{Interpolate2d, Interpolate2dConfig, InterpolateMode};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
-use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
@@ -144,10 +144,7 @@ impl ConvAutoencoder {
             decoder: vec![conv3x3(CONV_CHANNELS, CONV_CHANNELS, device), conv3x3(CONV_CHANNELS, CONV_CHANNELS, device)],
             output: conv3x3(CONV_CHANNELS, 1, device),
             pool: MaxPool2dConfig::new([2, 2]).init(),
-            upsample: Interpolate2dConfig::new()
-                .with_scale_factor(Some([2.0, 2.0]))
-                .with_mode(InterpolateMode::Nearest)
-                .init(),
+            upsample: Interpolate2dConfig::new().with_scale_factor(Some([2.0, 2.0])).with_mode(InterpolateMode::Nearest).init(),
         }
     }
 

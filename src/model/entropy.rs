@@ -40,10 +40,7 @@ pub struct EntropyBottleneck {
 impl EntropyBottleneck {
     /// A new model for `channels` latent channels, initialised as in CompressAI.
     pub fn new(channels: usize, device: &Device) -> Self {
-        let widths: Vec<usize> = std::iter::once(1)
-            .chain(HIDDEN)
-            .chain(std::iter::once(1))
-            .collect();
+        let widths: Vec<usize> = std::iter::once(1).chain(HIDDEN).chain(std::iter::once(1)).collect();
         let scale = INIT_SCALE.powf(1.0 / (HIDDEN.len() as f64 + 1.0));
         let layers = widths
             .windows(2)
@@ -52,18 +49,9 @@ impl EntropyBottleneck {
                 let (fan_in, fan_out) = (w[0], w[1]);
                 let init = (1.0 / scale / fan_out as f64).exp_m1().ln();
                 let matrix = Tensor::<3>::full([channels, fan_out, fan_in], init as f32, device);
-                let bias = Tensor::<3>::random(
-                    [channels, fan_out, 1],
-                    Distribution::Uniform(-0.5, 0.5),
-                    device,
-                );
-                let factor = (i < HIDDEN.len())
-                    .then(|| Param::from_tensor(Tensor::<3>::zeros([channels, fan_out, 1], device)));
-                DensityLayer {
-                    matrix: Param::from_tensor(matrix),
-                    bias: Param::from_tensor(bias),
-                    factor,
-                }
+                let bias = Tensor::<3>::random([channels, fan_out, 1], Distribution::Uniform(-0.5, 0.5), device);
+                let factor = (i < HIDDEN.len()).then(|| Param::from_tensor(Tensor::<3>::zeros([channels, fan_out, 1], device)));
+                DensityLayer { matrix: Param::from_tensor(matrix), bias: Param::from_tensor(bias), factor }
             })
             .collect();
         Self { layers }
@@ -125,9 +113,6 @@ impl EntropyBottleneck {
     pub fn likelihoods(&self, y: Tensor<4>) -> Tensor<4> {
         let [b, c, h, w] = y.dims();
         let per_channel = y.swap_dims(0, 1).reshape([c, 1, b * h * w]);
-        self.interval_mass(per_channel, 1.0)
-            .clamp_min(LIKELIHOOD_FLOOR)
-            .reshape([c, b, h, w])
-            .swap_dims(0, 1)
+        self.interval_mass(per_channel, 1.0).clamp_min(LIKELIHOOD_FLOOR).reshape([c, b, h, w]).swap_dims(0, 1)
     }
 }

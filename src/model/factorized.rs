@@ -94,11 +94,7 @@ impl FactorizedConfig {
             })
             .collect();
         let igdns = channels[..3].iter().rev().map(|&(_, o)| Gdn::new(o, true, device)).collect();
-        FactorizedModel {
-            analysis: Analysis { convs, gdns },
-            synthesis: Synthesis { deconvs, igdns },
-            entropy: EntropyBottleneck::new(self.latent, device),
-        }
+        FactorizedModel { analysis: Analysis { convs, gdns }, synthesis: Synthesis { deconvs, igdns }, entropy: EntropyBottleneck::new(self.latent, device) }
     }
 }
 
@@ -168,11 +164,7 @@ impl FactorizedModel {
         }
         let first = &mut deconvs[0];
         first.weight = widened(first.weight.val(), fresh_deconv.weight.val().mul_scalar(0.1));
-        FactorizedModel {
-            analysis: Analysis { convs, gdns },
-            synthesis: Synthesis { deconvs, igdns },
-            entropy: entropy.widen(fresh.entropy),
-        }
+        FactorizedModel { analysis: Analysis { convs, gdns }, synthesis: Synthesis { deconvs, igdns }, entropy: entropy.widen(fresh.entropy) }
     }
 }
 

@@ -36,26 +36,15 @@ impl Gdn {
         for c in 0..channels {
             gamma[c * channels + c] = 0.1f32.sqrt();
         }
-        let gamma_sqrt =
-            Tensor::<4>::from_data(TensorData::new(gamma, [channels, channels, 1, 1]), device);
-        Self {
-            beta_sqrt: Param::from_tensor(beta_sqrt),
-            gamma_sqrt: Param::from_tensor(gamma_sqrt),
-            inverse,
-        }
+        let gamma_sqrt = Tensor::<4>::from_data(TensorData::new(gamma, [channels, channels, 1, 1]), device);
+        Self { beta_sqrt: Param::from_tensor(beta_sqrt), gamma_sqrt: Param::from_tensor(gamma_sqrt), inverse }
     }
 
     /// Applies the (inverse) normalization.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let beta = self.beta_sqrt.val().square().add_scalar(BETA_FLOOR);
         let gamma = self.gamma_sqrt.val().square();
-        let norm = conv2d(
-            x.clone().square(),
-            gamma,
-            Some(beta),
-            ConvOptions::new([1, 1], [0, 0], [1, 1], 1),
-        )
-        .sqrt();
+        let norm = conv2d(x.clone().square(), gamma, Some(beta), ConvOptions::new([1, 1], [0, 0], [1, 1], 1)).sqrt();
         if self.inverse { x * norm } else { x / norm }
     }
 }

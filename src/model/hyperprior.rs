@@ -105,18 +105,11 @@ pub struct HyperForward {
 
 fn conv(channels: [usize; 2], kernel: usize, stride: usize, device: &Device) -> Conv2d {
     let pad = kernel / 2;
-    Conv2dConfig::new(channels, [kernel, kernel])
-        .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
-        .init(device)
+    Conv2dConfig::new(channels, [kernel, kernel]).with_stride([stride, stride]).with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad)).init(device)
 }
 
 fn upsampling(channels: [usize; 2], device: &Device) -> ConvTranspose2d {
-    ConvTranspose2dConfig::new(channels, [5, 5])
-        .with_stride([2, 2])
-        .with_padding([2, 2])
-        .with_padding_out([1, 1])
-        .init(device)
+    ConvTranspose2dConfig::new(channels, [5, 5]).with_stride([2, 2]).with_padding([2, 2]).with_padding_out([1, 1]).init(device)
 }
 
 impl HyperpriorConfig {
@@ -135,11 +128,7 @@ impl HyperpriorConfig {
     pub fn init(&self, device: &Device) -> HyperpriorModel {
         let FactorizedModel { analysis, synthesis, .. } = self.transforms().init(device);
         let (m, nh, nz) = (self.latent, self.hyper_hidden, self.hyper_latent);
-        let log_gains: Vec<f32> = self
-            .lambdas
-            .iter()
-            .flat_map(|&lambda| std::iter::repeat_n((0.5 * (lambda / LAMBDA_REF).ln()) as f32, m))
-            .collect();
+        let log_gains: Vec<f32> = self.lambdas.iter().flat_map(|&lambda| std::iter::repeat_n((0.5 * (lambda / LAMBDA_REF).ln()) as f32, m)).collect();
         let log_gain = Tensor::<2>::from_data(TensorData::new(log_gains, [self.levels(), m]), device);
         HyperpriorModel {
             analysis,

@@ -80,9 +80,7 @@ impl CheckpointDir {
 /// [`Error::Model`] when burn cannot write the file.
 pub fn save_weights<M: Module>(model: &M, path: &Path) -> Result<()> {
     let mut store = BurnpackStore::from_file(path).auto_extension(false).overwrite(true);
-    model
-        .save_into(&mut store)
-        .map_err(|e| Error::Model(format!("saving {}: {e:?}", path.display())))
+    model.save_into(&mut store).map_err(|e| Error::Model(format!("saving {}: {e:?}", path.display())))
 }
 
 /// Loads weights from a burnpack file into `model`.
@@ -91,8 +89,6 @@ pub fn save_weights<M: Module>(model: &M, path: &Path) -> Result<()> {
 /// [`Error::Model`] when the file is missing or does not fit the model.
 pub fn load_weights<M: Module>(mut model: M, path: &Path) -> Result<M> {
     let mut store = BurnpackStore::from_file(path).auto_extension(false);
-    model
-        .load_from(&mut store)
-        .map_err(|e| Error::Model(format!("loading {}: {e:?}", path.display())))?;
+    model.load_from(&mut store).map_err(|e| Error::Model(format!("loading {}: {e:?}", path.display())))?;
     Ok(model)
 }

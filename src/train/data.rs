@@ -19,11 +19,7 @@ pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        })
+        .filter(|p| p.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())))
         .collect();
     paths.sort();
     Ok(paths)
@@ -50,10 +46,7 @@ impl PatchSampler {
             }
         }
         if images.is_empty() {
-            return Err(Error::InvalidArgument(format!(
-                "no image of at least {patch}x{patch} pixels in {}",
-                dir.display()
-            )));
+            return Err(Error::InvalidArgument(format!("no image of at least {patch}x{patch} pixels in {}", dir.display())));
         }
         Ok(Self { images, patch })
     }

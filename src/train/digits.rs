@@ -124,10 +124,7 @@ fn batch_tensors(digits: &Digits, order: &[usize], noise: f32, rng: &mut StdRng,
     let clean: Vec<f32> = order.iter().flat_map(|&i| digits.floats(i..i + 1)).collect();
     let input = add_noise(&clean, noise, rng);
     let shape = [order.len(), 1, SIDE, SIDE];
-    (
-        Tensor::<4>::from_data(TensorData::new(input, shape), device),
-        Tensor::<4>::from_data(TensorData::new(clean, shape), device),
-    )
+    (Tensor::<4>::from_data(TensorData::new(input, shape), device), Tensor::<4>::from_data(TensorData::new(clean, shape), device))
 }
 
 /// Trains one network on MNIST and writes `out` (weights), `NAME.json` (settings),
@@ -151,9 +148,7 @@ pub fn train(config: &DigitTrainConfig, mnist: &Mnist, out: &Path, progress: boo
     let (train_set, validation_set) = (mnist.train.slice(0, split), mnist.train.slice(split, mnist.train.len()));
     let steps_per_epoch = split.div_ceil(config.batch);
     let bar = if progress { ProgressBar::new((steps_per_epoch * config.epochs) as u64) } else { ProgressBar::hidden() };
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} {msg}").expect("static template").progress_chars("=> "),
-    );
+    bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} {msg}").expect("static template").progress_chars("=> "));
     let total_steps = (steps_per_epoch * config.epochs) as u64;
     let schedule = config.lr_final.map(|last| LrSchedule { peak: config.lr, last, total_steps, decay_from: 0.5 });
     let mut step = 0u64;
@@ -176,10 +171,13 @@ pub fn train(config: &DigitTrainConfig, mnist: &Mnist, out: &Path, progress: boo
         }
         let (validation_loss, validation_mse) = evaluate(config, &net.valid(), &validation_set, &mut rng);
         let log = EpochLog { epoch, train_loss: total / steps_per_epoch as f64, validation_loss, validation_mse, seconds: started.elapsed().as_secs_f64() };
-        super::report_line(&bar, format!(
-            "epoch {epoch}: train loss {:.5}, validation loss {:.5}, validation MSE {:.5}, {:.0} s",
-            log.train_loss, log.validation_loss, log.validation_mse, log.seconds
-        ));
+        super::report_line(
+            &bar,
+            format!(
+                "epoch {epoch}: train loss {:.5}, validation loss {:.5}, validation MSE {:.5}, {:.0} s",
+                log.train_loss, log.validation_loss, log.validation_mse, log.seconds
+            ),
+        );
         logs.push(log);
     }
     bar.finish_and_clear();

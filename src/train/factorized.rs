@@ -36,8 +36,8 @@ fn init_from(fresh: FactorizedModel, sizes: &FactorizedConfig, weights: &Path, d
     Ok(load_weights(from.init(device), weights)?.widen_latents(fresh))
 }
 use super::data::PatchSampler;
-pub use super::run::{RunOptions, TrainSummary};
 use super::run::{LOSS_HEADER, Running, open_log, step_bar};
+pub use super::run::{RunOptions, TrainSummary};
 use super::schedule::LrSchedule;
 use crate::error::{Error, Result};
 use crate::metrics::psnr_from_mse;
@@ -86,29 +86,18 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
     let checkpoint = CheckpointDir::for_model(&options.out);
     let device = Device::flex().autodiff();
     let mut model: FactorizedModel;
-    let mut optimizer = AdamConfig::new()
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
-        .init();
+    let mut optimizer = AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
     if options.resume {
         if !checkpoint.exists() {
-            return Err(Error::InvalidArgument(format!(
-                "--resume: no checkpoint in {}",
-                checkpoint.path().display()
-            )));
+            return Err(Error::InvalidArgument(format!("--resume: no checkpoint in {}", checkpoint.path().display())));
         }
-        let saved = FactorizedTrainConfig::load(checkpoint.state())
-            .map_err(|e| Error::Model(format!("reading {}: {e}", checkpoint.state().display())))?;
+        let saved = FactorizedTrainConfig::load(checkpoint.state()).map_err(|e| Error::Model(format!("reading {}: {e}", checkpoint.state().display())))?;
         if saved.model != config.model {
-            return Err(Error::InvalidArgument(format!(
-                "--resume: the checkpoint is a {:?} model, not {:?}",
-                saved.model, config.model
-            )));
+            return Err(Error::InvalidArgument(format!("--resume: the checkpoint is a {:?} model, not {:?}", saved.model, config.model)));
         }
         config.step = saved.step;
         model = load_weights(saved.model.init(&device), &checkpoint.weights())?;
-        optimizer = optimizer
-            .load(checkpoint.optimizer())
-            .map_err(|e| Error::Model(format!("loading optimizer state: {e:?}")))?;
+        optimizer = optimizer.load(checkpoint.optimizer()).map_err(|e| Error::Model(format!("loading optimizer state: {e:?}")))?;
     } else {
         if checkpoint.exists() {
             return Err(Error::InvalidArgument(format!(
@@ -140,12 +129,7 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
         config.steps
     );
 
-    let schedule = LrSchedule {
-        peak: config.lr,
-        last: config.lr_final,
-        total_steps: config.steps,
-        decay_from: config.decay_from,
-    };
+    let schedule = LrSchedule { peak: config.lr, last: config.lr_final, total_steps: config.steps, decay_from: config.decay_from };
     let mut rng = StdRng::seed_from_u64(config.seed.wrapping_add(config.step.wrapping_mul(7919)));
     let mut log = open_log(&checkpoint.log(), LOSS_HEADER)?;
     let progress = step_bar(config.steps, config.step);
@@ -169,11 +153,7 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
         model = optimizer.step(lr, model, grads);
         config.step += 1;
 
-        running.add(
-            f64::from(loss.into_scalar::<f32>()),
-            f64::from(mse.into_scalar::<f32>()),
-            f64::from(bpp.into_scalar::<f32>()),
-        );
+        running.add(f64::from(loss.into_scalar::<f32>()), f64::from(mse.into_scalar::<f32>()), f64::from(bpp.into_scalar::<f32>()));
         if running.steps == 100 || config.step == config.steps {
             let (loss, mse, bpp) = running.mean();
             last = (loss, psnr_from_mse(mse * 255.0 * 255.0), bpp);
@@ -189,10 +169,7 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
             checkpoint.save(&model, &optimizer)?;
             config.save(checkpoint.state()).map_err(|e| Error::io(&checkpoint.state(), e))?;
             log.flush().map_err(|e| Error::io(&checkpoint.log(), e))?;
-            super::report_line(&progress, format!(
-                "checkpoint at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp",
-                config.step, last.0, last.1, last.2
-            ));
+            super::report_line(&progress, format!("checkpoint at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp", config.step, last.0, last.1, last.2));
             last_checkpoint = Instant::now();
             if out_of_time {
                 break;
@@ -214,8 +191,7 @@ pub fn export_checkpoint(out: &Path) -> Result<u64> {
     if !checkpoint.exists() {
         return Err(Error::InvalidArgument(format!("no checkpoint in {}", checkpoint.path().display())));
     }
-    let saved = FactorizedTrainConfig::load(checkpoint.state())
-        .map_err(|e| Error::Model(format!("reading {}: {e}", checkpoint.state().display())))?;
+    let saved = FactorizedTrainConfig::load(checkpoint.state()).map_err(|e| Error::Model(format!("reading {}: {e}", checkpoint.state().display())))?;
     let device = Device::flex();
     let model = load_weights(saved.model.init(&device), &checkpoint.weights())?;
     export(&model, &saved.model, out)?;

@@ -15,11 +15,7 @@ pub const LOSS_HEADER: &str = "step,lr,loss,mse,psnr,bpp,seconds";
 /// A progress bar over the steps of a run, starting at `done`.
 pub fn step_bar(total: u64, done: u64) -> ProgressBar {
     let bar = ProgressBar::new(total).with_position(done);
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} {msg}")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
+    bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} {msg}").expect("static template").progress_chars("=> "));
     bar
 }
 
@@ -90,4 +86,3 @@ pub struct TrainSummary {
     /// Mean loss, PSNR and bpp over the last logged steps.
     pub last: (f64, f64, f64),
 }
-

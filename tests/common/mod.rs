@@ -41,4 +41,3 @@ pub fn write_mnist(dir: &Path, copies: usize) {
         std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), labels).unwrap();
     }
 }
-
