@@ -163,11 +163,11 @@ fn compare_reads_standard_input() {
 
 #[test]
 fn the_encoder_never_writes_what_the_decoder_refuses() {
-    // 2900x2900 is within the picture limit (2^24 pixels) but the conv model's code would have
-    // 32 x 725 x 725 > 2^24 values: refused before any work, as a usage error.
+    // 4100x4100 is within the picture limit (2^25 pixels) but the conv model's code would have
+    // 32 x 1025 x 1025 > 2^25 values: refused before any work, as a usage error.
     let (_guard, dir) = temp();
     let big = dir.join("big.png");
-    image::GrayImage::new(2900, 2900).save(&big).unwrap();
+    image::GrayImage::new(4100, 4100).save(&big).unwrap();
     let out = aec(&["compress", s(&big), "--model", "mnist-conv", "-o", s(&dir.join("big.aec"))]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("code values"));

@@ -275,6 +275,9 @@ pub struct CompareArgs {
     pub original: PathBuf,
     /// The picture to compare with it (or - for standard input).
     pub other: PathBuf,
+    /// Refuse pictures of more pixels than this (checked from each picture's header).
+    #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
+    pub max_pixels: u64,
 }
 
 /// Latent coders selectable on the command line.
@@ -323,7 +326,9 @@ pub struct CompressArgs {
     #[arg(long, default_value = "default")]
     pub model: String,
     /// Refuse pictures of more pixels than this (checked from the picture's header, before
-    /// decoding it).
+    /// decoding it). Large pictures are coded in tiles: about 12 bytes of memory per pixel
+    /// beyond ~90 MB (24 megapixels: under 300 MB); aec takes up to 2^28 pixels. A file of
+    /// more pixels than the default needs the same --max-pixels to decompress.
     #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
     pub max_pixels: u64,
     /// Drop the picture's ICC profile and EXIF data instead of keeping them in the file
@@ -352,7 +357,8 @@ pub struct DecompressArgs {
     /// [default: the built-in model named by the file].
     #[arg(long)]
     pub model: Option<String>,
-    /// Refuse pictures of more pixels than this (decoding needs about 250 bytes per pixel).
+    /// Refuse pictures of more pixels than this (decoding runs in tiles and needs about 10
+    /// bytes of memory per pixel beyond ~90 MB; up to 2^28 pixels).
     #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
     pub max_pixels: u64,
     /// Quality of JPEG output, 1-100.

@@ -495,8 +495,7 @@ pub fn compare(args: CompareArgs) -> Result<()> {
     if args.original == Path::new("-") && args.other == Path::new("-") {
         return Err(aec::Error::InvalidArgument("only one of the two pictures can come from standard input".into()).into());
     }
-    let max_pixels = Limits::default().max_pixels;
-    let (a, b) = (read_picture(&args.original, max_pixels)?, read_picture(&args.other, max_pixels)?);
+    let (a, b) = (read_picture(&args.original, args.max_pixels)?, read_picture(&args.other, args.max_pixels)?);
     if (a.width(), a.height()) == (b.width(), b.height()) {
         let (pa, pb) = (aec::bench::pixels_of(&a), aec::bench::pixels_of(&b));
         let channels = pa.channels.max(pb.channels);

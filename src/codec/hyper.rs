@@ -12,8 +12,9 @@ use burn::prelude::*;
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use image::DynamicImage;
 
-use super::pixels::{self, from_padded_planes, to_padded_planes};
+use super::pixels::{self, Pixels};
 use super::tables::{LevelTables, QuantizedTables};
+use super::tiles;
 use super::{join_picture, model_id, split_picture};
 use crate::entropy::coding::{self, decode_indexed, encode_indexed};
 use crate::entropy::gaussian::{LOG_SCALE_BITS, table_index};
@@ -193,10 +194,10 @@ impl HyperCodec {
         Tensor::<4>::from_data(TensorData::new(values, [1, m, 1, 1]), &self.device)
     }
 
-    /// Runs the analysis transform `g_a` on padded planes (once per picture, whatever the rate).
-    fn analyze(&self, planes: Vec<f32>, ph: usize, pw: usize) -> Tensor<4> {
-        let x = Tensor::<4>::from_data(TensorData::new(planes, [1, 3, ph, pw]), &self.device);
-        self.model.analysis.forward(x)
+    /// Runs the analysis transform `g_a`, tile by tile, on a picture padded to a multiple of 64
+    /// (once per picture, whatever the rate); returns `y` and the padded size.
+    fn analyze(&self, pixels: &Pixels) -> (Tensor<4>, usize, usize) {
+        tiles::analyze(pixels, HYPER_DOWNSAMPLING, &self.device, |x| self.model.analysis.forward(x))
     }
 
     /// Codes analysed latents `y` (of a picture padded to `ph x pw`) at a rate setting.
@@ -235,8 +236,8 @@ impl HyperCodec {
         let (width, height) = (picture.width(), picture.height());
         HeaderV2 { width, height, color: ColorModel::Rgb, coder, quality, model: self.id, rate }.validate(limits).map_err(Error::Format)?;
         let (pixels, color, alpha) = split_picture(picture);
-        let (planes, ph, pw) = to_padded_planes(&pixels, HYPER_DOWNSAMPLING);
-        let coded = self.code(self.analyze(planes, ph, pw), ph, pw, rate)?;
+        let (y, ph, pw) = self.analyze(&pixels);
+        let coded = self.code(y, ph, pw, rate)?;
         let (z_payload, y_payload) = match coder {
             CoderId::Zstd => (coding::encode_zstd(&coded.z), coding::encode_zstd(&coded.y)),
             CoderId::Range => (coding::encode_range(&coded.z, coded.z_plane, &self.z_tables), encode_indexed(&coded.y, &coded.indices)),
@@ -261,8 +262,7 @@ impl HyperCodec {
             .validate(limits)
             .map_err(Error::Format)?;
         let (pixels, _, _) = split_picture(picture);
-        let (planes, ph, pw) = to_padded_planes(&pixels, HYPER_DOWNSAMPLING);
-        Ok(self.analyze(planes, ph, pw))
+        Ok(self.analyze(&pixels).0)
     }
 
     /// The size in bytes the entropy model predicts for a picture at a quality level.
@@ -285,8 +285,7 @@ impl HyperCodec {
 
     fn estimated_sizes_at(&self, picture: &DynamicImage, rates: &[u16]) -> Result<Vec<f64>> {
         let (pixels, _, alpha) = split_picture(picture);
-        let (planes, ph, pw) = to_padded_planes(&pixels, HYPER_DOWNSAMPLING);
-        let y = self.analyze(planes, ph, pw);
+        let (y, ph, pw) = self.analyze(&pixels);
         let alpha = alpha.map_or(0, |a| zstd::bulk::compress(&a, ALPHA_ZSTD_LEVEL).map_or(0, |c| c.len() + 8));
         let overhead = (crate::format::HEADER_V2_LEN + 16 + crate::format::CHECKSUM_LEN + alpha) as f64;
         rates
@@ -367,9 +366,9 @@ impl HyperCodec {
         let values: Vec<f32> = q.iter().zip(&means).map(|(&v, &m)| f32::from(v) + m as f32 / unit).collect();
         let y = Tensor::<4>::from_data(TensorData::new(values, [1, self.config.latent, ph / 16, pw / 16]), &self.device);
         let y = y * self.channel_vector(self.gain_at(&self.log_inv_gains, h.rate));
-        let planes: Vec<f32> = self.model.synthesis.forward(y).into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")))?;
         let channels = if h.color == ColorModel::Gray { 1 } else { 3 };
-        Ok(join_picture(from_padded_planes(&planes, ph, pw, h.width as usize, h.height as usize, channels), alpha))
+        let pixels = tiles::synthesize(y, h.width as usize, h.height as usize, channels, |t| self.model.synthesis.forward(t));
+        Ok(join_picture(pixels, alpha))
     }
 }
 

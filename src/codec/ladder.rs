@@ -191,7 +191,7 @@ impl Ladder {
         let (original, _, _) = split_picture(picture);
         let mut try_level = |quality: u8| -> Result<(Vec<u8>, f64)> {
             let bytes = self.pack(analyses, picture, quality, coder)?;
-            let (decoded, _, _) = split_picture(&self.decode(&bytes, &Limits::default())?);
+            let (decoded, _, _) = split_picture(&self.decode(&bytes, &Limits::largest())?);
             Ok((bytes, crate::metrics::psnr(&original.samples, &decoded.samples)))
         };
         let (mut low, mut high) = (1, self.max_quality());

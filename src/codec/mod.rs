@@ -19,6 +19,7 @@ pub mod models;
 pub mod pixels;
 pub mod scale;
 pub mod tabulate;
+pub mod tiles;
 pub mod vae;
 
 pub use crate::entropy::coding as latent_coding;
@@ -31,7 +32,7 @@ use burn::store::{BurnpackStore, ModuleSnapshot};
 use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
 use sha2::{Digest, Sha256};
 
-use self::pixels::{Pixels, from_padded_planes, to_padded_planes};
+use self::pixels::Pixels;
 use self::tables::{LevelTables, QuantizedTables};
 use crate::error::{Error, Result};
 use crate::format::{AecFile, CoderId, ColorModel, Header, LatentShape, Limits, ModelId, SectionFile};
@@ -214,14 +215,15 @@ impl Codec {
     /// Runs the encoder (analysis transform) on a picture.
     pub(crate) fn analyze(&self, picture: &DynamicImage) -> Result<Analysis> {
         let (pixels, color, alpha) = split_picture(picture);
-        let limits = Limits::default();
+        let limits = Limits::largest();
         let (w, h) = (pixels.width, pixels.height);
         if w == 0 || h == 0 || w as u64 > limits.max_dimension.into() || h as u64 > limits.max_dimension.into() || (w * h) as u64 > limits.max_pixels {
-            return Err(Error::InvalidArgument(format!("cannot encode a {w}x{h} picture (limits: {limits:?})")));
+            return Err(Error::InvalidArgument(format!(
+                "cannot encode a {w}x{h} picture: aec codes pictures of 1 to {} pixels a side and up to 2^28 pixels",
+                limits.max_dimension
+            )));
         }
-        let (planes, ph, pw) = to_padded_planes(&pixels, DOWNSAMPLING);
-        let x = Tensor::<4>::from_data(TensorData::new(planes, [1, 3, ph, pw]), &self.device);
-        let latents = self.model.analysis.forward(x);
+        let (latents, ph, pw) = tiles::analyze(&pixels, DOWNSAMPLING, &self.device, |x| self.model.analysis.forward(x));
         Ok(Analysis { pixels, color, alpha, latents, latent_height: ph / DOWNSAMPLING, latent_width: pw / DOWNSAMPLING })
     }
 
@@ -300,9 +302,8 @@ impl Codec {
             TensorData::new(values, [1, usize::from(latent.channels), usize::from(latent.height), usize::from(latent.width)]),
             &self.device,
         );
-        let planes: Vec<f32> = self.model.synthesis.forward(y).into_data().try_to_vec::<f32>().expect("f32 tensor");
         let channels = if header.color == ColorModel::Gray { 1 } else { 3 };
-        let pixels = from_padded_planes(&planes, ph, pw, header.width as usize, header.height as usize, channels);
+        let pixels = tiles::synthesize(y, header.width as usize, header.height as usize, channels, |t| self.model.synthesis.forward(t));
         Ok(join_picture(pixels, alpha))
     }
 }

@@ -51,7 +51,7 @@ pub trait QualityScale {
                 RateTarget::MaxBytes(n) => bytes.len() as u64 <= n,
                 RateTarget::BitsPerPixel(bpp) => bytes.len() as f64 * 8.0 <= bpp * pixels,
                 RateTarget::Psnr(goal) => {
-                    let (decoded, _, _) = split_picture(&self.decode(bytes, &Limits::default())?);
+                    let (decoded, _, _) = split_picture(&self.decode(bytes, &Limits::largest())?);
                     crate::metrics::psnr(&original.samples, &decoded.samples) >= goal
                 }
             })
@@ -108,7 +108,7 @@ impl QualityScale for super::hyper::HyperCodec {
         super::hyper::HyperCodec::default_quality(self)
     }
     fn encode(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>> {
-        self.encode_level(picture, options.quality, options.coder, &Limits::default())
+        self.encode_level(picture, options.quality, options.coder, &Limits::largest())
     }
     fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
         super::hyper::HyperCodec::decode(self, bytes, limits)

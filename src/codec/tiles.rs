@@ -1,0 +1,211 @@
+//! Running a family's analysis and synthesis transforms tile by tile, so that memory is bounded
+//! by the tile and not by the picture.
+//!
+//! Both transforms are convolutional with a small receptive field (an output depends on about
+//! ±30 pixels of input, or ±2 latent positions), so a tile computed with a margin of
+//! [`MARGIN`] latent positions (64 pixels) on each side and then cropped to its own part gives
+//! the whole-picture result (up to the order of float additions). Tiles are aligned to the
+//! 16-pixel latent grid; at the picture's edges a tile sees the same edge-replicated padding and
+//! the same zero padding of the convolutions as the whole picture does. A picture whose latent
+//! grid fits in [`MAX_WHOLE`] positions each way is run whole, as before tiling existed.
+
+use std::ops::Range;
+
+use burn::prelude::*;
+
+use super::pixels::{Pixels, from_padded_planes, round_up, to_padded_planes, to_u8};
+
+/// Pixels per latent position (the transforms' downsampling).
+pub const SCALE: usize = 16;
+/// Latent positions each tile keeps, each way.
+pub const TILE: usize = 32;
+/// Latent positions computed beyond a tile on each side and then dropped.
+pub const MARGIN: usize = 4;
+/// Grids of at most this many latent positions each way are run whole (1024 pixels).
+pub const MAX_WHOLE: usize = 64;
+
+/// One tile along one axis, in latent positions: the part it keeps and the part it computes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Span {
+    keep: Range<usize>,
+    run: Range<usize>,
+}
+
+/// The tiles of an axis of `len` latent positions.
+fn spans(len: usize) -> Vec<Span> {
+    if len <= MAX_WHOLE {
+        return vec![Span { keep: 0..len, run: 0..len }];
+    }
+    (0..len)
+        .step_by(TILE)
+        .map(|start| {
+            let end = (start + TILE).min(len);
+            Span { keep: start..end, run: start.saturating_sub(MARGIN)..(end + MARGIN).min(len) }
+        })
+        .collect()
+}
+
+/// Runs an analysis transform (16× downsampling) over a picture padded to a multiple of
+/// `multiple` pixels (edges replicated), tile by tile. Returns the latents `[1, C, ph/16,
+/// pw/16]` and the padded size `(ph, pw)`.
+pub fn analyze(pixels: &Pixels, multiple: usize, device: &Device, transform: impl Fn(Tensor<4>) -> Tensor<4>) -> (Tensor<4>, usize, usize) {
+    let (ph, pw) = (round_up(pixels.height, multiple), round_up(pixels.width, multiple));
+    let (lh, lw) = (ph / SCALE, pw / SCALE);
+    let (rows, cols) = (spans(lh), spans(lw));
+    if rows.len() == 1 && cols.len() == 1 {
+        let (planes, ph, pw) = to_padded_planes(pixels, multiple);
+        let x = Tensor::<4>::from_data(TensorData::new(planes, [1, 3, ph, pw]), device);
+        return (transform(x), ph, pw);
+    }
+    let mut latents: Vec<f32> = Vec::new();
+    let mut channels = 0;
+    for row in &rows {
+        for col in &cols {
+            let region = region_planes(pixels, row.run.start * SCALE..row.run.end * SCALE, col.run.start * SCALE..col.run.end * SCALE);
+            let (rh, rw) = (row.run.len() * SCALE, col.run.len() * SCALE);
+            let y = transform(Tensor::<4>::from_data(TensorData::new(region, [1, 3, rh, rw]), device));
+            let c = y.dims()[1];
+            if latents.is_empty() {
+                channels = c;
+                latents = vec![0.0; c * lh * lw];
+            }
+            let y: Vec<f32> = y.into_data().try_to_vec::<f32>().expect("f32 tensor");
+            let (th, tw) = (row.run.len(), col.run.len());
+            for ch in 0..c {
+                for ty in row.keep.clone() {
+                    let from = ch * th * tw + (ty - row.run.start) * tw + (col.keep.start - col.run.start);
+                    let to = ch * lh * lw + ty * lw + col.keep.start;
+                    latents[to..to + col.keep.len()].copy_from_slice(&y[from..from + col.keep.len()]);
+                }
+            }
+        }
+    }
+    (Tensor::<4>::from_data(TensorData::new(latents, [1, channels, lh, lw]), device), ph, pw)
+}
+
+/// Planar RGB floats `[3][rows][cols]` of a region of the padded picture: coordinates beyond
+/// the picture repeat its last row and column, as [`to_padded_planes`] does.
+fn region_planes(p: &Pixels, rows: Range<usize>, cols: Range<usize>) -> Vec<f32> {
+    let mut out = Vec::with_capacity(3 * rows.len() * cols.len());
+    for c in 0..3 {
+        let source_channel = if p.channels == 1 { 0 } else { c };
+        for y in rows.clone() {
+            let sy = y.min(p.height - 1);
+            out.extend(cols.clone().map(|x| f32::from(p.samples[(sy * p.width + x.min(p.width - 1)) * p.channels + source_channel]) / 255.0));
+        }
+    }
+    out
+}
+
+/// Runs a synthesis transform (16× upsampling) over latents `[1, C, h, w]`, tile by tile, into
+/// an 8-bit picture of `width` x `height` with `channels` channels (1: the three output planes
+/// averaged into gray; 3: RGB).
+pub fn synthesize(latents: Tensor<4>, width: usize, height: usize, channels: usize, transform: impl Fn(Tensor<4>) -> Tensor<4>) -> Pixels {
+    let [_, c, lh, lw] = latents.dims();
+    let (rows, cols) = (spans(lh), spans(lw));
+    if rows.len() == 1 && cols.len() == 1 {
+        let planes: Vec<f32> = transform(latents).into_data().try_to_vec::<f32>().expect("f32 tensor");
+        return from_padded_planes(&planes, lh * SCALE, lw * SCALE, width, height, channels);
+    }
+    let mut samples = vec![0u8; width * height * channels];
+    for row in &rows {
+        for col in &cols {
+            let tile = latents.clone().slice([0..1, 0..c, row.run.clone(), col.run.clone()]);
+            let planes: Vec<f32> = transform(tile).into_data().try_to_vec::<f32>().expect("f32 tensor");
+            let (rh, rw) = (row.run.len() * SCALE, col.run.len() * SCALE);
+            let plane = rh * rw;
+            let ys = row.keep.start * SCALE..(row.keep.end * SCALE).min(height);
+            let xs = col.keep.start * SCALE..(col.keep.end * SCALE).min(width);
+            for y in ys {
+                let ry = y - row.run.start * SCALE;
+                for x in xs.clone() {
+                    let at = |ch: usize| planes[ch * plane + ry * rw + (x - col.run.start * SCALE)];
+                    let out = &mut samples[(y * width + x) * channels..][..channels];
+                    if channels == 1 {
+                        out[0] = to_u8((at(0) + at(1) + at(2)) / 3.0);
+                    } else {
+                        for (ch, sample) in out.iter_mut().enumerate() {
+                            *sample = to_u8(at(ch));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Pixels { width, height, channels, samples }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_cover_each_axis_once_with_margins() {
+        assert_eq!(spans(MAX_WHOLE), vec![Span { keep: 0..MAX_WHOLE, run: 0..MAX_WHOLE }]);
+        for len in [MAX_WHOLE + 1, 100, 250, 375] {
+            let tiles = spans(len);
+            assert_eq!(tiles[0].keep.start, 0);
+            assert_eq!(tiles.last().unwrap().keep.end, len);
+            for pair in tiles.windows(2) {
+                assert_eq!(pair[0].keep.end, pair[1].keep.start);
+            }
+            for t in &tiles {
+                assert!(t.run.start <= t.keep.start && t.keep.end <= t.run.end && t.run.end <= len);
+                assert!(t.keep.start - t.run.start == MARGIN.min(t.keep.start));
+                assert!(t.run.end - t.keep.end == MARGIN.min(len - t.keep.end));
+            }
+        }
+    }
+
+    /// A photo wider than [`MAX_WHOLE`] latent positions (three column tiles): kodim23 and
+    /// its mirror image side by side, 1100 x 160.
+    fn wide_photo() -> Pixels {
+        let photo = image::open("tests/fixtures/kodim23.png").unwrap().to_rgb8();
+        let (width, height) = (1100usize, 160usize);
+        let samples = (0..height)
+            .flat_map(|y| (0..width).map(move |x| (x, y)))
+            .flat_map(|(x, y)| {
+                let sx = if x < 768 { x } else { 2 * 767 - x };
+                photo.get_pixel(sx as u32, (y + 200) as u32).0
+            })
+            .collect();
+        Pixels { width, height, channels: 3, samples }
+    }
+
+    #[test]
+    fn tiled_transforms_give_the_whole_picture_results() {
+        let codec = super::super::Codec::embedded().unwrap();
+        let pixels = wide_photo();
+        assert!(spans(round_up(pixels.width, SCALE) / SCALE).len() == 3, "the test picture is tiled");
+        let (tiled, ph, pw) = analyze(&pixels, SCALE, &codec.device, |x| codec.model.analysis.forward(x));
+        let (planes, _, _) = to_padded_planes(&pixels, SCALE);
+        let whole = codec.model.analysis.forward(Tensor::<4>::from_data(TensorData::new(planes, [1, 3, ph, pw]), &codec.device));
+        let diff: f32 = (tiled.clone() - whole.clone()).abs().max().into_scalar();
+        assert!(diff < 1e-3, "latents differ by up to {diff}");
+        let y = whole.round();
+        let tiled = synthesize(y.clone(), pixels.width, pixels.height, 3, |t| codec.model.synthesis.forward(t));
+        let planes: Vec<f32> = codec.model.synthesis.forward(y).into_data().try_to_vec::<f32>().unwrap();
+        let whole = from_padded_planes(&planes, ph, pw, pixels.width, pixels.height, 3);
+        let worst = tiled.samples.iter().zip(&whole.samples).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+        assert!(worst <= 1, "pixels differ by up to {worst}");
+        let psnr = crate::metrics::psnr(&tiled.samples, &whole.samples);
+        assert!(psnr > 70.0, "tiled against whole: {psnr} dB");
+        let differing = tiled.samples.iter().zip(&whole.samples).filter(|(a, b)| a != b).count();
+        eprintln!("tiled against whole: latents within {diff:.2e}, {differing} of {} samples differ (by 1), PSNR {psnr:.1} dB", whole.samples.len());
+    }
+
+    #[test]
+    fn a_region_is_the_same_part_of_the_padded_planes() {
+        let p = Pixels { width: 37, height: 21, channels: 3, samples: (0..37 * 21 * 3).map(|v| (v * 7 % 251) as u8).collect() };
+        let (planes, ph, pw) = to_padded_planes(&p, 16);
+        let (rows, cols) = (5..32, 10..48);
+        let region = region_planes(&p, rows.clone(), cols.clone());
+        for c in 0..3 {
+            for (i, y) in rows.clone().enumerate() {
+                for (j, x) in cols.clone().enumerate() {
+                    assert_eq!(region[(c * rows.len() + i) * cols.len() + j], planes[(c * ph + y) * pw + x]);
+                }
+            }
+        }
+    }
+}
