@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod mnist;
 pub mod model;
 pub mod pictures;
+pub mod plot;
 pub mod train;
 
 pub use error::{Error, Result};

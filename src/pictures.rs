@@ -2,7 +2,7 @@
 //! any pixel is decoded, truncated JPEGs are refused, the EXIF orientation is applied, and the
 //! ICC profile and EXIF block are handed back beside the pixels.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageDecoder};
 
@@ -96,6 +96,23 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
             _ => return false,
         }
     }
+}
+
+/// File extensions of the pictures a folder is listed for (training, bench, batch commands).
+const IMAGE_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "ppm", "pnm"];
+
+/// Lists the image files directly inside `dir`, sorted by name.
+///
+/// # Errors
+/// [`Error::Io`] if the folder cannot be read.
+pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())))
+        .collect();
+    paths.sort();
+    Ok(paths)
 }
 
 #[cfg(test)]

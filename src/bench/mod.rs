@@ -69,7 +69,7 @@ pub struct Record {
 /// # Errors
 /// I/O and image errors; [`Error::InvalidArgument`] if there is no picture.
 pub fn load_pictures(path: &Path) -> Result<Vec<(String, DynamicImage)>> {
-    let paths: Vec<PathBuf> = if path.is_dir() { crate::train::data::list_images(path)? } else { vec![path.to_path_buf()] };
+    let paths: Vec<PathBuf> = if path.is_dir() { crate::pictures::list_images(path)? } else { vec![path.to_path_buf()] };
     if paths.is_empty() {
         return Err(Error::InvalidArgument(format!("no PNG/JPEG/PPM picture in {}", path.display())));
     }

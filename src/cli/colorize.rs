@@ -42,7 +42,7 @@ fn evaluate(net: &Colorizer, dir: &Path, args: &ColorizeArgs) -> Result<()> {
     if let Some(path) = &args.before_after {
         check_writable(path, args.force)?;
     }
-    let files = aec::train::data::list_images(dir)?;
+    let files = aec::pictures::list_images(dir)?;
     if files.is_empty() {
         return Err(aec::Error::InvalidArgument(format!("{}: no pictures in this folder", dir.display())).into());
     }

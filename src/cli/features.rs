@@ -96,7 +96,7 @@ pub fn encode(args: EncodeArgs) -> Result<()> {
         if is_idx_images(input) {
             encoded.add_digits(&codec, input)?;
         } else if input.is_dir() {
-            let files = aec::train::data::list_images(input)?;
+            let files = aec::pictures::list_images(input)?;
             if files.is_empty() {
                 return Err(aec::Error::InvalidArgument(format!("{}: no pictures in this folder", input.display())).into());
             }
@@ -164,7 +164,7 @@ pub fn eval_features(args: EvalFeaturesArgs) -> Result<()> {
         let shown = test.slice(0, test.len().min(MAP_POINTS));
         let points = pca_2d(&labelled(digit_features(&codec, &shown)?, &shown))?;
         let title = format!("{} codes of {} MNIST test digits: first two principal components", args.map_model, shown.len());
-        let svg = aec::bench::plot::scatter_plot(&title, "principal component 1", "principal component 2", &points, &shown.labels)?;
+        let svg = aec::plot::scatter_plot(&title, "principal component 1", "principal component 2", &points, &shown.labels)?;
         write_output(map, svg.as_bytes(), args.force)?;
         eprintln!("map written to {}", map.display());
     }

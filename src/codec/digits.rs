@@ -18,7 +18,6 @@ use crate::error::{Error, Result};
 use crate::format::{AecFile, CoderId, ColorModel, FormatError, Header, LatentShape, Limits, ModelId};
 use crate::model::digits::{CONV_DOWNSAMPLING, DIGIT_SIDE};
 use crate::model::{DigitArch, DigitNet};
-use crate::train::digits::DigitTrainConfig;
 
 /// Quantization steps (units of 1/256) of quality levels 1, 2, ... of the digit codecs.
 pub const DIGIT_QUALITY_STEPS: [u16; 7] = [256, 128, 64, 32, 16, 8, 4];
@@ -44,7 +43,7 @@ pub fn arch_of(architecture: u32) -> Option<DigitArch> {
 /// A trained digit autoencoder ready to encode, decode and denoise.
 pub struct DigitCodec {
     net: DigitNet,
-    settings: DigitTrainConfig,
+    settings: crate::model::DigitModelConfig,
     id: ModelId,
     device: Device,
 }
@@ -72,7 +71,7 @@ impl DigitCodec {
     /// # Errors
     /// [`Error::Model`] if they do not fit together.
     pub fn from_bytes(weights: &[u8], settings: &[u8], device: Device) -> Result<Self> {
-        let config = DigitTrainConfig::load_binary(settings).map_err(|e| Error::Model(format!("digit model settings: {e}")))?;
+        let config = crate::model::DigitModelConfig::load_binary(settings).map_err(|e| Error::Model(format!("digit model settings: {e}")))?;
         let mut net = config.arch.init(&device);
         let mut store = BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(weights.to_vec())));
         net.load_from(&mut store).map_err(|e| Error::Model(format!("loading digit model weights: {e:?}")))?;
@@ -85,8 +84,8 @@ impl DigitCodec {
         self.settings.arch
     }
 
-    /// The settings it was trained with (noise level, epochs, ...).
-    pub fn settings(&self) -> &DigitTrainConfig {
+    /// The settings it was trained with that inference uses (architecture, noise level).
+    pub fn settings(&self) -> &crate::model::DigitModelConfig {
         &self.settings
     }
 
@@ -211,7 +210,11 @@ impl DigitCodec {
         let (ph, pw) = self.padded_size(height, width).map_err(|_| invalid("digit size", u64::from(h.width) << 32 | u64::from(h.height)))?;
         let expected = self.code_shape(ph, pw);
         if h.latent != expected {
-            return Err(invalid("latent shape", u64::from(h.latent.channels) << 32 | u64::from(h.latent.height) << 16 | u64::from(h.latent.width)));
+            return Err(Error::Format(crate::format::FormatError::Mismatch {
+                what: "the code shape",
+                found: h.latent.to_string(),
+                expected: expected.to_string(),
+            }));
         }
         let code = latent_coding::decode_zstd(file.latents, expected.len() as usize)?;
         let planes = self.decode_codes(&[code], expected, step)?;

@@ -281,7 +281,12 @@ impl Codec {
             return Err(invalid("latent channels", latent.channels.into()));
         }
         if usize::from(latent.height) * DOWNSAMPLING != ph || usize::from(latent.width) * DOWNSAMPLING != pw {
-            return Err(invalid("latent shape", u64::from(latent.height) << 16 | u64::from(latent.width)));
+            let expected = self.latent_shape(header.width, header.height);
+            return Err(Error::Format(crate::format::FormatError::Mismatch {
+                what: "the latent shape",
+                found: latent.to_string(),
+                expected: expected.to_string(),
+            }));
         }
         let plane = usize::from(latent.height) * usize::from(latent.width);
         let count = plane * usize::from(latent.channels);

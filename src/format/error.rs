@@ -32,6 +32,16 @@ pub enum FormatError {
         /// The offending value.
         value: u64,
     },
+    /// Fields of a file disagree with each other or with the model that made it.
+    #[error("{what} is {found}, but the file's picture and model need {expected}")]
+    Mismatch {
+        /// What disagrees.
+        what: &'static str,
+        /// What the file says.
+        found: String,
+        /// What it must be.
+        expected: String,
+    },
     /// A declared size exceeds the reader's limits.
     #[error("{what} of {value} exceeds the limit of {limit}")]
     LimitExceeded {

@@ -97,6 +97,13 @@ impl LatentShape {
     }
 }
 
+impl std::fmt::Display for LatentShape {
+    /// `channels x height x width`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} x {} x {}", self.channels, self.height, self.width)
+    }
+}
+
 /// Every field of a version-1 header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {

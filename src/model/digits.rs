@@ -43,6 +43,18 @@ pub enum DigitArch {
     Vae,
 }
 
+/// What inference needs of a digit model's settings file (`NAME.json`, written by training
+/// with more fields, which are ignored here): the architecture, and the noise the model was
+/// trained to remove.
+#[derive(Config, Debug)]
+pub struct DigitModelConfig {
+    /// Which network.
+    pub arch: DigitArch,
+    /// Standard deviation of the Gaussian noise added to the training inputs (0 = clean).
+    #[config(default = 0.0)]
+    pub noise: f32,
+}
+
 impl DigitArch {
     /// All of them, in the order of the tutorials.
     pub const ALL: [Self; 5] = [Self::Dense, Self::Deep, Self::Conv, Self::Denoise, Self::Vae];

@@ -60,7 +60,7 @@ impl EntropyBottleneck {
     /// This model followed by the channels of `fresh` beyond this model's own (see
     /// `FactorizedModel::widen_latents`).
     pub fn widen(self, fresh: EntropyBottleneck) -> Self {
-        let join = |mine: Param<Tensor<3>>, theirs: &Param<Tensor<3>>| super::factorized::widened(mine.val(), theirs.val());
+        let join = |mine: Param<Tensor<3>>, theirs: &Param<Tensor<3>>| super::widened(mine.val(), theirs.val());
         let layers = self
             .layers
             .into_iter()

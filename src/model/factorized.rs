@@ -6,7 +6,6 @@
 //! multiples of [`DOWNSAMPLING`].
 
 use burn::config::Config;
-use burn::module::Param;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::prelude::*;
@@ -14,6 +13,7 @@ use burn::tensor::Distribution;
 
 use super::entropy::EntropyBottleneck;
 use super::gdn::Gdn;
+use super::widened;
 
 /// How much smaller the latent grid is than the image, in each direction.
 pub const DOWNSAMPLING: usize = 16;
@@ -166,14 +166,6 @@ impl FactorizedModel {
         first.weight = widened(first.weight.val(), fresh_deconv.weight.val().mul_scalar(0.1));
         FactorizedModel { analysis: Analysis { convs, gdns }, synthesis: Synthesis { deconvs, igdns }, entropy: entropy.widen(fresh.entropy) }
     }
-}
-
-/// A trained parameter followed, along its first dimension, by the entries of `fresh` beyond
-/// its own: a parameter of its own (no history; gradients on when it lives on an autodiff
-/// device).
-pub(crate) fn widened<const D: usize>(trained: Tensor<D>, fresh: Tensor<D>) -> Param<Tensor<D>> {
-    let (old, new) = (trained.dims()[0], fresh.dims()[0]);
-    Param::from_tensor(Tensor::cat(vec![trained, fresh.narrow(0, old, new - old)], 0).detach())
 }
 
 #[cfg(test)]

@@ -112,6 +112,6 @@ fn write_outputs(config: &ColorizeTrainConfig, net: &ColorizeNet, logs: &[Colori
         csv += &format!("{},{:.6},{:.1}\n", l.step, l.chroma_mse, l.seconds);
     }
     std::fs::File::create(&csv_path).and_then(|mut f| f.write_all(csv.as_bytes())).map_err(|e| Error::io(&csv_path, e))?;
-    let curve = crate::bench::plot::Curve { label: "training crops".into(), points: logs.iter().map(|l| (l.step as f64, l.chroma_mse)).collect() };
-    crate::bench::plot::line_plot("colorize (chroma MSE, 0..1 scale)", "step", "MSE", &[curve], true, &svg_path)
+    let curve = crate::plot::Curve { label: "training crops".into(), points: logs.iter().map(|l| (l.step as f64, l.chroma_mse)).collect() };
+    crate::plot::line_plot("colorize (chroma MSE, 0..1 scale)", "step", "MSE", &[curve], true, &svg_path)
 }

@@ -1,29 +1,14 @@
 //! Training data: a folder of photographs held in memory, sampled as random crops with random
 //! flips.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use crate::pictures::list_images;
 
 use image::RgbImage;
 use rand::Rng;
 
 use crate::error::{Error, Result};
-
-/// File extensions read as training images.
-const IMAGE_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "ppm", "pnm"];
-
-/// Lists the image files directly inside `dir`, sorted by name.
-///
-/// # Errors
-/// [`Error::Io`] if the folder cannot be read.
-pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, e))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())))
-        .collect();
-    paths.sort();
-    Ok(paths)
-}
 
 /// All training photographs of a folder, decoded to 8-bit RGB.
 pub struct PatchSampler {

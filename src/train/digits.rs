@@ -236,11 +236,9 @@ fn write_outputs(config: &DigitTrainConfig, net: &DigitNet, logs: &[EpochLog], o
     }
     let mut file = std::fs::File::create(&files.loss_csv).map_err(|e| Error::io(&files.loss_csv, e))?;
     file.write_all(csv.as_bytes()).map_err(|e| Error::io(&files.loss_csv, e))?;
-    let curve = |label: &str, f: fn(&EpochLog) -> f64| crate::bench::plot::Curve {
-        label: label.to_string(),
-        points: logs.iter().map(|l| (l.epoch as f64, f(l))).collect(),
-    };
-    crate::bench::plot::line_plot(
+    let curve =
+        |label: &str, f: fn(&EpochLog) -> f64| crate::plot::Curve { label: label.to_string(), points: logs.iter().map(|l| (l.epoch as f64, f(l))).collect() };
+    crate::plot::line_plot(
         &format!("mnist {} ({})", config.arch.name(), loss_name(config.arch)),
         "epoch",
         "loss",
