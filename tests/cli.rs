@@ -276,3 +276,18 @@ fn errors_say_their_cause_once() {
     assert_eq!(result.status.code(), Some(3));
     assert_eq!(text.matches("truncated").count(), 1, "{text}");
 }
+
+#[test]
+#[cfg(feature = "ndarray")]
+fn the_backend_is_chosen_on_the_command_line() {
+    let (_guard, dir) = temp();
+    let packed = dir.join("photo.aec");
+    assert!(aec(&["compress", PHOTO, "-o", path_str(&packed), "--backend", "ndarray"]).status.success());
+    let (flex, ndarray) = (dir.join("flex.png"), dir.join("ndarray.png"));
+    assert!(aec(&["decompress", path_str(&packed), "-o", path_str(&flex)]).status.success());
+    assert!(aec(&["--backend", "ndarray", "decompress", path_str(&packed), "-o", path_str(&ndarray)]).status.success());
+    let (a, b) = (image::open(&flex).unwrap().to_rgb8(), image::open(&ndarray).unwrap().to_rgb8());
+    let worst = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| x.abs_diff(*y)).max().unwrap();
+    assert!(worst <= 1, "flex and ndarray decode within one level, not {worst}");
+    assert_eq!(aec(&["--backend", "gpu", "info", path_str(&packed)]).status.code(), Some(2));
+}

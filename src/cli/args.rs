@@ -21,9 +21,35 @@ Examples:
   aec encode digit.png --model mnist-deep -o code.npy
   aec sample -n 64 -o new-digits.png")]
 pub struct Cli {
+    /// The burn backend the networks run on.
+    #[arg(long, global = true, value_enum, default_value_t = BackendArg::Flex)]
+    pub backend: BackendArg,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The burn backends this build can run the networks on.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum BackendArg {
+    /// burn's flex CPU backend (pure Rust, SIMD, both cores).
+    Flex,
+    /// burn's ndarray CPU backend (built with `--features ndarray`): the reference that
+    /// the tests compare flex with.
+    #[cfg(feature = "ndarray")]
+    Ndarray,
+}
+
+impl BackendArg {
+    /// The device of this backend.
+    pub fn device(self) -> burn::prelude::Device {
+        match self {
+            Self::Flex => burn::prelude::Device::flex(),
+            #[cfg(feature = "ndarray")]
+            #[allow(deprecated)] // burn marks ndarray deprecated; it stays as the reference backend.
+            Self::Ndarray => burn::prelude::Device::ndarray(),
+        }
+    }
 }
 
 /// The subcommands.

@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use burn::prelude::Device;
 use image::{DynamicImage, RgbImage};
 
 use aec::codec::colorize::{Colorizer, colour_error, gray_of};
@@ -16,8 +15,8 @@ use super::io::{check_writable, read_picture, write_output};
 /// The network of `--model`, or the built-in one.
 fn colorizer(model: Option<&Path>) -> Result<Colorizer> {
     Ok(match model {
-        Some(path) => Colorizer::from_file(path, Device::flex())?,
-        None => aec::codec::models::builtin_colorizer()?,
+        Some(path) => Colorizer::from_file(path, super::device())?,
+        None => aec::codec::models::builtin_colorizer_on(super::device())?,
     })
 }
 

@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use burn::prelude::Device;
 use image::{DynamicImage, ImageFormat};
 
 use aec::codec::digits::DigitCodec;
@@ -23,8 +22,8 @@ use super::io::{check_writable, max_aec_bytes, read_input, read_picture, read_pi
 /// The photographic scale of `--model PATH`, or the built-in one.
 fn load_scale(model: Option<&Path>) -> Result<AnyCodec> {
     let codec = match model {
-        Some(path) => AnyCodec::from_files(path)?,
-        None => AnyCodec::Photo(Ladder::builtin()),
+        Some(path) => AnyCodec::from_files_on(path, super::device())?,
+        None => AnyCodec::Photo(Ladder::builtin_on(super::device())),
     };
     if codec.scale().is_none() {
         return Err(aec::Error::InvalidArgument("an MNIST model has no photographic quality scale: use aec eval-mnist".into()).into());
@@ -34,7 +33,7 @@ fn load_scale(model: Option<&Path>) -> Result<AnyCodec> {
 
 /// `aec compress`.
 pub fn compress(args: CompressArgs) -> Result<()> {
-    let any = AnyCodec::open(&args.model)?;
+    let any = AnyCodec::open_on(&args.model, super::device())?;
     super::batch::run(&args.inputs, args.output.as_deref(), "aec", |input, output| compress_file(&args, &any, input, output))
 }
 
@@ -191,7 +190,7 @@ fn write_with_metadata(mut encoder: impl image::ImageEncoder, picture: &DynamicI
 
 /// `aec decompress`.
 pub fn decompress(args: DecompressArgs) -> Result<()> {
-    let model = args.model.as_deref().map(AnyCodec::open).transpose()?;
+    let model = args.model.as_deref().map(|m| AnyCodec::open_on(m, super::device())).transpose()?;
     super::batch::run(&args.inputs, args.output.as_deref(), "png", |input, output| decompress_file(&args, model.as_ref(), input, output))
 }
 
@@ -206,7 +205,7 @@ fn decompress_file(args: &DecompressArgs, model: Option<&AnyCodec>, input: &Path
     let codec = match model {
         Some(model) => model,
         None => {
-            found = AnyCodec::for_file(&bytes, &limits)?;
+            found = AnyCodec::for_file_on(&bytes, &limits, super::device())?;
             &found
         }
     };
@@ -513,7 +512,7 @@ pub fn compare(args: CompareArgs) -> Result<()> {
 pub fn denoise(args: DenoiseArgs) -> Result<()> {
     let format = format_for(&args.output)?;
     check_writable(&args.output, args.force)?;
-    let codec = match AnyCodec::open(&args.model)? {
+    let codec = match AnyCodec::open_on(&args.model, super::device())? {
         AnyCodec::Digits(codec) => codec,
         AnyCodec::Photo(_) | AnyCodec::Hyper(_) => {
             return Err(aec::Error::InvalidArgument(format!("{} is not an MNIST model", args.model)).into());
@@ -534,8 +533,8 @@ pub fn eval_mnist(args: EvalMnistArgs) -> Result<()> {
     let mut models = Vec::new();
     for name in aec::codec::models::builtin_names().into_iter().filter(|n| n.starts_with("mnist-")) {
         let codec = match &args.models {
-            Some(dir) => DigitCodec::from_files(&dir.join(format!("{}.bpk", name.trim_start_matches("mnist-"))), Device::flex())?,
-            None => aec::codec::models::builtin_digits(name)?,
+            Some(dir) => DigitCodec::from_files(&dir.join(format!("{}.bpk", name.trim_start_matches("mnist-"))), super::device())?,
+            None => aec::codec::models::builtin_digits_on(name, super::device())?,
         };
         models.push((name.to_string(), codec));
     }

@@ -5,13 +5,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use burn::prelude::Device;
 use image::DynamicImage;
 
 use aec::bench::features::{LabelledFeatures, knn_accuracy, pca_2d};
 use aec::codec::digits::DigitCodec;
 use aec::codec::features::{Features, digit_features, encode_features, npy};
-use aec::codec::models::{AnyCodec, builtin_digits};
+use aec::codec::models::{AnyCodec, builtin_digits_on};
 use aec::mnist::{Digits, Mnist};
 
 use super::args::{EncodeArgs, EvalFeaturesArgs, SampleArgs};
@@ -32,7 +31,7 @@ fn is_idx_images(path: &Path) -> bool {
 
 /// A built-in or trained MNIST model, or a usage error naming what `--model` is instead.
 fn digit_model(name: &str, what: &str) -> Result<DigitCodec> {
-    match AnyCodec::open(name)? {
+    match AnyCodec::open_on(name, super::device())? {
         AnyCodec::Digits(codec) => Ok(codec),
         AnyCodec::Photo(_) | AnyCodec::Hyper(_) => Err(aec::Error::InvalidArgument(format!("{what} needs an MNIST model, and {name} is a photo model")).into()),
     }
@@ -89,7 +88,7 @@ fn labels_path(output: &Path) -> PathBuf {
 /// `aec encode`.
 pub fn encode(args: EncodeArgs) -> Result<()> {
     check_writable(&args.output, args.force)?;
-    let codec = AnyCodec::open(&args.model)?;
+    let codec = AnyCodec::open_on(&args.model, super::device())?;
     let started = Instant::now();
     let mut encoded = Encoded { features: Vec::new(), names: Vec::new(), labels: Vec::new() };
     for input in &args.inputs {
@@ -147,13 +146,13 @@ pub fn eval_features(args: EvalFeaturesArgs) -> Result<()> {
         Some(limit) => mnist.test.slice(0, limit.clamp(1, mnist.test.len())),
         None => mnist.test.clone(),
     };
-    let device = Device::flex();
+    let device = super::device();
     let pixels = knn_accuracy(&pixel_features(&mnist.train), &pixel_features(&test), args.k, &device)?;
     println!("k-nearest-neighbour classification of {} MNIST test digits, k = {}, the {} training digits as neighbours", test.len(), args.k, mnist.train.len());
     println!("{:<14} {:>10} {:>10} {:>11}", "features", "dimensions", "accuracy", "vs pixels");
     println!("{:<14} {:>10} {:>9.2}% {:>11}", "pixels", aec::mnist::PIXELS, 100.0 * pixels, "");
     for name in FEATURE_MODELS {
-        let codec = builtin_digits(name)?;
+        let codec = builtin_digits_on(name, super::device())?;
         let train = labelled(digit_features(&codec, &mnist.train)?, &mnist.train);
         let dim = train.dim;
         let accuracy = knn_accuracy(&train, &labelled(digit_features(&codec, &test)?, &test), args.k, &device)?;

@@ -7,6 +7,19 @@ pub mod commands;
 pub mod features;
 pub mod io;
 
+/// The device the networks run on, chosen once by `--backend` (flex until then).
+static DEVICE: std::sync::OnceLock<burn::prelude::Device> = std::sync::OnceLock::new();
+
+/// Chooses the device for the rest of the process (the first choice stands).
+pub fn set_device(device: burn::prelude::Device) {
+    let _ = DEVICE.set(device);
+}
+
+/// The device chosen with `--backend`.
+pub fn device() -> burn::prelude::Device {
+    DEVICE.get_or_init(burn::prelude::Device::flex).clone()
+}
+
 /// The process exit code for an error (see the binary's documentation).
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     if error.downcast_ref::<io::WouldOverwrite>().is_some() {

@@ -138,13 +138,22 @@ static BUILTIN_DIGITS: [BuiltinDigits; 6] = [
     builtin_digits!("mnist-vae", DigitArch::Vae, "vae"),
 ];
 
-/// The built-in colourisation network (`aec train --arch colorize`, see `models/README.md`).
+/// The built-in colourisation network (`aec train --arch colorize`, see `models/README.md`),
+/// on the flex CPU backend.
 ///
 /// # Errors
 /// [`Error::Model`] for a build problem.
 pub fn builtin_colorizer() -> Result<super::colorize::Colorizer> {
+    builtin_colorizer_on(Device::flex())
+}
+
+/// [`builtin_colorizer`] on the given device.
+///
+/// # Errors
+/// [`Error::Model`] for a build problem.
+pub fn builtin_colorizer_on(device: Device) -> Result<super::colorize::Colorizer> {
     static WEIGHTS: &Aligned<[u8]> = &Aligned(*include_bytes!("../../models/colorize.bpk"));
-    super::colorize::Colorizer::from_bytes(&WEIGHTS.0, Device::flex())
+    super::colorize::Colorizer::from_bytes(&WEIGHTS.0, device)
 }
 
 /// Name of the built-in photographic quality scale (all the built-in photo models).
@@ -161,11 +170,19 @@ pub fn builtin_names() -> Vec<&'static str> {
 /// # Errors
 /// [`Error::InvalidArgument`] for an unknown name; [`Error::Model`] for a build problem.
 pub fn builtin_digits(name: &str) -> Result<DigitCodec> {
+    builtin_digits_on(name, Device::flex())
+}
+
+/// [`builtin_digits`] on the given device.
+///
+/// # Errors
+/// As [`builtin_digits`].
+pub fn builtin_digits_on(name: &str, device: Device) -> Result<DigitCodec> {
     let builtin = BUILTIN_DIGITS
         .iter()
         .find(|b| b.name == name)
         .ok_or_else(|| Error::InvalidArgument(format!("no built-in model {name:?} (built in: {})", builtin_names().join(", "))))?;
-    DigitCodec::from_bytes(&builtin.weights.0, builtin.settings, Device::flex())
+    DigitCodec::from_bytes(&builtin.weights.0, builtin.settings, device)
 }
 
 /// Either kind of model aec codes with.
@@ -186,17 +203,27 @@ impl AnyCodec {
     /// model's own levels; the MNIST models), or else the model files at that path
     /// (`NAME.bpk` with its `NAME.json`, and `NAME.cdf` for a photographic model).
     ///
+    /// On the flex CPU backend; [`AnyCodec::open_on`] takes the device.
+    ///
     /// # Errors
     /// [`Error::InvalidArgument`] when it is neither a built-in name nor a file; loading errors.
     pub fn open(name_or_path: &str) -> Result<Self> {
+        Self::open_on(name_or_path, Device::flex())
+    }
+
+    /// [`AnyCodec::open`] on the given device.
+    ///
+    /// # Errors
+    /// As [`AnyCodec::open`].
+    pub fn open_on(name_or_path: &str, device: Device) -> Result<Self> {
         if name_or_path == DEFAULT_MODEL {
-            return Ok(Self::Photo(Ladder::builtin()));
+            return Ok(Self::Photo(Ladder::builtin_on(device)));
         }
         if BUILTIN_DIGITS.iter().any(|b| b.name == name_or_path) && !Path::new(name_or_path).exists() {
-            return Ok(Self::Digits(builtin_digits(name_or_path)?));
+            return Ok(Self::Digits(builtin_digits_on(name_or_path, device)?));
         }
         if let Some(builtin) = BUILTIN_PHOTO[1..].iter().find(|b| b.name == name_or_path).filter(|_| !Path::new(name_or_path).exists()) {
-            return Ok(Self::Photo(Ladder::single(builtin.load(Device::flex())?)));
+            return Ok(Self::Photo(Ladder::single(builtin.load(device)?)));
         }
         let path = Path::new(name_or_path);
         if !path.is_file() {
@@ -205,25 +232,35 @@ impl AnyCodec {
                 builtin_names().join(", ")
             )));
         }
-        Self::from_files(path)
+        Self::from_files_on(path, device)
     }
 
     /// Model files written by `aec train`: a digit model if its settings name a tutorial
     /// architecture, else a photographic model.
     ///
+    /// On the flex CPU backend; [`AnyCodec::from_files_on`] takes the device.
+    ///
     /// # Errors
     /// Loading errors.
     pub fn from_files(weights: &Path) -> Result<Self> {
+        Self::from_files_on(weights, Device::flex())
+    }
+
+    /// [`AnyCodec::from_files`] on the given device.
+    ///
+    /// # Errors
+    /// Loading errors.
+    pub fn from_files_on(weights: &Path, device: Device) -> Result<Self> {
         let settings = weights.with_extension("json");
         let text = std::fs::read(&settings).map_err(|e| Error::io(&settings, e))?;
         let settings = serde_json::from_slice::<serde_json::Value>(&text).ok();
         let has = |key: &str| settings.as_ref().is_some_and(|v| v.get(key).is_some());
         Ok(if has("arch") {
-            Self::Digits(DigitCodec::from_files(weights, Device::flex())?)
+            Self::Digits(DigitCodec::from_files(weights, device)?)
         } else if has("lambdas") {
-            Self::Hyper(HyperCodec::from_files(weights, Device::flex())?)
+            Self::Hyper(HyperCodec::from_files(weights, device)?)
         } else {
-            Self::Photo(Ladder::single(Codec::from_files(weights, Device::flex())?))
+            Self::Photo(Ladder::single(Codec::from_files(weights, device)?))
         })
     }
 
@@ -231,9 +268,19 @@ impl AnyCodec {
     /// built-in digit model with that identity, or else the built-in photographic scale (whose
     /// decoder refuses files of other models with [`Error::UnknownModel`]).
     ///
+    /// On the flex CPU backend; [`AnyCodec::for_file_on`] takes the device.
+    ///
     /// # Errors
     /// [`Error::Format`] if the header cannot be read.
     pub fn for_file(bytes: &[u8], limits: &Limits) -> Result<Self> {
+        Self::for_file_on(bytes, limits, Device::flex())
+    }
+
+    /// [`AnyCodec::for_file`] on the given device.
+    ///
+    /// # Errors
+    /// As [`AnyCodec::for_file`].
+    pub fn for_file_on(bytes: &[u8], limits: &Limits, device: Device) -> Result<Self> {
         let model = super::FactorizedFile::parse(bytes, limits)?.model();
         if model.architecture == super::hyper::ARCH_HYPERPRIOR {
             return Err(Error::UnknownModel(format!(
@@ -245,8 +292,8 @@ impl AnyCodec {
             arch_of(model.architecture) == Some(b.arch) && super::model_id(architecture_number(b.arch), &[&b.weights.0, b.settings]) == model
         };
         match BUILTIN_DIGITS.iter().find(made_it) {
-            Some(builtin) => Ok(Self::Digits(builtin_digits(builtin.name)?)),
-            None => Ok(Self::Photo(Ladder::builtin())),
+            Some(builtin) => Ok(Self::Digits(builtin_digits_on(builtin.name, device)?)),
+            None => Ok(Self::Photo(Ladder::builtin_on(device))),
         }
     }
 
