@@ -265,6 +265,11 @@ impl Codec {
         self.decode_file(&file.view(self, limits)?)
     }
 
+    /// The network (to profile it, or to use its transforms directly).
+    pub fn model(&self) -> &FactorizedModel {
+        &self.model
+    }
+
     /// The latent shape of a picture of `width` x `height` pixels.
     pub fn latent_shape(&self, width: u32, height: u32) -> LatentShape {
         let side = |pixels: u32| (pixels::round_up(pixels as usize, DOWNSAMPLING) / DOWNSAMPLING) as u16;

@@ -117,11 +117,19 @@ impl Synthesis {
     /// # Shapes
     /// `[batch, latent, h, w]` -> `[batch, 3, 16h, 16w]`
     pub fn forward(&self, latents: Tensor<4>) -> Tensor<4> {
+        self.forward_observed(latents, |_, _| {})
+    }
+
+    /// [`Synthesis::forward`], calling `after(layer, output)` after each layer (`"deconv 1"`,
+    /// `"igdn 1"`, …): for profiling (burn's CPU backends run each operation when called).
+    pub fn forward_observed(&self, latents: Tensor<4>, mut after: impl FnMut(String, &Tensor<4>)) -> Tensor<4> {
         let mut x = latents;
         for (i, deconv) in self.deconvs.iter().enumerate() {
             x = deconv.forward(x);
+            after(format!("deconv {}", i + 1), &x);
             if let Some(igdn) = self.igdns.get(i) {
                 x = igdn.forward(x);
+                after(format!("igdn {}", i + 1), &x);
             }
         }
         x
