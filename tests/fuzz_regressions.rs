@@ -46,6 +46,16 @@ fn hostile_files_and_crash_inputs_are_refused_cleanly() {
     for path in paths {
         let data = std::fs::read(&path).unwrap();
         let must_refuse = path.file_name().unwrap().to_string_lossy().starts_with("refuse-");
+        // The container checks of the `container` and `sections` targets.
+        if let Ok(file) = AecFile::parse(&data, &Limits::small()) {
+            assert_eq!(file.to_bytes().unwrap(), data);
+        }
+        if let Ok(file) = SectionFile::parse(&data, &Limits::small()) {
+            match file.to_bytes() {
+                Ok(bytes) => assert_eq!(SectionFile::parse(&bytes, &Limits::small()).unwrap(), file),
+                Err(_) => assert!(file.sections.is_empty(), "{}", path.display()),
+            }
+        }
         for codec in &codecs {
             let limits = if must_refuse { Limits::default() } else { Limits::small() };
             let result = codec.decode(&data, &limits);
