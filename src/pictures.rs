@@ -45,6 +45,9 @@ pub fn decode_picture(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<Pict
         return Err(invalid(std::io::ErrorKind::InvalidData, format!("not a picture format aec reads ({INPUT_FORMATS})")));
     }
     let (w, h) = guessed.into_dimensions().map_err(|e| Error::image(path, e))?;
+    if w == 0 || h == 0 {
+        return Err(invalid(std::io::ErrorKind::InvalidData, format!("the picture is {w}x{h}: it has no pixels")));
+    }
     let pixels = u64::from(w) * u64::from(h);
     if pixels > max_pixels {
         return Err(Error::TooLarge { what: "picture size (pixels)", value: pixels, limit: max_pixels, hint: "; use --max-pixels to raise it" });
@@ -146,5 +149,7 @@ mod tests {
         assert!(matches!(decode_picture(&jpeg, Path::new("x.jpg"), 40 * 30 - 1), Err(Error::TooLarge { .. })));
         assert!(matches!(decode_picture(b"not a picture", Path::new("x"), 1 << 20), Err(Error::Image { .. })));
         assert!(matches!(decode_picture(&jpeg[..jpeg.len() / 2], Path::new("x.jpg"), 1 << 20), Err(Error::Image { .. })));
+        let empty = b"P7\nWIDTH 12\nHEIGHT 0\nDEPTH 3\nMAXVAL 255\nTUPLTYPE RGB\nENDHDR\n";
+        assert!(matches!(decode_picture(empty, Path::new("x.pam"), 1 << 20), Err(Error::Image { .. })), "a picture of no pixels");
     }
 }

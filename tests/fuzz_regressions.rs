@@ -37,6 +37,27 @@ fn fuzz_seeds_decode() {
     }
 }
 
+/// Crash inputs of the `picture` target (any file here that is not `.aec`): read as
+/// `aec compress` reads pictures; what decodes must compress and decode back.
+#[test]
+fn picture_crash_inputs_are_read_or_refused_cleanly() {
+    let codec = AnyCodec::open("default").unwrap();
+    let mut checked = 0;
+    for entry in std::fs::read_dir("tests/fuzz-regressions").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "aec" || e == "md") {
+            continue;
+        }
+        let data = std::fs::read(&path).unwrap();
+        if let Ok(picture) = aec::pictures::decode_picture(&data, &path, 4096) {
+            let bytes = codec.encode(&picture.image, &aec::codec::EncodeOptions::default()).unwrap();
+            assert_eq!(codec.decode(&bytes, &Limits::default()).unwrap().width(), picture.image.width());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 1, "no picture crash input kept");
+}
+
 #[test]
 fn hostile_files_and_crash_inputs_are_refused_cleanly() {
     let codecs = codecs();
