@@ -1,9 +1,14 @@
 //! The entropy layer alone, past any checksum and without a network: the integer
-//! hyper-synthesis parser and runner, and the range decoder of the Gaussian bank, on arbitrary
-//! bytes. Ok or a typed error, never a panic; what decodes re-encodes to the same payload.
+//! hyper-synthesis parser and runner, the range decoder of the Gaussian bank, and the range
+//! decoder of the factorized models' tables (the embedded default model's, every level), on
+//! arbitrary bytes. Ok or a typed error, never a panic; what decodes re-encodes to the same
+//! payload.
 #![no_main]
 
-use aec::entropy::coding::{decode_indexed, encode_indexed};
+use std::sync::OnceLock;
+
+use aec::codec::Codec;
+use aec::entropy::coding::{decode_indexed, decode_range, encode_indexed, encode_range};
 use aec::entropy::intnet::IntNet;
 use libfuzzer_sys::fuzz_target;
 
@@ -24,6 +29,17 @@ fuzz_target!(|data: &[u8]| {
         let indices: Vec<u8> = indices.iter().map(|k| k % 64).collect();
         if let Ok(values) = decode_indexed(payload, &indices) {
             assert_eq!(encode_indexed(&values, &indices), payload);
+        }
+    }
+    // The factorized tables: the first byte picks a level and the plane size (1..=32 values
+    // per channel), the rest is the payload.
+    static CODEC: OnceLock<Codec> = OnceLock::new();
+    let codec = CODEC.get_or_init(|| Codec::embedded().expect("embedded model"));
+    if let Some((&pick, payload)) = data.split_first() {
+        let level = codec.tables(1 + pick % codec.max_quality()).expect("a level of the model");
+        let plane = 1 + usize::from(pick >> 3);
+        if let Ok(values) = decode_range(payload, plane, level) {
+            assert_eq!(encode_range(&values, plane, level), payload);
         }
     }
 });
