@@ -154,4 +154,18 @@ fn the_command_line_compresses_with_a_hyperprior_model_file() {
     let out = aec(&["decompress".as_ref(), packed.as_os_str(), "-o".as_ref(), back.as_os_str(), "--model".as_ref(), model.as_os_str()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(image::image_dimensions(&back).unwrap(), (150, 90));
+    // Continuous quality: -q 2.5 lies between levels 2 and 3; the factorized models refuse it.
+    let half = dir.path().join("half.aec");
+    let out =
+        aec(&["compress".as_ref(), input.as_os_str(), "-o".as_ref(), half.as_os_str(), "--model".as_ref(), model.as_os_str(), "-q".as_ref(), "2.5".as_ref()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rate = |path: &Path| SectionFile::parse(&std::fs::read(path).unwrap(), &Limits::default()).unwrap().header.rate;
+    let codec = HyperCodec::from_files(&model, Device::flex()).unwrap();
+    assert!(codec.rate_of(2).unwrap() < rate(&half) && rate(&half) < codec.rate_of(3).unwrap());
+    assert_eq!(rate(&packed), codec.rate_of(2).unwrap());
+    for q in 1..=codec.max_quality() {
+        assert_eq!(codec.rate_of_fraction(f64::from(q)).unwrap(), codec.rate_of(q).unwrap());
+    }
+    let out = aec(&["compress".as_ref(), input.as_os_str(), "-o".as_ref(), dir.path().join("x.aec").as_os_str(), "-q".as_ref(), "2.5".as_ref()]);
+    assert_eq!(out.status.code(), Some(2), "the built-in scale has whole levels only");
 }

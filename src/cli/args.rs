@@ -329,9 +329,10 @@ pub struct CompressArgs {
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Quality level: 1 (smallest file) to 18 (best) with the built-in models, default 8;
-    /// other models have their own range and default (`aec levels` lists them).
+    /// other models have their own range and default (`aec levels` lists them). A
+    /// variable-rate (hyperprior) model also takes fractions, e.g. 7.5 (continuous quality).
     #[arg(short, long)]
-    pub quality: Option<u8>,
+    pub quality: Option<f64>,
     /// How the latents are coded.
     #[arg(long, value_enum, default_value_t = CoderArg::Range)]
     pub coder: CoderArg,

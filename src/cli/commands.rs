@@ -51,13 +51,12 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
                     input.display()
                 );
             }
-            let quality = args.quality.unwrap_or(aec::codec::digits::DIGIT_DEFAULT_QUALITY);
+            let quality = whole_quality(args.quality)?.unwrap_or(aec::codec::digits::DIGIT_DEFAULT_QUALITY);
             return compress_digit(codec, &picture, input, output, quality, args.force);
         }
         (_, Some(scale)) => scale,
         (_, None) => unreachable!("every model but the digit ones has a photographic scale"),
     };
-    let quality = args.quality.unwrap_or_else(|| codec.default_quality());
     let coder = match args.coder {
         CoderArg::Range => CoderId::Range,
         CoderArg::Zstd => CoderId::Zstd,
@@ -69,9 +68,17 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
         _ => None,
     };
     let started = Instant::now();
-    let (encoded, quality) = match target {
-        Some(target) => codec.encode_to_target(&picture, target, coder)?,
-        None => (codec.encode(&picture, &EncodeOptions { quality, coder })?, quality),
+    let fraction = args.quality.filter(|q| q.fract() != 0.0);
+    let (encoded, quality) = match (target, fraction, any) {
+        (Some(target), _, _) => codec.encode_to_target(&picture, target, coder).map(|(bytes, q)| (bytes, q.to_string()))?,
+        (None, Some(q), AnyCodec::Hyper(hyper)) => {
+            let label = q.round().clamp(1.0, f64::from(hyper.max_quality())) as u8;
+            (hyper.encode_at_rate(&picture, hyper.rate_of_fraction(q)?, label, coder, &Limits::largest())?, q.to_string())
+        }
+        (None, _, _) => {
+            let quality = whole_quality(args.quality)?.unwrap_or_else(|| codec.default_quality());
+            (codec.encode(&picture, &EncodeOptions { quality, coder })?, quality.to_string())
+        }
     };
     let elapsed = started.elapsed();
     let encoded = if metadata.is_empty() { encoded } else { metadata.attach(&encoded).map_err(aec::Error::from)? };
@@ -98,6 +105,17 @@ fn metadata_note(metadata: &Metadata) -> String {
         .filter_map(|(what, data)| data.as_ref().map(|d| format!("{what} ({} bytes)", d.len())))
         .collect();
     if parts.is_empty() { String::new() } else { format!(", with {}", parts.join(" and ")) }
+}
+
+/// A `--quality` that must be a whole level (every model but a variable-rate one).
+fn whole_quality(quality: Option<f64>) -> Result<Option<u8>> {
+    match quality {
+        Some(q) if q.fract() != 0.0 || !(0.0..=255.0).contains(&q) => Err(aec::Error::InvalidArgument(format!(
+            "quality {q}: this model's levels are whole numbers (`aec levels` lists them); fractions need a variable-rate (hyperprior) model"
+        ))
+        .into()),
+        q => Ok(q.map(|q| q as u8)),
+    }
 }
 
 /// Refuses to write over the input, and binary data to a terminal (as zstd does).

@@ -162,6 +162,18 @@ impl HyperCodec {
         self.max_quality().div_ceil(2)
     }
 
+    /// The rate setting of a fractional quality level (continuous quality): level `q` has rate
+    /// `ceil(256·(q − 1)/3)`, as whole levels do, so `rate_of_fraction(q as f64) == rate_of(q)`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] outside `1..=max_quality()`.
+    pub fn rate_of_fraction(&self, quality: f64) -> Result<u16> {
+        if !(1.0..=f64::from(self.max_quality())).contains(&quality) {
+            return Err(Error::InvalidArgument(format!("quality must be 1..={}, not {quality}", self.max_quality())));
+        }
+        Ok((256.0 * (quality - 1.0) / LEVELS_PER_TRAINED as f64).ceil() as u16)
+    }
+
     /// The rate setting (units of 1/256 of a trained level) of a quality level (1-based).
     ///
     /// # Errors
