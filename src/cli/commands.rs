@@ -94,17 +94,17 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
         encoded.len() as f64 * 8.0 / pixels,
         quality,
         elapsed.as_secs_f64(),
-        metadata_note(&metadata)
+        metadata_summary(&metadata).map_or_else(String::new, |m| format!(", with {m}"))
     ))
 }
 
-/// ", with ICC profile (N bytes) and EXIF (M bytes)" for a report line, or nothing.
-fn metadata_note(metadata: &Metadata) -> String {
+/// "ICC profile (N bytes) and EXIF (M bytes)", or `None` for no metadata.
+fn metadata_summary(metadata: &Metadata) -> Option<String> {
     let parts: Vec<String> = [("ICC profile", &metadata.icc), ("EXIF", &metadata.exif)]
         .into_iter()
         .filter_map(|(what, data)| data.as_ref().map(|d| format!("{what} ({} bytes)", d.len())))
         .collect();
-    if parts.is_empty() { String::new() } else { format!(", with {}", parts.join(" and ")) }
+    (!parts.is_empty()).then(|| parts.join(" and "))
 }
 
 /// A `--quality` that must be a whole level (every model but a variable-rate one).
@@ -176,10 +176,18 @@ pub(super) fn encode_picture(picture: &DynamicImage, format: ImageFormat, path: 
     if format == ImageFormat::Pnm && !metadata.is_empty() {
         eprintln!("aec: note: {} cannot hold the ICC profile and EXIF data the file keeps (write .png or .jpg to keep them)", path.display());
     }
+    // PNG takes the picture as it is; PPM and JPEG take gray or RGB.
+    let flattened;
     let picture = match (format, picture.color().has_color()) {
-        (ImageFormat::Png, _) => picture.clone(),
-        (_, false) => DynamicImage::ImageLuma8(picture.to_luma8()),
-        (_, true) => DynamicImage::ImageRgb8(picture.to_rgb8()),
+        (ImageFormat::Png, _) => picture,
+        (_, false) => {
+            flattened = DynamicImage::ImageLuma8(picture.to_luma8());
+            &flattened
+        }
+        (_, true) => {
+            flattened = DynamicImage::ImageRgb8(picture.to_rgb8());
+            &flattened
+        }
     };
     let mut out = Vec::new();
     let result = match format {
@@ -187,8 +195,8 @@ pub(super) fn encode_picture(picture: &DynamicImage, format: ImageFormat, path: 
             let subtype = if picture.color().has_color() { PnmSubtype::Pixmap(SampleEncoding::Binary) } else { PnmSubtype::Graymap(SampleEncoding::Binary) };
             PnmEncoder::new(&mut out).with_subtype(subtype).write_image(picture.as_bytes(), picture.width(), picture.height(), picture.color().into())
         }
-        ImageFormat::Jpeg => write_with_metadata(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, jpeg_quality), &picture, metadata),
-        _ => write_with_metadata(image::codecs::png::PngEncoder::new(&mut out), &picture, metadata),
+        ImageFormat::Jpeg => write_with_metadata(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, jpeg_quality), picture, metadata),
+        _ => write_with_metadata(image::codecs::png::PngEncoder::new(&mut out), picture, metadata),
     };
     result.map_err(|e| aec::Error::image(path, e))?;
     Ok(out)
@@ -291,9 +299,7 @@ fn info_v2(input: &Path, bytes: &[u8]) -> Result<()> {
     for (kind, data) in &file.sections {
         println!("section:       {kind:?}, {} bytes", data.len());
     }
-    let metadata = Metadata::of(&file);
-    let held = metadata_note(&metadata);
-    println!("metadata:      {}", held.strip_prefix(", with ").unwrap_or("none"));
+    println!("metadata:      {}", metadata_summary(&Metadata::of(&file)).as_deref().unwrap_or("none"));
     println!("model:         architecture {} weights {:016x}{}", h.model.architecture, h.model.weights_hash, model_note(h.model));
     Ok(())
 }
@@ -319,16 +325,14 @@ fn hyper_levels(scale: &(dyn aec::codec::QualityScale + Sync), picture: Option<&
 /// The PSNR of a picture coded at every level of a scale (each level encoded and decoded),
 /// with a progress bar.
 fn level_psnrs(scale: &(dyn aec::codec::QualityScale + Sync), picture: &DynamicImage) -> Result<Vec<f64>> {
-    let samples = |p: &DynamicImage| if p.color().has_color() { p.to_rgb8().into_raw() } else { p.to_luma8().into_raw() };
-    let original = samples(picture);
+    let original = aec::bench::pixels_of(picture).samples;
     let bar = indicatif::ProgressBar::new(scale.max_quality().into());
     bar.set_style(indicatif::ProgressStyle::with_template("measuring PSNR [{bar:30}] {pos}/{len}").expect("static template").progress_chars("=> "));
     let psnrs = (1..=scale.max_quality())
         .map(|quality| {
-            let bytes = scale.encode(picture, &EncodeOptions { quality, coder: CoderId::Range })?;
-            let back = scale.decode(&bytes, &Limits::default())?;
+            let coded = aec::bench::aec_coded(scale, picture, quality)?;
             bar.inc(1);
-            Ok(aec::metrics::psnr(&original, &samples(&back)))
+            Ok(aec::metrics::psnr(&original, &coded.decoded))
         })
         .collect::<aec::Result<Vec<f64>>>()?;
     bar.finish_and_clear();

@@ -162,8 +162,8 @@ impl HyperCodec {
         self.max_quality().div_ceil(2)
     }
 
-    /// The rate setting of a fractional quality level (continuous quality): level `q` has rate
-    /// `ceil(256·(q − 1)/3)`, as whole levels do, so `rate_of_fraction(q as f64) == rate_of(q)`.
+    /// The rate setting of a quality level that may be fractional (continuous quality): level
+    /// `q` has rate `ceil(256·(q − 1)/3)`, exact in `f64` for whole levels.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] outside `1..=max_quality()`.
@@ -179,10 +179,7 @@ impl HyperCodec {
     /// # Errors
     /// [`Error::InvalidArgument`] for a level outside `1..=max_quality()`.
     pub fn rate_of(&self, quality: u8) -> Result<u16> {
-        if quality == 0 || quality > self.max_quality() {
-            return Err(Error::InvalidArgument(format!("quality must be 1..={}, not {quality}", self.max_quality())));
-        }
-        Ok(((usize::from(quality) - 1) * 256).div_ceil(LEVELS_PER_TRAINED) as u16)
+        self.rate_of_fraction(f64::from(quality))
     }
 
     /// Largest valid rate setting.

@@ -280,13 +280,12 @@ impl Codec {
     pub(crate) fn decode_file(&self, file: &AecFile) -> Result<DynamicImage> {
         let header = file.header;
         let invalid = |field, value: u64| Error::Format(crate::format::FormatError::InvalidField { field, value });
-        let (ph, pw) = (pixels::round_up(header.height as usize, DOWNSAMPLING), pixels::round_up(header.width as usize, DOWNSAMPLING));
         let latent = header.latent;
         if usize::from(latent.channels) != self.tables.channels() {
             return Err(invalid("latent channels", latent.channels.into()));
         }
-        if usize::from(latent.height) * DOWNSAMPLING != ph || usize::from(latent.width) * DOWNSAMPLING != pw {
-            let expected = self.latent_shape(header.width, header.height);
+        let expected = self.latent_shape(header.width, header.height);
+        if latent != expected {
             return Err(Error::Format(crate::format::FormatError::Mismatch {
                 what: "the latent shape",
                 found: latent.to_string(),

@@ -1,6 +1,8 @@
 //! Conversions between 8-bit pictures and the planar float layout the model takes:
 //! edge-replicated padding to a multiple of the model's downsampling, and cropping back.
 
+use std::ops::Range;
+
 /// An 8-bit picture with 1 (gray) or 3 (RGB) interleaved channels.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pixels {
@@ -24,18 +26,22 @@ pub fn round_up(n: usize, m: usize) -> usize {
 /// replicated into the three channels.
 pub fn to_padded_planes(p: &Pixels, multiple: usize) -> (Vec<f32>, usize, usize) {
     let (ph, pw) = (round_up(p.height, multiple), round_up(p.width, multiple));
-    let mut out = Vec::with_capacity(3 * ph * pw);
+    (padded_region(p, 0..ph, 0..pw), ph, pw)
+}
+
+/// Planar RGB floats in `0..1`, `[3][rows][cols]`, of a region of the picture extended by
+/// repeating its last row and column (as [`to_padded_planes`] pads it); gray pictures are
+/// replicated into the three channels.
+pub fn padded_region(p: &Pixels, rows: Range<usize>, cols: Range<usize>) -> Vec<f32> {
+    let mut out = Vec::with_capacity(3 * rows.len() * cols.len());
     for c in 0..3 {
         let source_channel = if p.channels == 1 { 0 } else { c };
-        for y in 0..ph {
+        for y in rows.clone() {
             let sy = y.min(p.height - 1);
-            for x in 0..pw {
-                let sx = x.min(p.width - 1);
-                out.push(f32::from(p.samples[(sy * p.width + sx) * p.channels + source_channel]) / 255.0);
-            }
+            out.extend(cols.clone().map(|x| f32::from(p.samples[(sy * p.width + x.min(p.width - 1)) * p.channels + source_channel]) / 255.0));
         }
     }
-    (out, ph, pw)
+    out
 }
 
 /// Converts a float in `0..1` to an 8-bit sample (rounded, clamped).
@@ -52,19 +58,30 @@ pub fn gray_from_padded_plane(plane: &[f32], pw: usize, width: usize, height: us
 /// Crops planar RGB floats `[3][ph][pw]` back to `width x height`, rounds and clamps to 8 bits;
 /// with `channels == 1` the three planes are averaged into one gray channel.
 pub fn from_padded_planes(planes: &[f32], ph: usize, pw: usize, width: usize, height: usize, channels: usize) -> Pixels {
+    let mut out = Pixels { width, height, channels, samples: vec![0; width * height * channels] };
+    write_planes(planes, ph, pw, (0, 0), 0..height, 0..width, &mut out);
+    out
+}
+
+/// Writes rows `rows` and columns `cols` of the picture `out` from planar RGB floats
+/// `[3][ph][pw]` whose top-left corner is the picture's pixel `origin` (row, column): rounded
+/// and clamped to 8 bits; with one channel the three planes are averaged into gray.
+pub fn write_planes(planes: &[f32], ph: usize, pw: usize, origin: (usize, usize), rows: Range<usize>, cols: Range<usize>, out: &mut Pixels) {
     let plane = ph * pw;
-    let mut samples = Vec::with_capacity(width * height * channels);
-    for y in 0..height {
-        for x in 0..width {
-            let at = |c: usize| planes[c * plane + y * pw + x];
+    let (width, channels) = (out.width, out.channels);
+    for y in rows {
+        for x in cols.clone() {
+            let at = |c: usize| planes[c * plane + (y - origin.0) * pw + (x - origin.1)];
+            let pixel = &mut out.samples[(y * width + x) * channels..][..channels];
             if channels == 1 {
-                samples.push(to_u8((at(0) + at(1) + at(2)) / 3.0));
+                pixel[0] = to_u8((at(0) + at(1) + at(2)) / 3.0);
             } else {
-                samples.extend((0..3).map(|c| to_u8(at(c))));
+                for (c, sample) in pixel.iter_mut().enumerate() {
+                    *sample = to_u8(at(c));
+                }
             }
         }
     }
-    Pixels { width, height, channels, samples }
 }
 
 #[cfg(test)]
@@ -88,5 +105,20 @@ mod tests {
         let p = Pixels { width: 2, height: 2, channels: 1, samples: vec![0, 64, 128, 255] };
         let (planes, ph, pw) = to_padded_planes(&p, 16);
         assert_eq!(from_padded_planes(&planes, ph, pw, 2, 2, 1), p);
+    }
+
+    #[test]
+    fn a_region_is_the_same_part_of_the_padded_planes() {
+        let p = Pixels { width: 37, height: 21, channels: 3, samples: (0..37 * 21 * 3).map(|v| (v * 7 % 251) as u8).collect() };
+        let (planes, ph, pw) = to_padded_planes(&p, 16);
+        let (rows, cols) = (5..32, 10..48);
+        let region = padded_region(&p, rows.clone(), cols.clone());
+        for c in 0..3 {
+            for (i, y) in rows.clone().enumerate() {
+                for (j, x) in cols.clone().enumerate() {
+                    assert_eq!(region[(c * rows.len() + i) * cols.len() + j], planes[(c * ph + y) * pw + x]);
+                }
+            }
+        }
     }
 }
