@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use aec::codec::{EncodeOptions, Ladder};
+use aec::codec::{EncodeOptions, Ladder, PhotoCodec};
 use aec::format::{CoderId, Limits};
 use image::DynamicImage;
 
@@ -29,8 +29,8 @@ fn ms(d: Duration) -> f64 {
 
 /// Times one level with both coders, and the range coder alone on the file's own latents.
 fn measure(ladder: &Ladder, picture: &DynamicImage, quality: u8, jpeg: Duration, runs: usize) {
-    let options = EncodeOptions { quality, coder: CoderId::Range };
-    let zstd = EncodeOptions { coder: CoderId::Zstd, ..options };
+    let options = EncodeOptions { quality, coder: CoderId::Range, ..EncodeOptions::default() };
+    let zstd = EncodeOptions { coder: CoderId::Zstd, ..options.clone() };
     let bytes = ladder.encode(picture, &options).unwrap();
     let zstd_bytes = ladder.encode(picture, &zstd).unwrap();
     let encode = median_time(runs, || drop(black_box(ladder.encode(picture, &options).unwrap())));

@@ -7,15 +7,15 @@
 
 use std::path::Path;
 
-use aec::codec::models::AnyCodec;
+use aec::codec::registry::AnyCodec;
 use aec::codec::{Codec, EncodeOptions, Ladder};
 use aec::format::{CoderId, Limits, Metadata};
 use image::DynamicImage;
 use sha2::{Digest, Sha256};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let photo_codec = AnyCodec::Photo(Ladder::single(Codec::embedded()?));
-    let digit_codec = AnyCodec::Digits(aec::codec::models::builtin_digits("mnist-conv")?);
+    let photo_codec = AnyCodec::Photo(Box::new(Ladder::single(Codec::embedded()?)));
+    let digit_codec = AnyCodec::Digits(aec::codec::registry::builtin_digits("mnist-conv")?);
     let digit = image::open("tests/fixtures/mnist/digits.png")?.crop_imm(7 * 28, 0, 28, 28);
     let photo = image::open("tests/fixtures/chelsea.png")?;
     let rgb = photo.crop_imm(200, 60, 70, 50);
@@ -25,9 +25,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         p[3] = (x * 10) as u8;
     }
     let rgba = DynamicImage::ImageRgba8(rgba);
-    let others: Vec<(String, AnyCodec)> = aec::codec::models::BUILTIN_PHOTO[1..]
+    let others: Vec<(String, AnyCodec)> = aec::codec::registry::BUILTIN_PHOTO[1..]
         .iter()
-        .map(|b| Ok((format!("{}-rgb-70x50-q4-range", b.name), AnyCodec::Photo(Ladder::single(b.load(burn::prelude::Device::flex())?)))))
+        .map(|b| Ok((format!("{}-rgb-70x50-q4-range", b.name), AnyCodec::Photo(Box::new(Ladder::single(b.load(burn::prelude::Device::flex())?))))))
         .collect::<aec::Result<_>>()?;
     let mut cases = vec![
         ("rgb-70x50-q4-range", &photo_codec, &rgb, 4, CoderId::Range),
@@ -41,12 +41,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let vectors = Path::new("format-spec/vectors");
     std::fs::create_dir_all(vectors)?;
     for (name, codec, picture, quality, coder) in cases {
-        let bytes = codec.encode(picture, &EncodeOptions { quality, coder })?;
+        let bytes = codec.encode(picture, &EncodeOptions { quality, coder, ..EncodeOptions::default() })?;
         write_vector(codec, name, &bytes)?;
     }
     // A photo with an ICC profile and EXIF data kept in ancillary sections.
     let metadata = Metadata { icc: Some(b"an ICC profile, kept byte for byte".to_vec()), exif: Some(b"MM\0*\0\0\0\x08\0\0\0\0\0\0".to_vec()) };
-    let bytes = metadata.attach(&photo_codec.encode(&rgb, &EncodeOptions { quality: 4, coder: CoderId::Range })?)?;
+    let bytes = photo_codec.encode(&rgb, &EncodeOptions { quality: 4, coder: CoderId::Range, metadata, ..EncodeOptions::default() })?;
     write_vector(&photo_codec, "rgb-70x50-q4-range-metadata", &bytes)?;
     write_picture_seeds(&photo.crop_imm(200, 60, 12, 9))
 }

@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let codec = Codec::embedded()?;
     let load = t.elapsed().as_secs_f64();
     let picture = image::open(picture_path)?;
-    let bytes = codec.encode(&picture, &EncodeOptions { quality, coder: CoderId::Range })?;
+    let bytes = codec.encode(&picture, &EncodeOptions { quality, coder: CoderId::Range, ..EncodeOptions::default() })?;
     let mut rows: Vec<(String, f64)> = Vec::new();
     let mut add = |name: &str, seconds: f64| match rows.iter_mut().find(|(n, _)| n == name) {
         Some(row) => row.1 += seconds,

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use aec::codec::hyper::HyperCodec;
+use aec::codec::{EncodeOptions, PhotoCodec};
 use aec::format::{CoderId, Limits, SectionFile};
 use burn::prelude::Device;
 
@@ -19,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let codec = HyperCodec::from_files(std::path::Path::new(model), Device::flex())?;
     let load = started.elapsed();
     let picture = image::open(picture)?;
-    let bytes = codec.encode_level(&picture, quality, CoderId::Range, &Limits::default())?;
+    let bytes = codec.encode(&picture, &level(quality, CoderId::Range))?;
     let runs = 5;
     let (mut parse, mut entropy, mut total) = (0.0, 0.0, 0.0);
     for _ in 0..runs {
@@ -50,4 +51,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("synthesis + rest  {:8.1} ms", ms(total - entropy - parse));
     println!("whole decode      {:8.1} ms", ms(total));
     Ok(())
+}
+
+/// Options for one level with the given coder, within the decoder's default limits.
+fn level(quality: u8, coder: CoderId) -> EncodeOptions {
+    EncodeOptions { quality, coder, limits: Limits::default(), ..EncodeOptions::default() }
 }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::format::FormatError;
+use crate::format::{FormatError, ModelId};
 
 /// Result alias used throughout the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -30,9 +30,19 @@ pub enum Error {
     /// The `.aec` data is malformed, truncated, corrupted or beyond the configured limits.
     #[error("invalid .aec data: {0}")]
     Format(#[from] FormatError),
-    /// The file was made by a model this build does not have.
-    #[error("{0}")]
-    UnknownModel(String),
+    /// The file was made by another model than the one decoding it (`expected`), or by
+    /// a model this build does not have (`expected` is `None`): the file is fine, the
+    /// decoder needs that model's files.
+    #[error("this file was made by model {made_by}, {}", match expected {
+        Some(expected) => format!("but this model is {expected}"),
+        None => "which is not built into this aec: pass its files with --model".to_string(),
+    })]
+    UnknownModel {
+        /// The model recorded in the file.
+        made_by: ModelId,
+        /// The model that was asked to decode it, if one was.
+        expected: Option<ModelId>,
+    },
     /// Model weights or tables could not be loaded.
     #[error("model: {0}")]
     Model(String),

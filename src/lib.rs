@@ -8,19 +8,22 @@
 //! `Cargo.toml`):
 //!
 //! ```
-//! use aec::codec::{EncodeOptions, Ladder, RateTarget};
-//! use aec::format::{CoderId, Limits, Metadata};
+//! use aec::codec::registry::AnyCodec;
+//! use aec::codec::{EncodeOptions, RateTarget};
+//! use aec::format::{Limits, Metadata, ParsedFile};
 //!
-//! let codec = Ladder::builtin(); // the built-in models, flex CPU backend
+//! let any = AnyCodec::open("default")?; // the built-in models (or a path to trained ones), flex CPU backend
+//! let codec = any.photo().expect("a photographic model");
 //! let picture = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(96, 64, |x, y| image::Rgb([x as u8 * 2, y as u8 * 3, 128])));
-//! let bytes = codec.encode(&picture, &EncodeOptions { quality: codec.default_quality(), ..Default::default() })?;
-//! let back = codec.decode(&bytes, &Limits::default())?; // refuses hostile sizes before allocating
-//! assert_eq!((back.width(), back.height()), (96, 64));
-//! let (small, quality) = codec.encode_to_target(&picture, RateTarget::BitsPerPixel(0.25), CoderId::Range)?;
-//! assert!(small.len() * 8 <= 96 * 64 / 4 && quality >= 1);
 //! // An ICC profile or EXIF block travels in the file's metadata sections.
-//! let tagged = Metadata { icc: Some(b"profile".to_vec()), exif: None }.attach(&bytes)?;
-//! assert_eq!(Metadata::read(&tagged, &Limits::default())?.icc.as_deref(), Some(&b"profile"[..]));
+//! let metadata = Metadata { icc: Some(b"profile".to_vec()), exif: None };
+//! let bytes = codec.encode(&picture, &EncodeOptions { quality: codec.default_quality(), metadata, ..Default::default() })?;
+//! let file = ParsedFile::parse(&bytes, &Limits::default())?; // refuses hostile sizes before allocating
+//! let back = AnyCodec::for_parsed(&file)?.decode_parsed(&file, &Limits::default())?;
+//! assert_eq!((back.width(), back.height()), (96, 64));
+//! assert_eq!(file.metadata().icc.as_deref(), Some(&b"profile"[..]));
+//! let (small, quality) = codec.encode_to_target(&picture, RateTarget::BitsPerPixel(0.25), &EncodeOptions::default())?;
+//! assert!(small.len() * 8 <= 96 * 64 / 4 && quality >= 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]

@@ -31,6 +31,17 @@ impl Picture {
     }
 }
 
+/// The size (width, height) and bytes per pixel that a picture file declares in its header,
+/// read without decoding the pixels; `None` when the header cannot be read.
+pub fn declared_size(bytes: &[u8]) -> Option<(u32, u32, u8)> {
+    use image::ImageDecoder;
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().ok()?;
+    reader.format()?;
+    let decoder = reader.into_decoder().ok()?;
+    let (width, height) = decoder.dimensions();
+    Some((width, height, decoder.color_type().bytes_per_pixel()))
+}
+
 /// Decodes a picture from its file bytes. `path` only names the picture in errors.
 ///
 /// # Errors

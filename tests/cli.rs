@@ -204,6 +204,29 @@ fn a_huge_declared_picture_is_refused_before_decoding() {
 }
 
 #[test]
+fn work_beyond_the_memory_budget_is_refused_from_the_header() {
+    let (_guard, dir) = temp();
+    // A 6000x4000 picture needs about 96 MiB + 10 B/px = 325 MiB: within the default
+    // budget of 512M, beyond 300M. The PNG holds no pixels: it is judged by its header alone.
+    let (big, out) = (dir.join("big.png"), dir.join("big.aec"));
+    std::fs::write(&big, png_header_only(6000, 4000)).unwrap();
+    let result = aec(&["compress", path_str(&big), "--max-memory", "300M", "-o", path_str(&out)]);
+    assert_eq!(result.status.code(), Some(3), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("--max-memory"), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(!out.exists());
+    // Decompressing: the kodim23 file (768x512) needs about 100 MiB.
+    let (packed, back) = (dir.join("photo.aec"), dir.join("back.png"));
+    assert!(aec(&["compress", PHOTO, "-o", path_str(&packed)]).status.success());
+    let result = aec(&["decompress", path_str(&packed), "--max-memory", "97M", "-o", path_str(&back)]);
+    assert_eq!(result.status.code(), Some(3), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("--max-memory"));
+    assert!(!back.exists());
+    assert!(aec(&["decompress", path_str(&packed), "--max-memory", "1G", "-o", path_str(&back)]).status.success());
+    // Sizes take units; nonsense is bad usage.
+    assert_eq!(aec(&["decompress", path_str(&packed), "--max-memory", "lots", "-o", "-"]).status.code(), Some(2));
+}
+
+#[test]
 fn endless_input_is_refused_after_a_bounded_read() {
     let result = aec(&["info", "/dev/zero"]);
     assert_eq!(result.status.code(), Some(3), "{}", String::from_utf8_lossy(&result.stderr));

@@ -1,7 +1,7 @@
 //! The library's codec with the embedded model: colour models, odd sizes, coders, quality
 //! levels, foreign models, hostile bytes, and the cross-backend check.
 
-use aec::codec::{Codec, EncodeOptions};
+use aec::codec::{Codec, EncodeOptions, PhotoCodec};
 use aec::format::{AecFile, CoderId, Limits};
 use aec::{Error, metrics};
 use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
@@ -102,7 +102,7 @@ fn files_of_another_model_or_with_inconsistent_fields_are_refused() {
     let codec = codec();
     let bytes = version_1(&codec, &codec.encode(&DynamicImage::ImageRgb8(synthetic(40, 40)), &EncodeOptions::default()).unwrap());
     let foreign = with_header(&bytes, |h| h.model.weights_hash ^= 1);
-    assert!(matches!(codec.decode(&foreign, &Limits::default()), Err(Error::UnknownModel(_))));
+    assert!(matches!(codec.decode(&foreign, &Limits::default()), Err(Error::UnknownModel { .. })));
     type Forgery = Box<dyn Fn(&mut aec::format::Header)>;
     let cases: Vec<Forgery> =
         vec![Box::new(|h| h.latent.channels += 1), Box::new(|h| h.latent.width += 1), Box::new(|h| h.width += 16), Box::new(|h| h.quant_step += 1)];
@@ -172,17 +172,17 @@ fn rate_control_picks_the_best_level_within_the_target() {
         (1..=codec.max_quality()).map(|quality| codec.encode(&picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap().len()).collect();
     // A budget just above level 3's size must give level 3.
     let budget = sizes[2] as u64 + 1;
-    let (bytes, quality) = codec.encode_to_target(&picture, RateTarget::MaxBytes(budget), CoderId::Range).unwrap();
+    let (bytes, quality) = codec.encode_to_target(&picture, RateTarget::MaxBytes(budget), &EncodeOptions::default()).unwrap();
     assert_eq!((bytes.len(), quality), (sizes[2], 3));
     let bpp = (sizes[4] as f64 + 1.0) * 8.0 / pixels;
-    let (_, quality) = codec.encode_to_target(&picture, RateTarget::BitsPerPixel(bpp), CoderId::Range).unwrap();
+    let (_, quality) = codec.encode_to_target(&picture, RateTarget::BitsPerPixel(bpp), &EncodeOptions::default()).unwrap();
     assert_eq!(quality, 5);
-    let err = codec.encode_to_target(&picture, RateTarget::MaxBytes(10), CoderId::Range).unwrap_err();
+    let err = codec.encode_to_target(&picture, RateTarget::MaxBytes(10), &EncodeOptions::default()).unwrap_err();
     assert!(err.to_string().contains("smallest file"), "{err}");
     // A PSNR goal below what level 1 gives is met by level 1.
-    let (_, quality) = codec.encode_to_target(&picture, RateTarget::Psnr(5.0), CoderId::Range).unwrap();
+    let (_, quality) = codec.encode_to_target(&picture, RateTarget::Psnr(5.0), &EncodeOptions::default()).unwrap();
     assert_eq!(quality, 1);
-    assert!(codec.encode_to_target(&picture, RateTarget::Psnr(99.0), CoderId::Range).is_err());
+    assert!(codec.encode_to_target(&picture, RateTarget::Psnr(99.0), &EncodeOptions::default()).is_err());
 }
 
 #[test]

@@ -51,7 +51,7 @@ fn training_learns_colours_that_brightness_predicts() {
 
 #[test]
 fn the_built_in_network_colours_photos_better_than_gray() {
-    let net = aec::codec::models::builtin_colorizer().unwrap();
+    let net = aec::codec::registry::builtin_colorizer().unwrap();
     for photo in ["tests/fixtures/kodim23.png", "tests/fixtures/chelsea.png"] {
         let photo = image::open(photo).unwrap();
         let coloured = net.colorize(&photo).unwrap();

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use aec::bench::features::{LabelledFeatures, knn_accuracy};
 use aec::codec::features::{Features, digit_features, encode_features};
-use aec::codec::models::{AnyCodec, builtin_digits};
+use aec::codec::registry::{AnyCodec, builtin_digits};
 use aec::codec::vae;
 use aec::mnist::{Digits, Mnist};
 use burn::prelude::Device;

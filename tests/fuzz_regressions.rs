@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use aec::codec::models::AnyCodec;
+use aec::codec::registry::AnyCodec;
 use aec::format::{AecFile, Limits, SectionFile};
 
 fn files(dir: &str) -> Vec<PathBuf> {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use aec::Error;
 use aec::codec::hyper::HyperCodec;
+use aec::codec::{EncodeOptions, PhotoCodec};
 use aec::format::{CoderId, Limits, SectionFile, SectionKind};
 use aec::model::hyperprior::HyperpriorConfig;
 use burn::prelude::Device;
@@ -42,8 +43,8 @@ fn latents(codec: &HyperCodec, bytes: &[u8]) -> (Vec<i16>, Vec<i16>, Vec<i32>) {
 fn range_and_zstd_files_carry_the_same_latents_and_pixels() {
     let (_dir, codec) = small_codec();
     let picture = photo();
-    let range = codec.encode_level(&picture, 4, CoderId::Range, &Limits::default()).unwrap();
-    let zstd = codec.encode_level(&picture, 4, CoderId::Zstd, &Limits::default()).unwrap();
+    let range = codec.encode(&picture, &level(4, CoderId::Range)).unwrap();
+    let zstd = codec.encode(&picture, &level(4, CoderId::Zstd)).unwrap();
     assert_eq!(latents(&codec, &range), latents(&codec, &zstd));
     let (a, b) = (codec.decode(&range, &Limits::default()).unwrap(), codec.decode(&zstd, &Limits::default()).unwrap());
     assert_eq!((a.width(), a.height()), (150, 90));
@@ -56,12 +57,12 @@ fn range_and_zstd_files_carry_the_same_latents_and_pixels() {
 #[test]
 fn one_and_two_threads_derive_the_same_latents() {
     let (_dir, codec) = small_codec();
-    let bytes = codec.encode_level(&photo(), 5, CoderId::Range, &Limits::default()).unwrap();
+    let bytes = codec.encode(&photo(), &level(5, CoderId::Range)).unwrap();
     let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
     let one = pool(1).install(|| latents(&codec, &bytes));
     let two = pool(2).install(|| latents(&codec, &bytes));
     assert_eq!(one, two);
-    let again = pool(1).install(|| codec.encode_level(&photo(), 5, CoderId::Range, &Limits::default()).unwrap());
+    let again = pool(1).install(|| codec.encode(&photo(), &level(5, CoderId::Range)).unwrap());
     assert_eq!(again, bytes, "encoding is deterministic across thread counts");
 }
 
@@ -73,7 +74,7 @@ fn flex_and_ndarray_derive_the_same_latents() {
     let path = export_small(dir.path());
     let flex = HyperCodec::from_files(&path, Device::flex()).unwrap();
     let ndarray = HyperCodec::from_files(&path, Device::ndarray()).unwrap();
-    let bytes = flex.encode_level(&photo(), 6, CoderId::Range, &Limits::default()).unwrap();
+    let bytes = flex.encode(&photo(), &level(6, CoderId::Range)).unwrap();
     assert_eq!(latents(&flex, &bytes), latents(&ndarray, &bytes));
     let (a, b) = (flex.decode(&bytes, &Limits::default()).unwrap().to_rgb8(), ndarray.decode(&bytes, &Limits::default()).unwrap().to_rgb8());
     let worst = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| x.abs_diff(*y)).max().unwrap();
@@ -84,24 +85,24 @@ fn flex_and_ndarray_derive_the_same_latents() {
 fn alpha_is_kept_and_every_level_decodes() {
     let (_dir, codec) = small_codec();
     let alpha = RgbaImage::from_fn(70, 65, |x, y| image::Rgba([x as u8 * 3, y as u8 * 3, 90, (x * y % 256) as u8]));
-    let bytes = codec.encode_level(&DynamicImage::ImageRgba8(alpha.clone()), 1, CoderId::Range, &Limits::default()).unwrap();
+    let bytes = codec.encode(&DynamicImage::ImageRgba8(alpha.clone()), &level(1, CoderId::Range)).unwrap();
     let back = codec.decode(&bytes, &Limits::default()).unwrap().to_rgba8();
     assert!(back.pixels().zip(alpha.pixels()).all(|(a, b)| a[3] == b[3]));
     assert_eq!(codec.max_quality(), 7);
     for quality in 1..=codec.max_quality() {
-        let bytes = codec.encode_level(&photo(), quality, CoderId::Range, &Limits::default()).unwrap();
+        let bytes = codec.encode(&photo(), &level(quality, CoderId::Range)).unwrap();
         codec.decode(&bytes, &Limits::default()).unwrap();
         let estimate = codec.estimated_size(&photo(), quality).unwrap();
         assert!((bytes.len() as f64 - estimate).abs() <= 8.0, "level {quality}: {} bytes, estimate {estimate}", bytes.len());
     }
-    assert!(codec.encode_level(&photo(), 0, CoderId::Range, &Limits::default()).is_err());
-    assert!(codec.encode_level(&photo(), 8, CoderId::Range, &Limits::default()).is_err());
+    assert!(codec.encode(&photo(), &level(0, CoderId::Range)).is_err());
+    assert!(codec.encode(&photo(), &level(8, CoderId::Range)).is_err());
 }
 
 #[test]
 fn hostile_files_are_refused() {
     let (_dir, codec) = small_codec();
-    let bytes = codec.encode_level(&photo(), 3, CoderId::Range, &Limits::default()).unwrap();
+    let bytes = codec.encode(&photo(), &level(3, CoderId::Range)).unwrap();
     let file = SectionFile::parse(&bytes, &Limits::default()).unwrap();
     let rebuild = |sections: Vec<(SectionKind, &[u8])>| SectionFile { header: file.header, sections }.to_bytes().unwrap();
     let (z, y) = (file.section(SectionKind::HyperLatents).unwrap(), file.section(SectionKind::Latents).unwrap());
@@ -115,7 +116,7 @@ fn hostile_files_are_refused() {
     let mut other = file.header;
     other.model.weights_hash ^= 1;
     let foreign = SectionFile { header: other, sections: file.sections.clone() }.to_bytes().unwrap();
-    assert!(matches!(codec.decode(&foreign, &Limits::default()), Err(Error::UnknownModel(_))));
+    assert!(matches!(codec.decode(&foreign, &Limits::default()), Err(Error::UnknownModel { .. })));
     let mut gray = file.header;
     gray.color = aec::format::ColorModel::Gray;
     let with_alpha =
@@ -168,4 +169,9 @@ fn the_command_line_compresses_with_a_hyperprior_model_file() {
     }
     let out = aec(&["compress".as_ref(), input.as_os_str(), "-o".as_ref(), dir.path().join("x.aec").as_os_str(), "-q".as_ref(), "2.5".as_ref()]);
     assert_eq!(out.status.code(), Some(2), "the built-in scale has whole levels only");
+}
+
+/// Options for one level with the given coder, within the decoder's default limits.
+fn level(quality: u8, coder: CoderId) -> EncodeOptions {
+    EncodeOptions { quality, coder, limits: Limits::default(), ..EncodeOptions::default() }
 }

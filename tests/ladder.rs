@@ -2,8 +2,8 @@
 //! levels climb in size and fidelity, the header records the level, files of any built-in
 //! model decode, and rate control picks across models.
 
-use aec::codec::models::{AnyCodec, BUILTIN_PHOTO, builtin_photo_by_id};
-use aec::codec::{Codec, EncodeOptions, Ladder, RateTarget};
+use aec::codec::registry::{AnyCodec, BUILTIN_PHOTO, builtin_photo_by_id};
+use aec::codec::{Codec, EncodeOptions, Ladder, PhotoCodec, RateTarget};
 use aec::format::{CoderId, HeaderV2, Limits, SectionFile};
 use aec::{Error, metrics};
 use image::DynamicImage;
@@ -70,7 +70,7 @@ fn files_of_other_models_are_refused_by_the_scale() {
     let mut header = file.header;
     header.model.weights_hash ^= 1;
     let foreign = SectionFile { header, sections: file.sections.clone() }.to_bytes().unwrap();
-    assert!(matches!(ladder.decode(&foreign, &Limits::default()), Err(Error::UnknownModel(_))));
+    assert!(matches!(ladder.decode(&foreign, &Limits::default()), Err(Error::UnknownModel { .. })));
 }
 
 #[test]
@@ -82,20 +82,20 @@ fn rate_control_searches_across_the_models_of_the_scale() {
     let sizes: Vec<usize> = levels.iter().map(|l| l.0).collect();
     for quality in [2u8, ladder.max_quality() - 1] {
         let budget = sizes[usize::from(quality) - 1];
-        let (bytes, chosen) = ladder.encode_to_target(&picture, RateTarget::MaxBytes(budget as u64), CoderId::Range).unwrap();
+        let (bytes, chosen) = ladder.encode_to_target(&picture, RateTarget::MaxBytes(budget as u64), &EncodeOptions::default()).unwrap();
         assert_eq!((bytes.len(), chosen), (budget, quality));
         let bpp = (budget as f64 + 0.5) * 8.0 / pixels;
-        let (_, chosen) = ladder.encode_to_target(&picture, RateTarget::BitsPerPixel(bpp), CoderId::Range).unwrap();
+        let (_, chosen) = ladder.encode_to_target(&picture, RateTarget::BitsPerPixel(bpp), &EncodeOptions::default()).unwrap();
         assert_eq!(chosen, quality);
     }
-    let err = ladder.encode_to_target(&picture, RateTarget::MaxBytes(60), CoderId::Range).unwrap_err();
+    let err = ladder.encode_to_target(&picture, RateTarget::MaxBytes(60), &EncodeOptions::default()).unwrap_err();
     assert!(err.to_string().contains("smallest file"), "{err}");
     // A PSNR goal just under what level 9 gives is met by level 9 or a smaller file.
     let level_9 = &levels[8];
-    let (bytes, chosen) = ladder.encode_to_target(&picture, RateTarget::Psnr(level_9.1 - 0.01), CoderId::Range).unwrap();
+    let (bytes, chosen) = ladder.encode_to_target(&picture, RateTarget::Psnr(level_9.1 - 0.01), &EncodeOptions::default()).unwrap();
     assert!(chosen <= 9 && levels[usize::from(chosen) - 1].1 >= level_9.1 - 0.01, "level {chosen}");
     assert_eq!(bytes.len(), levels[usize::from(chosen) - 1].0);
-    let err = ladder.encode_to_target(&picture, RateTarget::Psnr(60.0), CoderId::Range).unwrap_err();
+    let err = ladder.encode_to_target(&picture, RateTarget::Psnr(60.0), &EncodeOptions::default()).unwrap_err();
     assert!(err.to_string().contains("the best gives"), "{err}");
 }
 
@@ -107,7 +107,7 @@ fn every_level_range_decodes_exactly_the_latents_it_encoded() {
     let picture = photo().crop_imm(150, 60, 160, 112);
     for quality in 1..=ladder.max_quality() {
         let decode = |coder| {
-            let bytes = ladder.encode(&picture, &EncodeOptions { quality, coder }).unwrap();
+            let bytes = ladder.encode(&picture, &EncodeOptions { quality, coder, ..EncodeOptions::default() }).unwrap();
             ladder.decode(&bytes, &Limits::default()).unwrap().to_rgb8().into_raw()
         };
         assert!(decode(CoderId::Range) == decode(CoderId::Zstd), "level {quality}");

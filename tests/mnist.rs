@@ -4,7 +4,7 @@
 
 use std::process::{Command, Output};
 
-use aec::codec::models::{AnyCodec, builtin_digits};
+use aec::codec::registry::{AnyCodec, builtin_digits};
 use aec::format::Limits;
 use aec::mnist::{Mnist, PIXELS, add_noise};
 use image::{DynamicImage, GrayImage};
@@ -100,7 +100,7 @@ fn a_file_of_one_digit_model_is_refused_by_another() {
     let digit = picture(&fixture_digits()[5]);
     let file = builtin_digits("mnist-conv").unwrap().encode(&digit, 4).unwrap();
     let other = builtin_digits("mnist-denoise").unwrap();
-    assert!(matches!(other.decode(&file, &Limits::default()), Err(aec::Error::UnknownModel(_))));
+    assert!(matches!(other.decode(&file, &Limits::default()), Err(aec::Error::UnknownModel { .. })));
 }
 
 #[test]

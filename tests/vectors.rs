@@ -2,7 +2,7 @@
 //! model that made it to pixels whose SHA-256 is stored beside it (flex backend, x86-64), and the latent
 //! payload parses exactly.
 
-use aec::codec::models::AnyCodec;
+use aec::codec::registry::AnyCodec;
 use aec::format::{AecFile, Limits, SectionFile};
 use sha2::{Digest, Sha256};
 

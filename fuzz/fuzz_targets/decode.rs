@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use aec::codec::models::AnyCodec;
+use aec::codec::registry::AnyCodec;
 use aec::format::Limits;
 use libfuzzer_sys::fuzz_target;
 

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use aec::codec::models::AnyCodec;
+use aec::codec::registry::AnyCodec;
 use aec::codec::EncodeOptions;
 use aec::format::{CoderId, Limits};
 use libfuzzer_sys::fuzz_target;
@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(picture) = aec::pictures::decode_picture(data, Path::new("fuzz"), MAX_PIXELS) else { return };
     assert!(u64::from(picture.image.width()) * u64::from(picture.image.height()) <= MAX_PIXELS);
     let codec = CODEC.get_or_init(|| AnyCodec::open("default").expect("embedded model"));
-    let options = EncodeOptions { quality: 1, coder: CoderId::Range };
+    let options = EncodeOptions { quality: 1, coder: CoderId::Range, ..EncodeOptions::default() };
     let bytes = codec.encode(&picture.image, &options).expect("a decoded picture within the limits compresses");
     let back = codec.decode(&bytes, &Limits::default()).expect("what aec writes decodes");
     assert_eq!((back.width(), back.height()), (picture.image.width(), picture.image.height()));

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::baseline::{self, Coded};
 use crate::codec::pixels::Pixels;
-use crate::codec::{EncodeOptions, QualityScale};
+use crate::codec::{EncodeOptions, PhotoCodec};
 use crate::error::{Error, Result};
 use crate::format::Limits;
 use crate::metrics;
@@ -112,7 +112,7 @@ fn record(image: &str, codec: &str, quality: u8, p: &Pixels, coded: &Coded) -> R
 ///
 /// # Errors
 /// Any codec error.
-pub fn aec_coded(codec: &(dyn QualityScale + Sync), picture: &DynamicImage, quality: u8) -> Result<Coded> {
+pub fn aec_coded(codec: &dyn PhotoCodec, picture: &DynamicImage, quality: u8) -> Result<Coded> {
     let start = Instant::now();
     let bytes = codec.encode(picture, &EncodeOptions { quality, ..EncodeOptions::default() })?;
     let encode_seconds = start.elapsed().as_secs_f64();
@@ -122,7 +122,7 @@ pub fn aec_coded(codec: &(dyn QualityScale + Sync), picture: &DynamicImage, qual
 }
 
 /// Every measurement of one picture.
-fn measure_picture(codec: &(dyn QualityScale + Sync), name: &str, picture: &DynamicImage, options: &BenchOptions, bar: &ProgressBar) -> Result<Vec<Record>> {
+fn measure_picture(codec: &dyn PhotoCodec, name: &str, picture: &DynamicImage, options: &BenchOptions, bar: &ProgressBar) -> Result<Vec<Record>> {
     let p = pixels_of(picture);
     let mut out = Vec::new();
     // aec sees the same gray/RGB samples as the baselines.
@@ -167,7 +167,7 @@ fn measure_baselines(name: &str, p: &Pixels, options: &BenchOptions, bar: &Progr
 ///
 /// # Errors
 /// The first codec error met.
-pub fn run(codec: &(dyn QualityScale + Sync), pictures: &[(String, DynamicImage)], options: &BenchOptions) -> Result<Vec<Record>> {
+pub fn run(codec: &dyn PhotoCodec, pictures: &[(String, DynamicImage)], options: &BenchOptions) -> Result<Vec<Record>> {
     let baseline_steps = if options.baselines { BASELINE_QUALITIES.len() as u64 + 1 } else { 0 };
     let steps_per_picture = u64::from(codec.max_quality()) + baseline_steps;
     let bar = if options.progress { ProgressBar::new(steps_per_picture * pictures.len() as u64) } else { ProgressBar::hidden() };

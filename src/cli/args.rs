@@ -358,6 +358,10 @@ pub struct CompressArgs {
     /// more pixels than the default needs the same --max-pixels to decompress.
     #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
     pub max_pixels: u64,
+    /// Refuse pictures whose coding needs more memory than this (judged from the picture's
+    /// header: about 90 MB plus 10 bytes per pixel, more for 16-bit pictures), e.g. 2G.
+    #[arg(long, default_value = "512M", value_parser = super::io::parse_bytes)]
+    pub max_memory: u64,
     /// Drop the picture's ICC profile and EXIF data instead of keeping them in the file
     /// (they are kept by default, and written back by `aec decompress`).
     #[arg(long)]
@@ -388,6 +392,10 @@ pub struct DecompressArgs {
     /// bytes of memory per pixel beyond ~90 MB; up to 2^28 pixels).
     #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
     pub max_pixels: u64,
+    /// Refuse files whose decoding needs more memory than this (judged from the header: about
+    /// 90 MB plus 10 bytes per pixel), e.g. 2G.
+    #[arg(long, default_value = "512M", value_parser = super::io::parse_bytes)]
+    pub max_memory: u64,
     /// Quality of JPEG output, 1-100.
     #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub jpeg_quality: u8,

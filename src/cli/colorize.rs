@@ -16,7 +16,7 @@ use super::io::{check_writable, read_picture, write_output};
 fn colorizer(model: Option<&Path>) -> Result<Colorizer> {
     Ok(match model {
         Some(path) => Colorizer::from_file(path, super::device())?,
-        None => aec::codec::models::builtin_colorizer_on(super::device())?,
+        None => aec::codec::registry::builtin_colorizer_on(super::device())?,
     })
 }
 

@@ -7,9 +7,9 @@ use anyhow::{Context, Result};
 use image::{DynamicImage, ImageFormat};
 
 use aec::codec::digits::DigitCodec;
-use aec::codec::models::AnyCodec;
-use aec::codec::{EncodeOptions, Ladder, RateTarget};
-use aec::format::{AecFile, CoderId, Limits, Metadata, ModelId};
+use aec::codec::registry::AnyCodec;
+use aec::codec::{EncodeOptions, Ladder, PhotoCodec, RateTarget};
+use aec::format::{AecFile, CoderId, Limits, Metadata, ModelId, ParsedFile};
 use aec::model::{DigitArch, FactorizedConfig, HyperpriorConfig};
 use aec::pictures::Picture;
 use aec::train::digits::{DigitTrainConfig, InitFrom};
@@ -17,18 +17,18 @@ use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
 use aec::train::hyperprior::HyperTrainConfig;
 
 use super::args::{ArchArg, BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, DenoiseArgs, EvalMnistArgs, InfoArgs, LevelsArgs, TrainArgs};
-use super::io::{check_writable, max_aec_bytes, read_input, read_picture, read_picture_with_metadata, write_output};
+use super::io::{check_memory, check_writable, max_aec_bytes, read_input, read_picture, read_picture_to_code, write_output};
 
-/// The photographic scale of `--model PATH`, or the built-in one.
-fn load_scale(model: Option<&Path>) -> Result<AnyCodec> {
+/// The photographic codec of `--model PATH`, or the built-in scale.
+fn load_photo(model: Option<&Path>) -> Result<Box<dyn PhotoCodec>> {
     let codec = match model {
         Some(path) => AnyCodec::from_files_on(path, super::device())?,
-        None => AnyCodec::Photo(Ladder::builtin_on(super::device())),
+        None => AnyCodec::Photo(Box::new(Ladder::builtin_on(super::device()))),
     };
-    if codec.scale().is_none() {
-        return Err(aec::Error::InvalidArgument("an MNIST model has no photographic quality scale: use aec eval-mnist".into()).into());
+    match codec {
+        AnyCodec::Photo(codec) => Ok(codec),
+        AnyCodec::Digits(_) => Err(aec::Error::InvalidArgument("an MNIST model has no photographic quality scale: use aec eval-mnist".into()).into()),
     }
-    Ok(codec)
 }
 
 /// `aec compress`.
@@ -41,10 +41,10 @@ pub fn compress(args: CompressArgs) -> Result<()> {
 fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Path) -> Result<String> {
     check_writable(output, args.force)?;
     check_not_same(input, output)?;
-    let Picture { image: picture, icc, exif } = read_picture_with_metadata(input, args.max_pixels)?;
+    let Picture { image: picture, icc, exif } = read_picture_to_code(input, args.max_pixels, args.max_memory)?;
     let metadata = if args.strip { Metadata::default() } else { Metadata { icc, exif } };
-    let codec = match (any, any.scale()) {
-        (AnyCodec::Digits(codec), _) => {
+    let codec = match any {
+        AnyCodec::Digits(codec) => {
             if !metadata.is_empty() {
                 eprintln!(
                     "aec: note: the ICC profile and EXIF data of {} are not kept: MNIST model files (container version 1) cannot hold them",
@@ -54,8 +54,7 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
             let quality = whole_quality(args.quality)?.unwrap_or(aec::codec::digits::DIGIT_DEFAULT_QUALITY);
             return compress_digit(codec, &picture, input, output, quality, args.force);
         }
-        (_, Some(scale)) => scale,
-        (_, None) => unreachable!("every model but the digit ones has a photographic scale"),
+        AnyCodec::Photo(codec) => codec,
     };
     let coder = match args.coder {
         CoderArg::Range => CoderId::Range,
@@ -68,20 +67,14 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
         _ => None,
     };
     let started = Instant::now();
-    let fraction = args.quality.filter(|q| q.fract() != 0.0);
-    let (encoded, quality) = match (target, fraction, any) {
-        (Some(target), _, _) => codec.encode_to_target(&picture, target, coder).map(|(bytes, q)| (bytes, q.to_string()))?,
-        (None, Some(q), AnyCodec::Hyper(hyper)) => {
-            let label = q.round().clamp(1.0, f64::from(hyper.max_quality())) as u8;
-            (hyper.encode_at_rate(&picture, hyper.rate_of_fraction(q)?, label, coder, &Limits::largest())?, q.to_string())
-        }
-        (None, _, _) => {
-            let quality = whole_quality(args.quality)?.unwrap_or_else(|| codec.default_quality());
-            (codec.encode(&picture, &EncodeOptions { quality, coder })?, quality.to_string())
-        }
+    let options = EncodeOptions { quality: codec.default_quality(), coder, metadata, limits: Limits::largest() };
+    let (encoded, quality) = match (target, args.quality) {
+        (Some(target), _) => codec.encode_to_target(&picture, target, &options).map(|(bytes, q)| (bytes, q.to_string()))?,
+        (None, Some(q)) => (codec.encode_fraction(&picture, q, &options)?, q.to_string()),
+        (None, None) => (codec.encode(&picture, &options)?, options.quality.to_string()),
     };
     let elapsed = started.elapsed();
-    let encoded = if metadata.is_empty() { encoded } else { metadata.attach(&encoded).map_err(aec::Error::from)? };
+    let metadata = options.metadata;
     write_output(output, &encoded, args.force)?;
     let pixels = f64::from(picture.width()) * f64::from(picture.height());
     Ok(format!(
@@ -227,18 +220,21 @@ fn decompress_file(args: &DecompressArgs, model: Option<&AnyCodec>, input: &Path
     check_writable(output, args.force)?;
     let bytes = read_input(input, max_aec_bytes(args.max_pixels))?;
     let limits = Limits { max_pixels: args.max_pixels, max_latent_values: args.max_pixels, ..Limits::default() };
+    let file = ParsedFile::parse(&bytes, &limits).map_err(aec::Error::from)?;
+    let (width, height) = file.size();
+    check_memory(u64::from(width) * u64::from(height), 0, args.max_memory)?;
     let found;
     let codec = match model {
         Some(model) => model,
         None => {
-            found = AnyCodec::for_file_on(&bytes, &limits, super::device())?;
+            found = AnyCodec::for_parsed_on(&file, super::device())?;
             &found
         }
     };
     let started = Instant::now();
-    let picture = codec.decode(&bytes, &limits)?;
+    let picture = codec.decode_parsed(&file, &limits)?;
     let elapsed = started.elapsed();
-    let metadata = if args.strip { Metadata::default() } else { Metadata::read(&bytes, &limits).map_err(aec::Error::from)? };
+    let metadata = if args.strip { Metadata::default() } else { file.metadata() };
     write_output(output, &encode_picture(&picture, format, output, args.jpeg_quality, &metadata)?, args.force)?;
     Ok(format!("{} -> {} ({}x{}), {:.2} s", input.display(), output.display(), picture.width(), picture.height(), elapsed.as_secs_f64()))
 }
@@ -274,7 +270,7 @@ fn model_note(model: ModelId) -> String {
     }
     match aec::codec::digits::arch_of(model.architecture) {
         Some(arch) => format!(" (an mnist {} model)", arch.name()),
-        None => match aec::codec::models::builtin_photo_by_id(model) {
+        None => match aec::codec::registry::builtin_photo_by_id(model) {
             Some(builtin) => format!(" (the built-in photo model {}, λ={})", builtin.name, builtin.lambda),
             None => " (not a built-in model)".to_string(),
         },
@@ -304,27 +300,9 @@ fn info_v2(input: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// `aec levels` for a variable-rate model: each level and its predicted size.
-fn hyper_levels(scale: &(dyn aec::codec::QualityScale + Sync), picture: Option<&Path>) -> Result<()> {
-    let picture = picture.map(|p| read_picture(p, Limits::default().max_pixels)).transpose()?;
-    let estimates = picture.as_ref().map(|p| scale.estimated_sizes(p)).transpose()?;
-    let psnrs = picture.as_ref().map(|p| level_psnrs(scale, p)).transpose()?;
-    let pixels = picture.as_ref().map_or(1.0, |p| f64::from(p.width()) * f64::from(p.height()));
-    for quality in 1..=scale.max_quality() {
-        let i = usize::from(quality) - 1;
-        let size = match (&estimates, &psnrs) {
-            (Some(e), Some(p)) => format!(" {:>10.0} bytes {:>7.4} bpp {:>6.2} dB", e[i], e[i] * 8.0 / pixels, p[i]),
-            _ => String::new(),
-        };
-        let mark = if quality == scale.default_quality() { "  (default)" } else { "" };
-        println!("{quality:>7}{size}{mark}");
-    }
-    Ok(())
-}
-
 /// The PSNR of a picture coded at every level of a scale (each level encoded and decoded),
 /// with a progress bar.
-fn level_psnrs(scale: &(dyn aec::codec::QualityScale + Sync), picture: &DynamicImage) -> Result<Vec<f64>> {
+fn level_psnrs(scale: &dyn PhotoCodec, picture: &DynamicImage) -> Result<Vec<f64>> {
     let original = aec::bench::pixels_of(picture).samples;
     let bar = indicatif::ProgressBar::new(scale.max_quality().into());
     bar.set_style(indicatif::ProgressStyle::with_template("measuring PSNR [{bar:30}] {pos}/{len}").expect("static template").progress_chars("=> "));
@@ -341,22 +319,17 @@ fn level_psnrs(scale: &(dyn aec::codec::QualityScale + Sync), picture: &DynamicI
 
 /// `aec levels`.
 pub fn levels(args: LevelsArgs) -> Result<()> {
-    let any = load_scale(args.model.as_deref())?;
-    let ladder = match &any {
-        AnyCodec::Photo(ladder) => ladder,
-        _ => return hyper_levels(any.scale().expect("a photographic scale"), args.picture.as_deref()),
-    };
+    let codec = load_photo(args.model.as_deref())?;
     let picture = args.picture.as_deref().map(|p| read_picture(p, Limits::default().max_pixels)).transpose()?;
-    let estimates = picture.as_ref().map(|p| ladder.estimated_sizes(p)).transpose()?;
-    let psnrs = picture.as_ref().map(|p| level_psnrs(ladder, p)).transpose()?;
+    let estimates = picture.as_ref().map(|p| codec.estimated_sizes(p)).transpose()?;
+    let psnrs = picture.as_ref().map(|p| level_psnrs(codec.as_ref(), p)).transpose()?;
     let pixels = picture.as_ref().map_or(1.0, |p| f64::from(p.width()) * f64::from(p.height()));
-    println!("{:>7}  {:<16} {:>8}  {:>5}{}", "quality", "model", "λ", "step", if estimates.is_some() { "      bytes     bpp    PSNR" } else { "" });
-    for quality in 1..=ladder.max_quality() {
-        let (codec, step) = ladder.level(quality)?;
-        let (name, lambda) = match aec::codec::models::builtin_photo_by_id(codec.id()) {
-            Some(builtin) => (builtin.name.to_string(), format!("{}", builtin.lambda)),
-            None => (args.model.as_deref().map_or_else(String::new, |p| p.display().to_string()), "-".to_string()),
-        };
+    let rate = if codec.family() == "factorized" { "step" } else { "rate" };
+    println!("{:>7}  {:<16} {:>8}  {rate:>5}{}", "quality", "model", "λ", if estimates.is_some() { "      bytes     bpp    PSNR" } else { "" });
+    for quality in 1..=codec.max_quality() {
+        let info = codec.level_info(quality)?;
+        let name = args.model.as_deref().map_or(info.model, |p| p.display().to_string());
+        let lambda = info.lambda.map_or_else(|| "-".to_string(), |l| l.to_string());
         let size = match (&estimates, &psnrs) {
             (Some(e), Some(p)) => {
                 let bytes = e[usize::from(quality) - 1];
@@ -364,8 +337,8 @@ pub fn levels(args: LevelsArgs) -> Result<()> {
             }
             _ => String::new(),
         };
-        let mark = if quality == ladder.default_quality() { "  (default)" } else { "" };
-        println!("{quality:>7}  {name:<16} {lambda:>8}  {:>5.3}{size}{mark}", f64::from(step) / 256.0);
+        let mark = if quality == codec.default_quality() { "  (default)" } else { "" };
+        println!("{quality:>7}  {name:<16} {lambda:>8}  {:>5.3}{size}{mark}", info.rate);
     }
     Ok(())
 }
@@ -472,12 +445,11 @@ pub fn bench(args: BenchArgs) -> Result<()> {
     for path in args.csv.iter().chain(&args.plot) {
         check_writable(path, args.force)?;
     }
-    let any = load_scale(args.model.as_deref())?;
-    let codec = any.scale().expect("load_scale gives a photographic scale");
+    let codec = load_photo(args.model.as_deref())?;
     let pictures = aec::bench::load_pictures(&args.input)?;
     let cjpeg = !args.no_cjpeg && aec::baseline::cjpeg_available();
     let options = aec::bench::BenchOptions { jobs: args.jobs, cjpeg, baselines: !args.aec_only, progress: !args.json };
-    let records = aec::bench::run(codec, &pictures, &options)?;
+    let records = aec::bench::run(codec.as_ref(), &pictures, &options)?;
     let summary = aec::bench::report::summarize(&records);
     if args.json {
         let json = serde_json::json!({ "summary": summary, "records": records });
@@ -536,7 +508,7 @@ pub fn denoise(args: DenoiseArgs) -> Result<()> {
     check_writable(&args.output, args.force)?;
     let codec = match AnyCodec::open_on(&args.model, super::device())? {
         AnyCodec::Digits(codec) => codec,
-        AnyCodec::Photo(_) | AnyCodec::Hyper(_) => {
+        AnyCodec::Photo(_) => {
             return Err(aec::Error::InvalidArgument(format!("{} is not an MNIST model", args.model)).into());
         }
     };
@@ -553,10 +525,10 @@ pub fn eval_mnist(args: EvalMnistArgs) -> Result<()> {
         check_writable(grid, args.force)?;
     }
     let mut models = Vec::new();
-    for name in aec::codec::models::builtin_names().into_iter().filter(|n| n.starts_with("mnist-")) {
+    for name in aec::codec::registry::builtin_names().into_iter().filter(|n| n.starts_with("mnist-")) {
         let codec = match &args.models {
             Some(dir) => DigitCodec::from_files(&dir.join(format!("{}.bpk", name.trim_start_matches("mnist-"))), super::device())?,
-            None => aec::codec::models::builtin_digits_on(name, super::device())?,
+            None => aec::codec::registry::builtin_digits_on(name, super::device())?,
         };
         models.push((name.to_string(), codec));
     }

@@ -10,7 +10,7 @@ use image::DynamicImage;
 use aec::bench::features::{LabelledFeatures, knn_accuracy, pca_2d};
 use aec::codec::digits::DigitCodec;
 use aec::codec::features::{Features, digit_features, encode_features, npy};
-use aec::codec::models::{AnyCodec, builtin_digits_on};
+use aec::codec::registry::{AnyCodec, builtin_digits_on};
 use aec::mnist::{Digits, Mnist};
 
 use super::args::{EncodeArgs, EvalFeaturesArgs, SampleArgs};
@@ -33,7 +33,7 @@ fn is_idx_images(path: &Path) -> bool {
 fn digit_model(name: &str, what: &str) -> Result<DigitCodec> {
     match AnyCodec::open_on(name, super::device())? {
         AnyCodec::Digits(codec) => Ok(codec),
-        AnyCodec::Photo(_) | AnyCodec::Hyper(_) => Err(aec::Error::InvalidArgument(format!("{what} needs an MNIST model, and {name} is a photo model")).into()),
+        AnyCodec::Photo(_) => Err(aec::Error::InvalidArgument(format!("{what} needs an MNIST model, and {name} is a photo model")).into()),
     }
 }
 

@@ -33,10 +33,58 @@ pub fn read_input(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
 /// [`aec::pictures::decode_picture`]), with its metadata; 16-bit samples are noted on stderr.
 pub fn read_picture_with_metadata(path: &Path, max_pixels: u64) -> Result<aec::pictures::Picture> {
     let picture = aec::pictures::decode_picture(&read_input(path, MAX_PICTURE_BYTES)?, path, max_pixels)?;
+    note_wide_samples(&picture, path);
+    Ok(picture)
+}
+
+/// Refuses to code a picture of `pixels` pixels (with `extra_per_pixel` bytes per pixel beyond
+/// 8-bit samples) when that needs more memory than `max_memory` bytes.
+pub fn check_memory(pixels: u64, extra_per_pixel: u64, max_memory: u64) -> Result<()> {
+    let needed = aec::codec::tiles::memory_for(pixels, extra_per_pixel);
+    if needed > max_memory {
+        return Err(aec::Error::TooLarge { what: "memory needed (bytes)", value: needed, limit: max_memory, hint: "; use --max-memory to raise it" }.into());
+    }
+    Ok(())
+}
+
+/// Reads a picture to compress: refused when it has more than `max_pixels` pixels or coding
+/// it needs more than `max_memory` bytes (both judged from its header, before decoding).
+pub fn read_picture_to_code(path: &Path, max_pixels: u64, max_memory: u64) -> Result<aec::pictures::Picture> {
+    let bytes = read_input(path, MAX_PICTURE_BYTES)?;
+    if let Some((width, height, bytes_per_pixel)) = aec::pictures::declared_size(&bytes) {
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels <= max_pixels {
+            check_memory(pixels, u64::from(bytes_per_pixel).saturating_sub(3), max_memory)?;
+        }
+    }
+    let picture = aec::pictures::decode_picture(&bytes, path, max_pixels)?;
+    note_wide_samples(&picture, path);
+    Ok(picture)
+}
+
+/// Notes on stderr that samples of more than 8 bits are rounded.
+fn note_wide_samples(picture: &aec::pictures::Picture, path: &Path) {
     if picture.has_wide_samples() {
         eprintln!("aec: note: {} has more than 8 bits per sample; aec codes 8 bits, the rest is rounded away", path.display());
     }
-    Ok(picture)
+}
+
+/// Parses a byte count with an optional unit: `512M`, `2G`, `300000k`, `1000000` (units are
+/// powers of 1024).
+pub fn parse_bytes(text: &str) -> std::result::Result<u64, String> {
+    let text = text.trim();
+    let (digits, shift) = match text.char_indices().last() {
+        Some((i, unit)) if unit.is_ascii_alphabetic() => match unit.to_ascii_uppercase() {
+            'K' => (&text[..i], 10),
+            'M' => (&text[..i], 20),
+            'G' => (&text[..i], 30),
+            'T' => (&text[..i], 40),
+            _ => return Err(format!("{text:?}: the unit must be K, M, G or T")),
+        },
+        _ => (text, 0),
+    };
+    let value: u64 = digits.parse().map_err(|_| format!("{text:?} is not a size such as 512M or 2G"))?;
+    value.checked_mul(1 << shift).ok_or_else(|| format!("{text:?} is too large"))
 }
 
 /// Reads and decodes a picture as [`read_picture_with_metadata`] does, for commands that

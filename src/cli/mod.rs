@@ -27,7 +27,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
     }
     match error.downcast_ref::<aec::Error>() {
         Some(aec::Error::Format(_) | aec::Error::Image { .. } | aec::Error::TooLarge { .. }) => 3,
-        Some(aec::Error::UnknownModel(_)) => 4,
+        Some(aec::Error::UnknownModel { .. }) => 4,
         Some(aec::Error::InvalidArgument(_)) => 2,
         _ => 1,
     }

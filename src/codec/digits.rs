@@ -15,7 +15,7 @@ use image::{DynamicImage, GrayImage};
 use super::latent_coding;
 use super::pixels::{Pixels, gray_from_padded_plane, round_up, to_padded_planes};
 use crate::error::{Error, Result};
-use crate::format::{AecFile, CoderId, ColorModel, FormatError, Header, LatentShape, Limits, ModelId};
+use crate::format::{AecFile, CoderId, ColorModel, FormatError, Header, LatentShape, Limits, ModelId, ParsedFile};
 use crate::model::digits::{CONV_DOWNSAMPLING, DIGIT_SIDE};
 use crate::model::{DigitArch, DigitNet};
 
@@ -196,18 +196,36 @@ impl DigitCodec {
     /// # Errors
     /// [`Error::Format`] for malformed data, [`Error::UnknownModel`] for another model's file.
     pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
-        let file = super::parse_for_model(bytes, limits, self.id)?;
+        self.decode_parsed(&ParsedFile::parse(bytes, limits)?)
+    }
+
+    /// Decodes a parsed file made by this model (digit files are container version 1).
+    ///
+    /// # Errors
+    /// As [`DigitCodec::decode`].
+    pub fn decode_parsed(&self, file: &ParsedFile) -> Result<DynamicImage> {
+        super::check_model(file.model(), self.id)?;
+        let file = file.as_v1()?;
         let h = file.header;
         let invalid = |field, value: u64| Error::Format(FormatError::InvalidField { field, value });
         if quality_step(h.quality).map_err(|_| invalid("quality", h.quality.into()))? != h.quant_step {
             return Err(invalid("quantization step", h.quant_step.into()));
         }
         let step = f32::from(h.quant_step) / 256.0;
-        if h.coder != CoderId::Zstd || h.color != ColorModel::Gray {
-            return Err(invalid("coder or colour model of a digit file", (h.coder as u64) << 8 | h.color as u64));
+        if h.coder != CoderId::Zstd {
+            return Err(invalid("coder of a digit file", h.coder as u64));
+        }
+        if h.color != ColorModel::Gray {
+            return Err(invalid("colour model of a digit file", h.color as u64));
         }
         let (width, height) = (h.width as usize, h.height as usize);
-        let (ph, pw) = self.padded_size(height, width).map_err(|_| invalid("digit size", u64::from(h.width) << 32 | u64::from(h.height)))?;
+        let (ph, pw) = self.padded_size(height, width).map_err(|_| {
+            Error::Format(FormatError::Mismatch {
+                what: "the picture size",
+                found: format!("{width}x{height}"),
+                expected: "a size this digit model takes".into(),
+            })
+        })?;
         let expected = self.code_shape(ph, pw);
         if h.latent != expected {
             return Err(Error::Format(crate::format::FormatError::Mismatch {

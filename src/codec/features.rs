@@ -7,9 +7,8 @@ use image::DynamicImage;
 use npyz::WriterBuilder;
 
 use super::digits::DigitCodec;
-use super::models::AnyCodec;
+use super::registry::AnyCodec;
 use crate::error::{Error, Result};
-use crate::format::Limits;
 use crate::mnist::{Digits, SIDE};
 
 /// Digits run through a network at once.
@@ -78,11 +77,7 @@ impl Features {
 pub fn encode_features(codec: &AnyCodec, picture: &DynamicImage) -> Result<Features> {
     match codec {
         AnyCodec::Digits(digits) => Features::from_tensor(digits.code_of(picture)?),
-        AnyCodec::Photo(ladder) => {
-            let (model, _) = ladder.level(ladder.default_quality())?;
-            Features::from_tensor(model.analyze(picture)?.latents)
-        }
-        AnyCodec::Hyper(hyper) => Features::from_tensor(hyper.latents(picture, &Limits::default())?),
+        AnyCodec::Photo(photo) => Features::from_tensor(photo.latents(picture)?),
     }
 }
 

@@ -15,21 +15,28 @@ use image::DynamicImage;
 use super::pixels::{self, Pixels};
 use super::tables::{LevelTables, QuantizedTables};
 use super::tiles;
-use super::{join_picture, model_id, split_picture};
+use super::{EncodeOptions, LevelInfo, PhotoCodec, check_model, check_picture_size, compress_alpha, join_picture, model_id, split_picture};
 use crate::entropy::coding::{self, decode_indexed, encode_indexed};
 use crate::entropy::gaussian::{LOG_SCALE_BITS, table_index};
 use crate::entropy::intnet::{IntLayer, IntNet, LayerKind};
 use crate::error::{Error, Result};
-use crate::format::{CoderId, ColorModel, FormatError, HeaderV2, Limits, ModelId, SectionFile, SectionKind};
+use crate::format::{CoderId, ColorModel, FormatError, HeaderV2, Limits, ModelId, ParsedFile, SectionFile, SectionKind};
 use crate::model::hyperprior::{HYPER_DOWNSAMPLING, HyperpriorConfig, HyperpriorModel};
 
 /// Architecture number of the hyperprior family in the container's model registry.
 pub const ARCH_HYPERPRIOR: u32 = 2;
+/// The hyperprior family in the registry (no built-in model yet: its files decode with
+/// `--model`).
+pub const FAMILY: super::registry::Family = super::registry::Family {
+    name: "hyperprior",
+    architecture: ARCH_HYPERPRIOR,
+    owns_settings: |settings| settings.get("lambdas").is_some(),
+    open_files: |weights, device| Ok(Box::new(HyperCodec::from_files(weights, device)?)),
+    builtin: None,
+};
 /// Quality levels between two trained rate levels, plus one (3: each trained level and two
 /// interpolated ones between neighbours).
 const LEVELS_PER_TRAINED: usize = 3;
-/// zstd level of the alpha plane.
-const ALPHA_ZSTD_LEVEL: i32 = 19;
 /// The quantization step of the `z` tables (units of 1/256): `z` is rounded to integers.
 const Z_STEP: u16 = 256;
 
@@ -224,26 +231,20 @@ impl HyperCodec {
         Ok(Coded { z, y: q, indices: log_scales.iter().map(|&s| table_index(s)).collect(), z_plane: zh * zw })
     }
 
-    /// Compresses a picture at a quality level.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] for a bad level or a picture beyond `limits`.
-    pub fn encode_level(&self, picture: &DynamicImage, quality: u8, coder: CoderId, limits: &Limits) -> Result<Vec<u8>> {
-        self.encode_at_rate(picture, self.rate_of(quality)?, quality, coder, limits)
-    }
-
     /// Compresses a picture at any rate setting `0..=256·(levels−1)` (continuous quality);
-    /// `quality` is recorded in the header for information.
+    /// `quality` is recorded in the header for information; coder, metadata and limits are
+    /// those of `options`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for a rate beyond the trained levels or a picture beyond
-    /// `limits`.
-    pub fn encode_at_rate(&self, picture: &DynamicImage, rate: u16, quality: u8, coder: CoderId, limits: &Limits) -> Result<Vec<u8>> {
+    /// [`Error::InvalidArgument`] for a rate beyond the trained levels, [`Error::TooLarge`]
+    /// for a picture beyond the limits.
+    pub fn encode_at_rate(&self, picture: &DynamicImage, rate: u16, quality: u8, options: &EncodeOptions) -> Result<Vec<u8>> {
         if rate > self.max_rate() {
             return Err(Error::InvalidArgument(format!("rate setting must be 0..={}, not {rate}", self.max_rate())));
         }
         let (width, height) = (picture.width(), picture.height());
-        HeaderV2 { width, height, color: ColorModel::Rgb, coder, quality, model: self.id, rate }.validate(limits).map_err(Error::Format)?;
+        check_picture_size(width, height, &options.limits)?;
+        let coder = options.coder;
         let (pixels, color, alpha) = split_picture(picture);
         let (y, ph, pw) = self.analyze(&pixels);
         let coded = self.code(y, ph, pw, rate)?;
@@ -251,11 +252,12 @@ impl HyperCodec {
             CoderId::Zstd => (coding::encode_zstd(&coded.z), coding::encode_zstd(&coded.y)),
             CoderId::Range => (coding::encode_range(&coded.z, coded.z_plane, &self.z_tables), encode_indexed(&coded.y, &coded.indices)),
         };
-        let alpha_payload = alpha.map(|a| zstd::bulk::compress(&a, ALPHA_ZSTD_LEVEL).expect("in-memory zstd cannot fail"));
+        let alpha_payload = alpha.as_deref().map(compress_alpha);
         let mut sections = vec![(SectionKind::HyperLatents, z_payload.as_slice()), (SectionKind::Latents, y_payload.as_slice())];
         if let Some(a) = &alpha_payload {
             sections.push((SectionKind::Alpha, a.as_slice()));
         }
+        sections.extend(options.metadata.sections());
         let header = HeaderV2 { width, height, color, coder, quality, model: self.id, rate };
         Ok(SectionFile { header, sections }.to_bytes()?)
     }
@@ -264,12 +266,9 @@ impl HyperCodec {
     /// of the picture padded to a multiple of 64.
     ///
     /// # Errors
-    /// [`Error::Format`] for a picture beyond `limits`.
-    pub(crate) fn latents(&self, picture: &DynamicImage, limits: &Limits) -> Result<Tensor<4>> {
-        let (width, height) = (picture.width(), picture.height());
-        HeaderV2 { width, height, color: ColorModel::Rgb, coder: CoderId::Zstd, quality: 1, model: self.id, rate: 0 }
-            .validate(limits)
-            .map_err(Error::Format)?;
+    /// [`Error::TooLarge`] for a picture beyond `limits`.
+    fn latents_within(&self, picture: &DynamicImage, limits: &Limits) -> Result<Tensor<4>> {
+        check_picture_size(picture.width(), picture.height(), limits)?;
         let (pixels, _, _) = split_picture(picture);
         Ok(self.analyze(&pixels).0)
     }
@@ -277,7 +276,7 @@ impl HyperCodec {
     /// The size in bytes the entropy model predicts for a picture at a quality level.
     ///
     /// # Errors
-    /// As [`HyperCodec::encode_level`].
+    /// As [`HyperCodec::encode_at_rate`].
     pub fn estimated_size(&self, picture: &DynamicImage, quality: u8) -> Result<f64> {
         Ok(self.estimated_sizes_at(picture, &[self.rate_of(quality)?])?[0])
     }
@@ -286,8 +285,8 @@ impl HyperCodec {
     /// transform runs once for all of them.
     ///
     /// # Errors
-    /// As [`HyperCodec::encode_level`].
-    pub fn estimated_sizes(&self, picture: &DynamicImage) -> Result<Vec<f64>> {
+    /// As [`HyperCodec::encode_at_rate`].
+    fn estimated_sizes_of_levels(&self, picture: &DynamicImage) -> Result<Vec<f64>> {
         let rates = (1..=self.max_quality()).map(|q| self.rate_of(q)).collect::<Result<Vec<_>>>()?;
         self.estimated_sizes_at(picture, &rates)
     }
@@ -295,7 +294,7 @@ impl HyperCodec {
     fn estimated_sizes_at(&self, picture: &DynamicImage, rates: &[u16]) -> Result<Vec<f64>> {
         let (pixels, _, alpha) = split_picture(picture);
         let (y, ph, pw) = self.analyze(&pixels);
-        let alpha = alpha.map_or(0, |a| zstd::bulk::compress(&a, ALPHA_ZSTD_LEVEL).map_or(0, |c| c.len() + 8));
+        let alpha = alpha.map_or(0, |a| compress_alpha(&a).len() + crate::format::SECTION_ENTRY_LEN);
         let overhead = (crate::format::HEADER_V2_LEN + 16 + crate::format::CHECKSUM_LEN + alpha) as f64;
         rates
             .iter()
@@ -307,27 +306,11 @@ impl HyperCodec {
             .collect()
     }
 
-    /// Decodes a version-2 file made by this model.
-    ///
-    /// # Errors
-    /// [`Error::Format`] for malformed data, [`Error::UnknownModel`] for another model's file.
-    pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
-        let file = SectionFile::parse(bytes, limits)?;
-        if file.header.model != self.id {
-            let (made_by, mine) = (file.header.model, self.id);
-            return Err(Error::UnknownModel(format!(
-                "this file was made by model {:08x}/{:016x}, but this model is {:08x}/{:016x}",
-                made_by.architecture, made_by.weights_hash, mine.architecture, mine.weights_hash
-            )));
-        }
-        self.decode_file(&file, limits)
-    }
-
     /// The decoded integer latents of a parsed file: `ẑ` and `round(y − μ)`, channel by
     /// channel (exact on every machine: the format's test vectors keep a digest of them).
     ///
     /// # Errors
-    /// As [`HyperCodec::decode`].
+    /// As [`PhotoCodec::decode_parsed`].
     pub fn decode_latents(&self, file: &SectionFile, limits: &Limits) -> Result<(Vec<i16>, Vec<i16>, Vec<i32>)> {
         let h = &file.header;
         let missing = |what| Error::Format(FormatError::CorruptPayload(format!("no {what} section")));
@@ -357,7 +340,7 @@ impl HyperCodec {
     }
 
     /// Decodes a parsed file that this model made (its identity checked by the caller).
-    pub(crate) fn decode_file(&self, file: &SectionFile, limits: &Limits) -> Result<DynamicImage> {
+    fn decode_file(&self, file: &SectionFile, limits: &Limits) -> Result<DynamicImage> {
         let h = &file.header;
         let (_, q, means) = self.decode_latents(file, limits)?;
         if h.color != ColorModel::Rgba && file.section(SectionKind::Alpha).is_some() {
@@ -381,10 +364,54 @@ impl HyperCodec {
     }
 }
 
+impl PhotoCodec for HyperCodec {
+    fn family(&self) -> &'static str {
+        "hyperprior"
+    }
+
+    fn max_quality(&self) -> u8 {
+        HyperCodec::max_quality(self)
+    }
+
+    fn default_quality(&self) -> u8 {
+        HyperCodec::default_quality(self)
+    }
+
+    fn level_info(&self, quality: u8) -> Result<LevelInfo> {
+        Ok(LevelInfo { model: "hyperprior".into(), lambda: None, rate: f64::from(self.rate_of(quality)?) / 256.0 })
+    }
+
+    fn decodes(&self, model: ModelId) -> bool {
+        model == self.id
+    }
+
+    fn encode(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>> {
+        self.encode_at_rate(picture, self.rate_of(options.quality)?, options.quality, options)
+    }
+
+    fn encode_fraction(&self, picture: &DynamicImage, quality: f64, options: &EncodeOptions) -> Result<Vec<u8>> {
+        let label = quality.round().clamp(1.0, f64::from(self.max_quality())) as u8;
+        self.encode_at_rate(picture, self.rate_of_fraction(quality)?, label, options)
+    }
+
+    fn decode_parsed(&self, file: &ParsedFile, limits: &Limits) -> Result<DynamicImage> {
+        check_model(file.model(), self.id)?;
+        self.decode_file(file.as_v2()?, limits)
+    }
+
+    fn estimated_sizes(&self, picture: &DynamicImage) -> Result<Vec<f64>> {
+        self.estimated_sizes_of_levels(picture)
+    }
+
+    fn latents(&self, picture: &DynamicImage) -> Result<Tensor<4>> {
+        self.latents_within(picture, &Limits::largest())
+    }
+}
+
 /// Refuses model settings that would make a network of absurd size (a hostile settings file).
 fn check_sizes(config: &HyperpriorConfig) -> Result<()> {
     let ok = |n: usize| (1..=1024).contains(&n);
-    if !(ok(config.hidden) && ok(config.latent) && ok(config.hyper_hidden) && ok(config.hyper_latent)) || !(2..=64).contains(&config.levels()) {
+    if !(ok(config.hidden) && ok(config.latent) && ok(config.hyper_hidden) && ok(config.hyper_latent) && (2..=64).contains(&config.levels())) {
         return Err(Error::Model(format!("model settings out of range: {config:?}")));
     }
     Ok(())

@@ -9,15 +9,16 @@
 
 use std::sync::OnceLock;
 
-use burn::prelude::Device;
+use burn::prelude::{Device, Tensor};
 use image::DynamicImage;
 
-use super::models::{BUILTIN_PHOTO, BuiltinPhoto, PHOTO_DEFAULT_QUALITY, PHOTO_RUNGS};
-use super::{Analysis, Codec, DEFAULT_QUALITY, EncodeOptions, split_picture};
+use super::factorized::Analysis;
+use super::registry::{BUILTIN_PHOTO, BuiltinPhoto, PHOTO_DEFAULT_QUALITY, PHOTO_RUNGS, builtin_photo_by_id};
+use super::{Codec, DEFAULT_QUALITY, EncodeOptions, LevelInfo, PhotoCodec, split_picture};
 use crate::error::{Error, Result};
-use crate::format::{CoderId, Limits, ModelId};
+use crate::format::{Limits, ModelId, ParsedFile};
 
-/// A size or quality goal for [`Ladder::encode_to_target`].
+/// A size or quality goal for [`PhotoCodec::encode_to_target`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RateTarget {
     /// At most this many bytes in the file.
@@ -134,46 +135,30 @@ impl Ladder {
             .ok_or_else(|| Error::InvalidArgument(format!("quality must be 1..={}, not {quality}", self.max_quality())))
     }
 
-    /// Compresses a picture into `.aec` bytes at `options.quality` of this scale (recorded
-    /// in the header).
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] for a bad quality level or an empty/oversized picture.
-    pub fn encode(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>> {
-        let mut analyses = Analyses::new(self.models.len());
-        self.pack(&mut analyses, picture, options.quality, options.coder)
-    }
-
     /// Encodes at one level, running each model's encoder at most once per picture.
-    fn pack(&self, analyses: &mut Analyses, picture: &DynamicImage, quality: u8, coder: CoderId) -> Result<Vec<u8>> {
+    fn pack(&self, analyses: &mut Analyses, picture: &DynamicImage, quality: u8, options: &EncodeOptions) -> Result<Vec<u8>> {
         let rung = self.rung(quality)?;
         let codec = self.models[rung.model].codec()?;
         let level = codec.level(rung.level)?;
-        codec.pack(analyses.get(rung.model, codec, picture)?, quality, level, coder)
+        codec.pack(analyses.get(rung.model, codec, picture, &options.limits)?, quality, level, options)
     }
 
-    /// Compresses a picture at the quality level that meets `target` (like `cwebp -size`):
-    /// the best level that fits a size target, or the smallest level that reaches a PSNR
-    /// (found by bisection, as fidelity grows with the level). Each model's encoder runs at
-    /// most once; only quantization, entropy coding and (for a PSNR goal) decoding are
-    /// repeated.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] when no level meets the target (the message says what the
-    /// nearest level gives), and the errors of [`Ladder::encode`].
-    pub fn encode_to_target(&self, picture: &DynamicImage, target: RateTarget, coder: CoderId) -> Result<(Vec<u8>, u8)> {
+    /// [`PhotoCodec::encode_to_target`] for this scale (like `cwebp -size`): each model's
+    /// encoder runs at most once; only quantization, entropy coding and (for a PSNR goal)
+    /// decoding are repeated.
+    fn encode_to_target_once(&self, picture: &DynamicImage, target: RateTarget, options: &EncodeOptions) -> Result<(Vec<u8>, u8)> {
         let mut analyses = Analyses::new(self.models.len());
         let pixels = f64::from(picture.width()) * f64::from(picture.height());
         let limit = match target {
             RateTarget::MaxBytes(n) => n as f64,
             RateTarget::BitsPerPixel(bpp) => bpp * pixels / 8.0,
             RateTarget::Psnr(goal) => {
-                return self.encode_to_psnr(&mut analyses, picture, goal, coder);
+                return self.encode_to_psnr(&mut analyses, picture, goal, options);
             }
         };
         let mut smallest = 0;
         for quality in (1..=self.max_quality()).rev() {
-            let bytes = self.pack(&mut analyses, picture, quality, coder)?;
+            let bytes = self.pack(&mut analyses, picture, quality, options)?;
             if bytes.len() as f64 <= limit {
                 return Ok((bytes, quality));
             }
@@ -187,10 +172,10 @@ impl Ladder {
 
     /// The smallest level whose decoded picture reaches `goal` dB, by bisection (fidelity
     /// grows with the level): about log2(levels) + 1 encodes and decodes instead of one per level.
-    fn encode_to_psnr(&self, analyses: &mut Analyses, picture: &DynamicImage, goal: f64, coder: CoderId) -> Result<(Vec<u8>, u8)> {
+    fn encode_to_psnr(&self, analyses: &mut Analyses, picture: &DynamicImage, goal: f64, options: &EncodeOptions) -> Result<(Vec<u8>, u8)> {
         let (original, _, _) = split_picture(picture);
         let mut try_level = |quality: u8| -> Result<(Vec<u8>, f64)> {
-            let bytes = self.pack(analyses, picture, quality, coder)?;
+            let bytes = self.pack(analyses, picture, quality, options)?;
             let (decoded, _, _) = split_picture(&self.decode(&bytes, &Limits::largest())?);
             Ok((bytes, crate::metrics::psnr(&original.samples, &decoded.samples)))
         };
@@ -212,12 +197,9 @@ impl Ladder {
         Ok((best_bytes, high))
     }
 
-    /// The sizes in bytes the entropy models predict for a picture at every quality level
-    /// (index 0 is level 1), container overhead included; see [`Codec::estimated_sizes`].
-    ///
-    /// # Errors
-    /// As [`Ladder::encode`].
-    pub fn estimated_sizes(&self, picture: &DynamicImage) -> Result<Vec<f64>> {
+    /// The sizes in bytes the entropy models predict at every level; see
+    /// [`Codec::estimated_sizes`].
+    fn estimated_sizes_of_models(&self, picture: &DynamicImage) -> Result<Vec<f64>> {
         let mut per_model: Vec<Option<Vec<f64>>> = (0..self.models.len()).map(|_| None).collect();
         let mut sizes = Vec::with_capacity(self.rungs.len());
         for rung in &self.rungs {
@@ -237,24 +219,58 @@ impl Ladder {
     pub fn model_for(&self, id: ModelId) -> Result<Option<&Codec>> {
         self.models.iter().find(|m| m.id() == id).map(ScaleModel::codec).transpose()
     }
+}
 
-    /// Decodes `.aec` bytes made by any model of this scale.
-    ///
-    /// # Errors
-    /// [`Error::UnknownModel`] for a file made by a model outside the scale, and the errors
-    /// of [`Codec::decode`].
-    pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
-        let file = super::FactorizedFile::parse(bytes, limits)?;
+impl PhotoCodec for Ladder {
+    fn family(&self) -> &'static str {
+        "factorized"
+    }
+
+    fn max_quality(&self) -> u8 {
+        Ladder::max_quality(self)
+    }
+
+    fn default_quality(&self) -> u8 {
+        Ladder::default_quality(self)
+    }
+
+    fn level_info(&self, quality: u8) -> Result<LevelInfo> {
+        let (codec, step) = self.level(quality)?;
+        let builtin = builtin_photo_by_id(codec.id());
+        Ok(LevelInfo {
+            model: builtin.map_or_else(|| format!("model {}", codec.id()), |b| b.name.to_string()),
+            lambda: builtin.map(|b| b.lambda),
+            rate: f64::from(step) / 256.0,
+        })
+    }
+
+    fn decodes(&self, model: ModelId) -> bool {
+        self.models.iter().any(|m| m.id() == model)
+    }
+
+    fn encode(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>> {
+        self.pack(&mut Analyses::new(self.models.len()), picture, options.quality, options)
+    }
+
+    fn decode_parsed(&self, file: &ParsedFile, limits: &Limits) -> Result<DynamicImage> {
         let made_by = file.model();
         match self.model_for(made_by)? {
-            Some(codec) => codec.decode_file(&file.view(codec, limits)?),
-            None => Err(Error::UnknownModel(format!(
-                "this file was made by model {:08x}/{:016x}, which is not among the {} model(s) of this scale",
-                made_by.architecture,
-                made_by.weights_hash,
-                self.models.len()
-            ))),
+            Some(codec) => codec.decode_parsed(file, limits),
+            None => Err(Error::UnknownModel { made_by, expected: (self.models.len() == 1).then(|| self.models[0].id()) }),
         }
+    }
+
+    fn estimated_sizes(&self, picture: &DynamicImage) -> Result<Vec<f64>> {
+        self.estimated_sizes_of_models(picture)
+    }
+
+    fn latents(&self, picture: &DynamicImage) -> Result<Tensor<4>> {
+        let (model, _) = self.level(self.default_quality())?;
+        Ok(model.analyze(picture, &Limits::largest())?.latents)
+    }
+
+    fn encode_to_target(&self, picture: &DynamicImage, target: RateTarget, options: &EncodeOptions) -> Result<(Vec<u8>, u8)> {
+        self.encode_to_target_once(picture, target, options)
     }
 }
 
@@ -266,10 +282,10 @@ impl Analyses {
         Self((0..models).map(|_| None).collect())
     }
 
-    fn get(&mut self, model: usize, codec: &Codec, picture: &DynamicImage) -> Result<&Analysis> {
+    fn get(&mut self, model: usize, codec: &Codec, picture: &DynamicImage, limits: &Limits) -> Result<&Analysis> {
         Ok(match &mut self.0[model] {
             Some(analysis) => analysis,
-            slot => slot.insert(codec.analyze(picture)?),
+            slot => slot.insert(codec.analyze(picture, limits)?),
         })
     }
 }

@@ -12,12 +12,13 @@
 
 pub mod colorize;
 pub mod digits;
+pub mod factorized;
+pub mod family;
 pub mod features;
 pub mod hyper;
 pub mod ladder;
-pub mod models;
 pub mod pixels;
-pub mod scale;
+pub mod registry;
 pub mod tabulate;
 pub mod tiles;
 pub mod vae;
@@ -25,77 +26,44 @@ pub mod vae;
 pub use crate::entropy::coding as latent_coding;
 pub use crate::entropy::tables;
 
-use std::path::Path;
-
-use burn::prelude::*;
-use burn::store::{BurnpackStore, ModuleSnapshot};
+use burn::prelude::Tensor;
 use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
 use sha2::{Digest, Sha256};
 
 use self::pixels::Pixels;
-use self::tables::{LevelTables, QuantizedTables};
 use crate::error::{Error, Result};
-use crate::format::{AecFile, CoderId, ColorModel, Header, LatentShape, Limits, ModelId, SectionFile};
-use crate::model::{DOWNSAMPLING, FactorizedConfig, FactorizedModel};
+use crate::format::{CoderId, ColorModel, Limits, Metadata, ModelId};
 
+pub use self::factorized::{ARCH_FACTORIZED, Codec, DEFAULT_QUALITY, QUALITY_STEPS, embedded_model_id};
+pub use self::family::{LevelInfo, PhotoCodec};
 pub use self::ladder::{Ladder, RateTarget};
-pub use self::scale::QualityScale;
 
-/// Architecture number of the factorized-prior model in the container's model registry.
-/// Never reuse a number for another architecture.
-pub const ARCH_FACTORIZED: u32 = 1;
-/// Level of a single model's own scale used when none is given: the quantization step the
-/// model was trained for. (The built-in scale of several models has its own default, see
-/// [`Ladder::default_quality`].)
-pub const DEFAULT_QUALITY: u8 = 4;
-/// Quantization steps (units of 1/256) of quality levels 1, 2, ...: a coarser step spends
-/// fewer bits. Level 4 is the step the model was trained for.
-pub const QUALITY_STEPS: [u16; 7] = [512, 410, 320, 256, 205, 164, 128];
-/// zstd level of the alpha plane.
+/// zstd level of the alpha plane (every family stores it losslessly the same way).
 const ALPHA_ZSTD_LEVEL: i32 = 19;
 
-/// Options of [`Codec::encode`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Options of [`PhotoCodec::encode`] and of the other families' encoders.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodeOptions {
-    /// Quality level, 1 (smallest) to [`Codec::max_quality`] (best).
+    /// Quality level, 1 (smallest) to the codec's `max_quality()` (best).
     pub quality: u8,
     /// How the latents are entropy-coded.
     pub coder: CoderId,
+    /// ICC profile and EXIF block kept in the file (version-2 files; empty by default).
+    pub metadata: Metadata,
+    /// The largest picture the encoder takes (default [`Limits::largest`]); pass the
+    /// decoder's limits to make only files that decoder reads.
+    pub limits: Limits,
 }
 
 impl Default for EncodeOptions {
     fn default() -> Self {
-        Self { quality: DEFAULT_QUALITY, coder: CoderId::Range }
+        Self { quality: DEFAULT_QUALITY, coder: CoderId::Range, metadata: Metadata::default(), limits: Limits::largest() }
     }
-}
-
-/// The encoder's output for one picture, before quantization.
-pub(crate) struct Analysis {
-    pixels: Pixels,
-    color: ColorModel,
-    alpha: Option<Vec<u8>>,
-    latents: Tensor<4>,
-    latent_height: usize,
-    latent_width: usize,
 }
 
 /// Bytes embedded with `include_bytes!`, aligned as burn's flex backend requires.
 #[repr(C, align(64))]
 pub(crate) struct Aligned<T: ?Sized>(pub(crate) T);
-
-/// A trained model ready to encode and decode pictures.
-pub struct Codec {
-    model: FactorizedModel,
-    tables: QuantizedTables,
-    id: ModelId,
-    device: Device,
-}
-
-impl std::fmt::Debug for Codec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Codec").field("id", &self.id).finish_non_exhaustive()
-    }
-}
 
 /// Identifies a model by its architecture number and a hash of its files (weights, tables).
 pub fn model_id(architecture: u32, files: &[&[u8]]) -> ModelId {
@@ -105,293 +73,39 @@ pub fn model_id(architecture: u32, files: &[&[u8]]) -> ModelId {
     ModelId { architecture, weights_hash: u64::from_le_bytes(first) }
 }
 
-/// The identity of the embedded default model, without loading its weights.
-pub fn embedded_model_id() -> ModelId {
-    models::default_photo().id()
-}
-
-impl Codec {
-    /// The default model embedded in the binary, on burn's flex CPU backend.
-    ///
-    /// # Errors
-    /// [`Error::Model`] if the embedded files are inconsistent (a build problem).
-    pub fn embedded() -> Result<Self> {
-        Self::embedded_on(Device::flex())
-    }
-
-    /// The embedded default model on another burn device (e.g. `Device::ndarray()`).
-    ///
-    /// # Errors
-    /// As [`Codec::embedded`].
-    pub fn embedded_on(device: Device) -> Result<Self> {
-        models::default_photo().load(device)
-    }
-
-    /// A model from files embedded in the binary.
-    fn from_static(settings: &str, weights: &'static [u8], tables: &[u8], device: Device) -> Result<Self> {
-        Self::from_parts(parse_config(settings)?, BurnpackStore::from_static(weights), weights, tables, device)
-    }
-
-    /// A model from files written by `aec train`: `NAME.bpk` (weights), `NAME.cdf` (tables)
-    /// and `NAME.json` (sizes) side by side.
-    ///
-    /// # Errors
-    /// [`Error::Io`] or [`Error::Model`].
-    pub fn from_files(weights: &Path, device: Device) -> Result<Self> {
-        let read = |p: &Path| std::fs::read(p).map_err(|e| Error::io(p, e));
-        let weight_bytes = read(weights)?;
-        let tables = read(&weights.with_extension("cdf"))?;
-        let config_path = weights.with_extension("json");
-        let config_text = String::from_utf8(read(&config_path)?).map_err(|_| Error::Model("model settings are not UTF-8".into()))?;
-        let config = parse_config(&config_text)?;
-        let store = BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(weight_bytes.clone())));
-        Self::from_parts(config, store, &weight_bytes, &tables, device)
-    }
-
-    fn from_parts(config: FactorizedConfig, mut store: BurnpackStore, weights: &[u8], tables: &[u8], device: Device) -> Result<Self> {
-        let mut model = config.init(&device);
-        model.load_from(&mut store).map_err(|e| Error::Model(format!("loading weights: {e:?}")))?;
-        let parsed = QuantizedTables::from_bytes(tables)?;
-        if parsed.channels() != config.latent || parsed.levels.is_empty() {
-            return Err(Error::Model("CDF tables do not match the model".into()));
-        }
-        Ok(Self { model: model.valid(), tables: parsed, id: model_id(ARCH_FACTORIZED, &[weights, tables]), device })
-    }
-
-    /// The model's identity as written into files.
-    pub fn id(&self) -> ModelId {
-        self.id
-    }
-
-    /// Highest quality level.
-    pub fn max_quality(&self) -> u8 {
-        self.tables.levels.len() as u8
-    }
-
-    /// The integer CDF tables of a quality level (1-based).
-    pub fn tables(&self, quality: u8) -> Option<&LevelTables> {
-        usize::from(quality).checked_sub(1).and_then(|i| self.tables.levels.get(i))
-    }
-
-    /// The table set of a quantization step (units of 1/256), as a decoder finds it.
-    pub fn tables_for_step(&self, step: u16) -> Option<&LevelTables> {
-        self.tables.levels.iter().find(|level| level.step == step)
-    }
-
-    pub(crate) fn level(&self, quality: u8) -> Result<&LevelTables> {
-        self.tables(quality).ok_or_else(|| Error::InvalidArgument(format!("quality must be 1..={}, not {quality}", self.max_quality())))
-    }
-
-    /// Compresses a picture into `.aec` bytes.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] for a bad quality level or an empty/oversized picture.
-    pub fn encode(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>> {
-        let level = self.level(options.quality)?;
-        self.pack(&self.analyze(picture)?, options.quality, level, options.coder)
-    }
-
-    /// The sizes in bytes the entropy model predicts for a picture at every quality level
-    /// (index 0 is level 1): the ideal code length of its latents under the model's tables
-    /// plus the container's overhead (header, checksum, alpha). The range-coded file comes
-    /// within a few bytes of it. The encoder runs once for all levels.
-    ///
-    /// # Errors
-    /// As [`Codec::encode`].
-    pub fn estimated_sizes(&self, picture: &DynamicImage) -> Result<Vec<f64>> {
-        let analysis = self.analyze(picture)?;
-        let plane = analysis.latent_height * analysis.latent_width;
-        let alpha = analysis.alpha.as_ref().map_or(0, |a| zstd::bulk::compress(a, ALPHA_ZSTD_LEVEL).map_or(0, |c| c.len()));
-        let sections = if analysis.alpha.is_some() { 2 } else { 1 };
-        let overhead = (crate::format::HEADER_V2_LEN + sections * crate::format::SECTION_ENTRY_LEN + crate::format::CHECKSUM_LEN + alpha) as f64;
-        Ok(self
-            .tables
-            .levels
-            .iter()
-            .map(|level| latent_coding::estimated_bits(&quantize_level(&analysis.latents, level), plane, level) / 8.0 + overhead)
-            .collect())
-    }
-
-    /// Runs the encoder (analysis transform) on a picture.
-    pub(crate) fn analyze(&self, picture: &DynamicImage) -> Result<Analysis> {
-        let (pixels, color, alpha) = split_picture(picture);
-        let limits = Limits::largest();
-        let (w, h) = (pixels.width, pixels.height);
-        if w == 0 || h == 0 || w as u64 > limits.max_dimension.into() || h as u64 > limits.max_dimension.into() || (w * h) as u64 > limits.max_pixels {
-            return Err(Error::InvalidArgument(format!(
-                "cannot encode a {w}x{h} picture: aec codes pictures of 1 to {} pixels a side and up to 2^28 pixels",
-                limits.max_dimension
-            )));
-        }
-        let (latents, ph, pw) = tiles::analyze(&pixels, DOWNSAMPLING, &self.device, |x| self.model.analysis.forward(x));
-        Ok(Analysis { pixels, color, alpha, latents, latent_height: ph / DOWNSAMPLING, latent_width: pw / DOWNSAMPLING })
-    }
-
-    /// Quantizes and entropy-codes analysed latents with the tables of one of this model's
-    /// levels; `quality` is the level recorded in the header (the caller's quality scale).
-    pub(crate) fn pack(&self, analysis: &Analysis, quality: u8, level: &LevelTables, coder: CoderId) -> Result<Vec<u8>> {
-        let latents = quantize_level(&analysis.latents, level);
-        let shape = LatentShape { channels: self.tables.channels() as u16, height: analysis.latent_height as u16, width: analysis.latent_width as u16 };
-        let plane = analysis.latent_height * analysis.latent_width;
-        let payload = match coder {
-            CoderId::Zstd => latent_coding::encode_zstd(&latents),
-            CoderId::Range => latent_coding::encode_range(&latents, plane, level),
-        };
-        let alpha_payload = analysis.alpha.as_ref().map(|a| zstd::bulk::compress(a, ALPHA_ZSTD_LEVEL).expect("in-memory zstd cannot fail")).unwrap_or_default();
-        let header = Header {
-            width: analysis.pixels.width as u32,
-            height: analysis.pixels.height as u32,
-            color: analysis.color,
-            bit_depth: 8,
-            coder,
-            quality,
-            model: self.id,
-            latent: shape,
-            quant_step: level.step,
-            latent_len: 0,
-            alpha_len: 0,
-        };
-        Ok(AecFile { header, latents: &payload, alpha: &alpha_payload }.to_sections().to_bytes()?)
-    }
-
-    /// Decodes `.aec` bytes into a picture (gray, RGB or RGBA as stored).
-    ///
-    /// # Errors
-    /// [`Error::Format`] for malformed or corrupted data or data beyond `limits`;
-    /// [`Error::UnknownModel`] for a file made by another model.
-    pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
-        let file = FactorizedFile::parse(bytes, limits)?;
-        check_model(file.model(), self.id)?;
-        self.decode_file(&file.view(self, limits)?)
-    }
-
-    /// The network (to profile it, or to use its transforms directly).
-    pub fn model(&self) -> &FactorizedModel {
-        &self.model
-    }
-
-    /// The latent shape of a picture of `width` x `height` pixels.
-    pub fn latent_shape(&self, width: u32, height: u32) -> LatentShape {
-        let side = |pixels: u32| (pixels::round_up(pixels as usize, DOWNSAMPLING) / DOWNSAMPLING) as u16;
-        LatentShape { channels: self.tables.channels() as u16, height: side(height), width: side(width) }
-    }
-
-    /// Decodes a parsed file that this model made (its identity checked by the caller).
-    pub(crate) fn decode_file(&self, file: &AecFile) -> Result<DynamicImage> {
-        let header = file.header;
-        let invalid = |field, value: u64| Error::Format(crate::format::FormatError::InvalidField { field, value });
-        let latent = header.latent;
-        if usize::from(latent.channels) != self.tables.channels() {
-            return Err(invalid("latent channels", latent.channels.into()));
-        }
-        let expected = self.latent_shape(header.width, header.height);
-        if latent != expected {
-            return Err(Error::Format(crate::format::FormatError::Mismatch {
-                what: "the latent shape",
-                found: latent.to_string(),
-                expected: expected.to_string(),
-            }));
-        }
-        let plane = usize::from(latent.height) * usize::from(latent.width);
-        let count = plane * usize::from(latent.channels);
-        let latents = match header.coder {
-            CoderId::Zstd => latent_coding::decode_zstd(file.latents, count)?,
-            CoderId::Range => {
-                let level = self.tables_for_step(header.quant_step).ok_or_else(|| invalid("quantization step", header.quant_step.into()))?;
-                latent_coding::decode_range(file.latents, plane, level)?
-            }
-        };
-        let alpha = match header.color {
-            ColorModel::Rgba => Some(latent_coding::decompress_exact(file.alpha, header.width as usize * header.height as usize)?),
-            _ => None,
-        };
-        let step = f32::from(header.quant_step) / 256.0;
-        let values: Vec<f32> = latents.iter().map(|&v| f32::from(v) * step).collect();
-        let y = Tensor::<4>::from_data(
-            TensorData::new(values, [1, usize::from(latent.channels), usize::from(latent.height), usize::from(latent.width)]),
-            &self.device,
-        );
-        let channels = if header.color == ColorModel::Gray { 1 } else { 3 };
-        let pixels = tiles::synthesize(y, header.width as usize, header.height as usize, channels, |t| self.model.synthesis.forward(t));
-        Ok(join_picture(pixels, alpha))
-    }
-}
-
-/// Rounds latents to integer multiples of `step`, saturating at the `i16` range.
-fn quantize(latents: Tensor<4>, step: f32) -> Vec<i16> {
-    let values: Vec<f32> = latents.div_scalar(step).round().into_data().try_to_vec::<f32>().expect("f32 tensor");
-    values.iter().map(|v| v.clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16).collect()
-}
-
-/// Rounds latents to integer multiples of the level's quantization step.
-fn quantize_level(latents: &Tensor<4>, level: &LevelTables) -> Vec<i16> {
-    quantize(latents.clone(), f32::from(level.step) / 256.0)
-}
-
-/// A file of the factorized family in either container version: version 1 (the files of
-/// aec 0.1, which keep decoding) or version 2 with a single latent section.
-pub(crate) enum FactorizedFile<'a> {
-    /// A version-1 file.
-    V1(AecFile<'a>),
-    /// A version-2 file.
-    V2(SectionFile<'a>),
-}
-
-impl<'a> FactorizedFile<'a> {
-    /// Parses and checks the container (not yet the model).
-    pub(crate) fn parse(bytes: &'a [u8], limits: &Limits) -> Result<Self> {
-        Ok(if crate::format::version_of(bytes)? == crate::format::VERSION_2 {
-            Self::V2(SectionFile::parse(bytes, limits)?)
-        } else {
-            Self::V1(AecFile::parse(bytes, limits)?)
-        })
-    }
-
-    /// The model that made the file.
-    pub(crate) fn model(&self) -> ModelId {
-        match self {
-            Self::V1(file) => file.header.model,
-            Self::V2(file) => file.header.model,
-        }
-    }
-
-    /// The version-1 view the decoder works on, with the latent shape `codec` derives from
-    /// the picture size for a version-2 file.
-    pub(crate) fn view(&self, codec: &Codec, limits: &Limits) -> Result<AecFile<'a>> {
-        match self {
-            Self::V1(file) => Ok(file.clone()),
-            Self::V2(file) => Ok(file.as_single_payload(codec.latent_shape(file.header.width, file.header.height), limits)?),
-        }
-    }
-}
-
-/// Parses a version-1 file and checks that it was made by the model `id`.
-fn parse_for_model<'a>(bytes: &'a [u8], limits: &Limits, id: ModelId) -> Result<AecFile<'a>> {
-    let file = AecFile::parse(bytes, limits)?;
-    check_model(file.header.model, id)?;
-    Ok(file)
-}
-
 /// Refuses a file made by another model than `id`.
 fn check_model(made_by: ModelId, id: ModelId) -> Result<()> {
     if made_by != id {
-        return Err(Error::UnknownModel(format!(
-            "this file was made by model {:08x}/{:016x}, but this model is {:08x}/{:016x}",
-            made_by.architecture, made_by.weights_hash, id.architecture, id.weights_hash
-        )));
+        return Err(Error::UnknownModel { made_by, expected: Some(id) });
     }
     Ok(())
 }
 
-/// Parses a factorized model's settings, refusing sizes no real model has (a hostile settings
-/// file must not make aec allocate a network of terabytes).
-fn parse_config(text: &str) -> Result<FactorizedConfig> {
-    use burn::config::Config;
-    let config = FactorizedConfig::load_binary(text.as_bytes()).map_err(|e| Error::Model(format!("model settings: {e}")))?;
-    if !(1..=1024).contains(&config.hidden) || !(1..=1024).contains(&config.latent) {
-        return Err(Error::Model(format!("model settings out of range: {config:?} (1 to 1024 channels)")));
+/// Refuses a picture beyond `limits` or of no pixels, before any work is done on it.
+fn check_picture_size(width: u32, height: u32, limits: &Limits) -> Result<()> {
+    let pixels = u64::from(width) * u64::from(height);
+    if width == 0 || height == 0 {
+        return Err(Error::InvalidArgument(format!("cannot encode a {width}x{height} picture: it has no pixels")));
     }
-    Ok(config)
+    let side = width.max(height);
+    if side > limits.max_dimension {
+        return Err(Error::TooLarge { what: "picture side (pixels)", value: side.into(), limit: limits.max_dimension.into(), hint: "" });
+    }
+    if pixels > limits.max_pixels {
+        return Err(Error::TooLarge { what: "picture size (pixels)", value: pixels, limit: limits.max_pixels, hint: "; use --max-pixels to raise it" });
+    }
+    Ok(())
+}
+
+/// Rounds latents to integer multiples of `step`, saturating at the `i16` range.
+pub(crate) fn quantize(latents: Tensor<4>, step: f32) -> Vec<i16> {
+    let values: Vec<f32> = latents.div_scalar(step).round().into_data().try_to_vec::<f32>().expect("f32 tensor");
+    values.iter().map(|v| v.clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16).collect()
+}
+
+/// The alpha plane compressed as the container stores it.
+fn compress_alpha(alpha: &[u8]) -> Vec<u8> {
+    zstd::bulk::compress(alpha, ALPHA_ZSTD_LEVEL).expect("in-memory zstd cannot fail")
 }
 
 /// Splits a picture into the gray/RGB samples that go through the model and, for pictures

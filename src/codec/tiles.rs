@@ -24,6 +24,19 @@ pub const MARGIN: usize = 4;
 /// Grids of at most this many latent positions each way are run whole (1024 pixels).
 pub const MAX_WHOLE: usize = 64;
 
+/// Memory a photo transform needs whatever the picture's size: the networks, one tile's
+/// buffers, the runtime (measured with `scripts/bench-scale.sh`: about 90 MB).
+pub const FIXED_MEMORY: u64 = 96 << 20;
+/// Memory per pixel while a picture is coded in tiles: its 8-bit samples, the picture being
+/// built and the latents (measured at 24 megapixels: 6.5 bytes decoding, 8.3 compressing).
+pub const MEMORY_PER_PIXEL: u64 = 10;
+
+/// The memory (bytes) that coding a picture of `pixels` pixels needs, with `extra_per_pixel`
+/// bytes per pixel beyond 8-bit samples (a 16-bit input picture, say).
+pub fn memory_for(pixels: u64, extra_per_pixel: u64) -> u64 {
+    FIXED_MEMORY.saturating_add(pixels.saturating_mul(MEMORY_PER_PIXEL + extra_per_pixel))
+}
+
 /// One tile along one axis, in latent positions: the part it keeps and the part it computes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Span {
@@ -149,14 +162,14 @@ mod tests {
         let codec = super::super::Codec::embedded().unwrap();
         let pixels = wide_photo();
         assert!(spans(round_up(pixels.width, SCALE) / SCALE).len() == 3, "the test picture is tiled");
-        let (tiled, ph, pw) = analyze(&pixels, SCALE, &codec.device, |x| codec.model.analysis.forward(x));
+        let (tiled, ph, pw) = analyze(&pixels, SCALE, &burn::prelude::Device::flex(), |x| codec.model().analysis.forward(x));
         let (planes, _, _) = to_padded_planes(&pixels, SCALE);
-        let whole = codec.model.analysis.forward(Tensor::<4>::from_data(TensorData::new(planes, [1, 3, ph, pw]), &codec.device));
+        let whole = codec.model().analysis.forward(Tensor::<4>::from_data(TensorData::new(planes, [1, 3, ph, pw]), &burn::prelude::Device::flex()));
         let diff: f32 = (tiled.clone() - whole.clone()).abs().max().into_scalar();
         assert!(diff < 1e-3, "latents differ by up to {diff}");
         let y = whole.round();
-        let tiled = synthesize(y.clone(), pixels.width, pixels.height, 3, |t| codec.model.synthesis.forward(t));
-        let planes: Vec<f32> = codec.model.synthesis.forward(y).into_data().try_to_vec::<f32>().unwrap();
+        let tiled = synthesize(y.clone(), pixels.width, pixels.height, 3, |t| codec.model().synthesis.forward(t));
+        let planes: Vec<f32> = codec.model().synthesis.forward(y).into_data().try_to_vec::<f32>().unwrap();
         let whole = from_padded_planes(&planes, ph, pw, pixels.width, pixels.height, 3);
         let worst = tiled.samples.iter().zip(&whole.samples).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
         assert!(worst <= 1, "pixels differ by up to {worst}");

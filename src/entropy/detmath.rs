@@ -5,11 +5,16 @@
 //! coder). Accuracy is about 1e-15 relative, far beyond the tables' 2^-24 resolution.
 
 /// ln 2 split into a part with trailing zero bits (exact when multiplied by small integers)
-/// and the rest (Cody & Waite).
+/// and the rest (Cody & Waite). The literals are fdlibm's as published (more digits than an
+/// `f64` holds; each rounds to the intended value, and the file format depends on those bits).
+#[allow(clippy::excessive_precision)]
 const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+#[allow(clippy::excessive_precision)]
 const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+#[allow(clippy::excessive_precision, clippy::approx_constant)]
 const INV_LN2: f64 = 1.442_695_040_888_963_387_00;
 /// 1 / sqrt(2π).
+#[allow(clippy::excessive_precision)]
 const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_677_94;
 
 /// `e^x` for `-745 < x < 709`; 0 below.

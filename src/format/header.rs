@@ -74,6 +74,13 @@ pub struct ModelId {
     pub weights_hash: u64,
 }
 
+impl std::fmt::Display for ModelId {
+    /// `architecture/hash` in hex, as `aec info` and error messages show it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:08x}/{:016x}", self.architecture, self.weights_hash)
+    }
+}
+
 /// Shape of the latent grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LatentShape {

@@ -53,9 +53,15 @@ impl Metadata {
         let file = SectionFile::parse(bytes, &no_limits)?;
         let mut sections: Vec<(SectionKind, &[u8])> =
             file.sections.iter().copied().filter(|(k, _)| !matches!(k, SectionKind::Icc | SectionKind::Exif)).collect();
-        sections.extend(self.icc.as_deref().map(|icc| (SectionKind::Icc, icc)));
-        sections.extend(self.exif.as_deref().map(|exif| (SectionKind::Exif, exif)));
+        sections.extend(self.sections());
         SectionFile { header: file.header, sections }.to_bytes()
+    }
+
+    /// The sections that hold this metadata (ICC profile first), to add to a file's table.
+    pub fn sections(&self) -> impl Iterator<Item = (SectionKind, &[u8])> {
+        let icc = self.icc.as_deref().map(|icc| (SectionKind::Icc, icc));
+        let exif = self.exif.as_deref().map(|exif| (SectionKind::Exif, exif));
+        icc.into_iter().chain(exif)
     }
 }
 

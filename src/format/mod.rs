@@ -9,6 +9,7 @@
 
 mod container;
 mod error;
+mod file;
 mod header;
 mod limits;
 mod metadata;
@@ -16,6 +17,7 @@ mod sections;
 
 pub use container::AecFile;
 pub use error::FormatError;
+pub use file::ParsedFile;
 pub use header::{CHECKSUM_LEN, CoderId, ColorModel, HEADER_LEN, Header, LatentShape, MAGIC, ModelId, VERSION};
 pub use limits::Limits;
 pub use metadata::Metadata;

@@ -1,5 +1,7 @@
-//! The models built into aec and how a model is chosen: by name (`default`, `mnist-conv`, ...),
-//! by path (files written by `aec train`), or from the model number recorded in a file.
+//! The registry: the model families aec knows (one line each in [`PHOTO_FAMILIES`], by
+//! architecture number), the models built into the binary, and how a model is chosen: by
+//! name (`default`, `mnist-conv`, ...), by path (files written by `aec train`), or from the
+//! model recorded in a file.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -8,11 +10,41 @@ use burn::prelude::Device;
 use image::DynamicImage;
 
 use super::digits::{DigitCodec, arch_of, architecture_number};
-use super::hyper::HyperCodec;
-use super::{ARCH_FACTORIZED, Aligned, Codec, EncodeOptions, Ladder, QualityScale, model_id};
+use super::{ARCH_FACTORIZED, Aligned, Codec, EncodeOptions, Ladder, PhotoCodec, model_id};
 use crate::error::{Error, Result};
-use crate::format::{Limits, ModelId};
+use crate::format::{Limits, ModelId, ParsedFile};
 use crate::model::DigitArch;
+
+/// A photographic model family: its architecture number (written into every file its models
+/// make; never reused) and how its models are opened.
+pub struct Family {
+    /// The family's name.
+    pub name: &'static str,
+    /// Its number in the format specification's registry.
+    pub architecture: u32,
+    /// Whether a model's settings (the `NAME.json` that `aec train` writes beside the
+    /// weights) are this family's.
+    pub owns_settings: fn(&serde_json::Value) -> bool,
+    /// Opens a model from its files (`NAME.bpk` and the files beside it).
+    pub open_files: fn(&Path, Device) -> Result<Box<dyn PhotoCodec>>,
+    /// The built-in codec that decodes this family's files, if the binary has one.
+    pub builtin: Option<fn(Device) -> Box<dyn PhotoCodec>>,
+}
+
+impl std::fmt::Debug for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Family").field("name", &self.name).field("architecture", &self.architecture).finish_non_exhaustive()
+    }
+}
+
+/// Every photographic family, one line each. The tutorial digit models are not a family
+/// of this kind: they have their own codec ([`DigitCodec`]) and architecture numbers 16–20.
+pub static PHOTO_FAMILIES: [&Family; 2] = [&super::factorized::FAMILY, &super::hyper::FAMILY];
+
+/// The family of an architecture number, if aec knows it.
+pub fn family_of(architecture: u32) -> Option<&'static Family> {
+    PHOTO_FAMILIES.iter().copied().find(|f| f.architecture == architecture)
+}
 
 /// A built-in photographic model: its name, the λ it was trained for, and its files.
 pub struct BuiltinPhoto {
@@ -185,23 +217,22 @@ pub fn builtin_digits_on(name: &str, device: Device) -> Result<DigitCodec> {
     DigitCodec::from_bytes(&builtin.weights.0, builtin.settings, device)
 }
 
-/// Either kind of model aec codes with.
+/// Any model aec codes with: a photographic codec of one of the registered families, or a
+/// tutorial autoencoder for gray digits.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)] // One or two per process; boxing would buy nothing.
 pub enum AnyCodec {
-    /// The photographic codec: the built-in quality scale or one trained model.
-    Photo(Ladder),
+    /// A photographic codec (the built-in quality scale, or one trained model).
+    Photo(Box<dyn PhotoCodec>),
     /// A tutorial autoencoder for gray digits.
     Digits(DigitCodec),
-    /// A variable-rate hyperprior (codec v2, container version 2).
-    Hyper(HyperCodec),
 }
 
 impl AnyCodec {
     /// A built-in model by name (`default`: the built-in quality scale over all photo models;
     /// `lambda-0.0018`, `lambda-0.0483`, `wide-0.08`: one of its models alone, with that
     /// model's own levels; the MNIST models), or else the model files at that path
-    /// (`NAME.bpk` with its `NAME.json`, and `NAME.cdf` for a photographic model).
+    /// (`NAME.bpk` with its `NAME.json`, and the family's other files).
     ///
     /// On the flex CPU backend; [`AnyCodec::open_on`] takes the device.
     ///
@@ -217,13 +248,13 @@ impl AnyCodec {
     /// As [`AnyCodec::open`].
     pub fn open_on(name_or_path: &str, device: Device) -> Result<Self> {
         if name_or_path == DEFAULT_MODEL {
-            return Ok(Self::Photo(Ladder::builtin_on(device)));
+            return Ok(Self::Photo(Box::new(Ladder::builtin_on(device))));
         }
         if BUILTIN_DIGITS.iter().any(|b| b.name == name_or_path) && !Path::new(name_or_path).exists() {
             return Ok(Self::Digits(builtin_digits_on(name_or_path, device)?));
         }
         if let Some(builtin) = BUILTIN_PHOTO[1..].iter().find(|b| b.name == name_or_path).filter(|_| !Path::new(name_or_path).exists()) {
-            return Ok(Self::Photo(Ladder::single(builtin.load(device)?)));
+            return Ok(Self::Photo(Box::new(Ladder::single(builtin.load(device)?))));
         }
         let path = Path::new(name_or_path);
         if !path.is_file() {
@@ -236,12 +267,12 @@ impl AnyCodec {
     }
 
     /// Model files written by `aec train`: a digit model if its settings name a tutorial
-    /// architecture, else a photographic model.
+    /// architecture, else a model of the photographic family whose settings they are.
     ///
     /// On the flex CPU backend; [`AnyCodec::from_files_on`] takes the device.
     ///
     /// # Errors
-    /// Loading errors.
+    /// Loading errors; [`Error::Model`] for settings of no known family.
     pub fn from_files(weights: &Path) -> Result<Self> {
         Self::from_files_on(weights, Device::flex())
     }
@@ -249,83 +280,92 @@ impl AnyCodec {
     /// [`AnyCodec::from_files`] on the given device.
     ///
     /// # Errors
-    /// Loading errors.
+    /// As [`AnyCodec::from_files`].
     pub fn from_files_on(weights: &Path, device: Device) -> Result<Self> {
-        let settings = weights.with_extension("json");
-        let text = std::fs::read(&settings).map_err(|e| Error::io(&settings, e))?;
-        let settings = serde_json::from_slice::<serde_json::Value>(&text).ok();
-        let has = |key: &str| settings.as_ref().is_some_and(|v| v.get(key).is_some());
-        Ok(if has("arch") {
-            Self::Digits(DigitCodec::from_files(weights, device)?)
-        } else if has("lambdas") {
-            Self::Hyper(HyperCodec::from_files(weights, device)?)
-        } else {
-            Self::Photo(Ladder::single(Codec::from_files(weights, device)?))
-        })
+        let path = weights.with_extension("json");
+        let text = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let settings = serde_json::from_slice::<serde_json::Value>(&text).map_err(|e| Error::Model(format!("{}: {e}", path.display())))?;
+        if settings.get("arch").is_some() {
+            return Ok(Self::Digits(DigitCodec::from_files(weights, device)?));
+        }
+        match PHOTO_FAMILIES.iter().find(|f| (f.owns_settings)(&settings)) {
+            Some(family) => Ok(Self::Photo((family.open_files)(weights, device)?)),
+            None => Err(Error::Model(format!("{}: settings of no model family this aec knows", path.display()))),
+        }
     }
 
-    /// The built-in model that made a file, judged by the model identity in its header: the
-    /// built-in digit model with that identity, or else the built-in photographic scale (whose
-    /// decoder refuses files of other models with [`Error::UnknownModel`]).
+    /// The built-in model that made a file, judged by the model identity in its header.
     ///
-    /// On the flex CPU backend; [`AnyCodec::for_file_on`] takes the device.
+    /// On the flex CPU backend; [`AnyCodec::for_parsed_on`] takes a file already parsed and
+    /// the device.
     ///
     /// # Errors
-    /// [`Error::Format`] if the header cannot be read.
+    /// [`Error::Format`] if the file cannot be parsed; [`Error::UnknownModel`] if no
+    /// built-in model made it.
     pub fn for_file(bytes: &[u8], limits: &Limits) -> Result<Self> {
-        Self::for_file_on(bytes, limits, Device::flex())
+        Self::for_parsed_on(&ParsedFile::parse(bytes, limits)?, Device::flex())
     }
 
-    /// [`AnyCodec::for_file`] on the given device.
+    /// [`AnyCodec::for_parsed_on`] on the flex CPU backend.
     ///
     /// # Errors
-    /// As [`AnyCodec::for_file`].
-    pub fn for_file_on(bytes: &[u8], limits: &Limits, device: Device) -> Result<Self> {
-        let model = super::FactorizedFile::parse(bytes, limits)?.model();
-        if model.architecture == super::hyper::ARCH_HYPERPRIOR {
-            return Err(Error::UnknownModel(format!(
-                "this file was made by model {:08x}/{:016x}, which is not built into this aec: pass its files with --model",
-                model.architecture, model.weights_hash
-            )));
+    /// As [`AnyCodec::for_parsed_on`].
+    pub fn for_parsed(file: &ParsedFile) -> Result<Self> {
+        Self::for_parsed_on(file, Device::flex())
+    }
+
+    /// The built-in model that made a parsed file: the built-in digit model with that
+    /// identity, or else the built-in codec of the file's family (whose decoder refuses files
+    /// of models it lacks with [`Error::UnknownModel`]).
+    ///
+    /// # Errors
+    /// [`Error::UnknownModel`] for a family without a built-in model, or an unknown one.
+    pub fn for_parsed_on(file: &ParsedFile, device: Device) -> Result<Self> {
+        let model = file.model();
+        let unknown = || Error::UnknownModel { made_by: model, expected: None };
+        if let Some(arch) = arch_of(model.architecture) {
+            let made_it = |b: &&BuiltinDigits| b.arch == arch && super::model_id(architecture_number(b.arch), &[&b.weights.0, b.settings]) == model;
+            let builtin = BUILTIN_DIGITS.iter().find(made_it).ok_or_else(unknown)?;
+            return Ok(Self::Digits(builtin_digits_on(builtin.name, device)?));
         }
-        let made_it = |b: &&BuiltinDigits| {
-            arch_of(model.architecture) == Some(b.arch) && super::model_id(architecture_number(b.arch), &[&b.weights.0, b.settings]) == model
-        };
-        match BUILTIN_DIGITS.iter().find(made_it) {
-            Some(builtin) => Ok(Self::Digits(builtin_digits_on(builtin.name, device)?)),
-            None => Ok(Self::Photo(Ladder::builtin_on(device))),
-        }
+        let builtin = family_of(model.architecture).and_then(|f| f.builtin).ok_or_else(unknown)?;
+        Ok(Self::Photo(builtin(device)))
     }
 
     /// Compresses a picture at `options.quality` of the model's scale.
     ///
     /// # Errors
-    /// As [`Ladder::encode`] and [`DigitCodec::encode`].
+    /// As [`PhotoCodec::encode`] and [`DigitCodec::encode`].
     pub fn encode(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>> {
         match self {
             Self::Photo(codec) => codec.encode(picture, options),
             Self::Digits(codec) => codec.encode(picture, options.quality),
-            Self::Hyper(codec) => QualityScale::encode(codec, picture, options),
         }
     }
 
     /// Decodes `.aec` bytes.
     ///
     /// # Errors
-    /// As [`Ladder::decode`] and [`DigitCodec::decode`].
+    /// As [`AnyCodec::decode_parsed`], and the container's errors.
     pub fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
+        self.decode_parsed(&ParsedFile::parse(bytes, limits)?, limits)
+    }
+
+    /// Decodes a parsed file.
+    ///
+    /// # Errors
+    /// As [`PhotoCodec::decode_parsed`] and [`DigitCodec::decode_parsed`].
+    pub fn decode_parsed(&self, file: &ParsedFile, limits: &Limits) -> Result<DynamicImage> {
         match self {
-            Self::Photo(codec) => codec.decode(bytes, limits),
-            Self::Digits(codec) => codec.decode(bytes, limits),
-            Self::Hyper(codec) => codec.decode(bytes, limits),
+            Self::Photo(codec) => codec.decode_parsed(file, limits),
+            Self::Digits(codec) => codec.decode_parsed(file),
         }
     }
 
-    /// The photographic quality scale of this model, if it is a photographic one.
-    pub fn scale(&self) -> Option<&(dyn QualityScale + Sync)> {
+    /// The photographic codec, if this is one.
+    pub fn photo(&self) -> Option<&dyn PhotoCodec> {
         match self {
-            Self::Photo(ladder) => Some(ladder),
-            Self::Hyper(codec) => Some(codec),
+            Self::Photo(codec) => Some(codec.as_ref()),
             Self::Digits(_) => None,
         }
     }

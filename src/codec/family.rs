@@ -1,0 +1,141 @@
+//! The seam between photographic model families and their users (the command line, rate
+//! control, the bench, features): [`PhotoCodec`], implemented once per family (the
+//! factorized prior's quality scale over several models, [`super::Ladder`]; the
+//! variable-rate hyperprior, [`super::hyper::HyperCodec`]). A family is opened through the
+//! registry ([`super::registry`]); everything above the registry sees only this trait.
+
+use burn::prelude::Tensor;
+use image::DynamicImage;
+
+use super::ladder::RateTarget;
+use super::{EncodeOptions, split_picture};
+use crate::error::{Error, Result};
+use crate::format::{Limits, ModelId, ParsedFile};
+
+/// What a quality level of a [`PhotoCodec`] is made of, for `aec levels`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevelInfo {
+    /// The model behind the level (a built-in model's name, or the family's name).
+    pub model: String,
+    /// The λ the model was trained for, when one λ describes it.
+    pub lambda: Option<f64>,
+    /// The family's rate parameter of the level: a quantization step, or a rate setting
+    /// between trained levels.
+    pub rate: f64,
+}
+
+/// A photographic codec of one family with quality levels `1..=max_quality()`, size and
+/// fidelity growing with the level.
+pub trait PhotoCodec: Send + Sync + std::fmt::Debug {
+    /// The family's name (`factorized`, `hyperprior`).
+    fn family(&self) -> &'static str;
+
+    /// Highest quality level.
+    fn max_quality(&self) -> u8;
+
+    /// Level used when none is given.
+    fn default_quality(&self) -> u8;
+
+    /// What level `quality` is made of.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a level outside `1..=max_quality()`.
+    fn level_info(&self, quality: u8) -> Result<LevelInfo>;
+
+    /// Whether files made by `model` are this codec's to decode.
+    fn decodes(&self, model: ModelId) -> bool;
+
+    /// Compresses a picture at `options.quality`, keeping `options.metadata`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad level; [`Error::TooLarge`] or
+    /// [`Error::InvalidArgument`] for a picture beyond `options.limits`; model errors.
+    fn encode(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>>;
+
+    /// Compresses a picture at a quality that may lie between two levels (continuous
+    /// quality); `options.quality` is ignored. Families without continuous quality take
+    /// whole levels only.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a fraction this family cannot code, and as
+    /// [`PhotoCodec::encode`].
+    fn encode_fraction(&self, picture: &DynamicImage, quality: f64, options: &EncodeOptions) -> Result<Vec<u8>> {
+        if quality.fract() != 0.0 || !(1.0..=f64::from(self.max_quality())).contains(&quality) {
+            return Err(Error::InvalidArgument(format!(
+                "quality {quality}: the levels of this {} model are whole numbers 1 to {} (`aec levels` lists them); fractions need a hyperprior model",
+                self.family(),
+                self.max_quality()
+            )));
+        }
+        self.encode(picture, &EncodeOptions { quality: quality as u8, ..options.clone() })
+    }
+
+    /// Decodes a parsed file made by a model of this codec.
+    ///
+    /// # Errors
+    /// [`Error::Format`] for malformed data, [`Error::UnknownModel`] for other models' files.
+    fn decode_parsed(&self, file: &ParsedFile, limits: &Limits) -> Result<DynamicImage>;
+
+    /// Decodes `.aec` bytes made by a model of this codec.
+    ///
+    /// # Errors
+    /// As [`PhotoCodec::decode_parsed`], and the container's errors.
+    fn decode(&self, bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
+        self.decode_parsed(&ParsedFile::parse(bytes, limits)?, limits)
+    }
+
+    /// The sizes in bytes the entropy model predicts at every level (index 0 is level 1).
+    ///
+    /// # Errors
+    /// As [`PhotoCodec::encode`].
+    fn estimated_sizes(&self, picture: &DynamicImage) -> Result<Vec<f64>>;
+
+    /// The analysis transform's (unquantized) latents `[1, C, H, W]` of a picture at the
+    /// default level (the codes `aec encode` exports as features).
+    ///
+    /// # Errors
+    /// As [`PhotoCodec::encode`].
+    fn latents(&self, picture: &DynamicImage) -> Result<Tensor<4>>;
+
+    /// Compresses a picture at the level that meets `target`: the best level that fits a
+    /// size target, or the smallest level that reaches a PSNR, found by bisection. The
+    /// metadata of `options` counts towards a size target.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when no level meets the target.
+    fn encode_to_target(&self, picture: &DynamicImage, target: RateTarget, options: &EncodeOptions) -> Result<(Vec<u8>, u8)> {
+        let pixels = f64::from(picture.width()) * f64::from(picture.height());
+        let (original, _, _) = split_picture(picture);
+        let encode = |quality| self.encode(picture, &EncodeOptions { quality, ..options.clone() });
+        let meets = |bytes: &[u8]| -> Result<bool> {
+            Ok(match target {
+                RateTarget::MaxBytes(n) => bytes.len() as u64 <= n,
+                RateTarget::BitsPerPixel(bpp) => bytes.len() as f64 * 8.0 <= bpp * pixels,
+                RateTarget::Psnr(goal) => {
+                    let (decoded, _, _) = split_picture(&self.decode(bytes, &Limits::largest())?);
+                    crate::metrics::psnr(&original.samples, &decoded.samples) >= goal
+                }
+            })
+        };
+        // Size goals are met by low levels, PSNR goals by high ones: bisect for the boundary.
+        let wants_high = matches!(target, RateTarget::Psnr(_));
+        let (mut low, mut high) = (1u8, self.max_quality());
+        let edge = if wants_high { high } else { low };
+        let mut best = encode(edge)?;
+        if !meets(&best)? {
+            return Err(Error::InvalidArgument(format!("no quality level meets {target}: quality {edge} gives {} bytes", best.len())));
+        }
+        let mut best_level = edge;
+        while low < high {
+            let middle = if wants_high { low + (high - low) / 2 } else { low + (high - low).div_ceil(2) };
+            let bytes = encode(middle)?;
+            match (meets(&bytes)?, wants_high) {
+                (true, true) => (high, best, best_level) = (middle, bytes, middle),
+                (false, true) => low = middle + 1,
+                (true, false) => (low, best, best_level) = (middle, bytes, middle),
+                (false, false) => high = middle - 1,
+            }
+        }
+        Ok((best, best_level))
+    }
+}
