@@ -37,7 +37,7 @@ fn training_learns_colours_that_brightness_predicts() {
     }
     let out = dir.path().join("model/colorize.bpk");
     let config = ColorizeTrainConfig::new().with_steps(150).with_batch(4).with_patch(32).with_lr(3e-3);
-    let logs = aec::train::colorize::train(&config, &data, &out, false).unwrap();
+    let logs = aec::train::colorize::train(&config, &data, &out, &burn::prelude::Device::flex(), false).unwrap();
     assert!(logs.last().unwrap().chroma_mse < logs[0].chroma_mse, "{logs:?}");
     for file in ["colorize.bpk", "colorize.json", "colorize-loss.csv", "colorize-loss.svg"] {
         assert!(dir.path().join("model").join(file).is_file(), "{file}");

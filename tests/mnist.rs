@@ -35,7 +35,7 @@ fn idx_files_load_and_training_lowers_the_validation_loss() {
     assert_eq!(mnist.train.labels[..3], [0, 1, 2]);
     let config = aec::train::digits::DigitTrainConfig::new(aec::model::DigitArch::Dense).with_epochs(4).with_batch(20).with_validation(50);
     let out = dir.path().join("models/dense.bpk");
-    let logs = aec::train::digits::train(&config, &mnist, &out, false).unwrap();
+    let logs = aec::train::digits::train(&config, &mnist, &out, &burn::prelude::Device::flex(), false).unwrap();
     assert_eq!(logs.len(), 4);
     assert!(logs[3].validation_loss < 0.7 * logs[0].validation_loss, "{logs:?}");
     for file in ["dense.bpk", "dense.json", "dense-loss.csv", "dense-loss.svg"] {

@@ -17,6 +17,7 @@ fn options(out: &Path, resume: bool, init_from: Option<&str>) -> RunOptions {
         init_from: init_from.map(Into::into),
         max_time: None,
         checkpoint_every: Duration::from_secs(3600),
+        device: Device::flex(),
     }
 }
 

@@ -97,7 +97,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
     let out = args.out.unwrap_or_else(|| "models/colorize.bpk".into());
     let config = ColorizeTrainConfig::new().with_steps(args.steps).with_batch(args.batch.unwrap_or(16)).with_patch(args.patch).with_lr(args.lr.unwrap_or(1e-3));
     eprintln!("training colorize on {}: {} steps of {} crops of {}x{}", data.display(), config.steps, config.batch, config.patch, config.patch);
-    let logs = aec::train::colorize::train(&config, &data, &out, true)?;
+    let logs = aec::train::colorize::train(&config, &data, &out, &super::device(), true)?;
     let last = logs.last().expect("at least one step");
     eprintln!("wrote {}: chroma MSE {:.5} on the last training crops, {:.0} s", out.display(), last.chroma_mse, last.seconds);
     Ok(())

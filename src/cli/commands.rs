@@ -369,7 +369,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         .with_noise(if arch == DigitArch::Denoise { args.noise } else { 0.0 })
         .with_init_from(args.init_from.map(|path| InitFrom { path, epochs: args.init_epochs }));
     eprintln!("training mnist {} on {} digits ({} held out for validation), {} epochs", arch.name(), mnist.train.len(), config.validation, config.epochs);
-    let logs = aec::train::digits::train(&config, &mnist, &out, true)?;
+    let logs = aec::train::digits::train(&config, &mnist, &out, &super::device(), true)?;
     let last = logs.last().expect("at least one epoch");
     eprintln!(
         "wrote {}: validation MSE {:.5} ({:.2} dB) after {} epochs, {:.0} s",
@@ -437,6 +437,7 @@ fn run_options(data: PathBuf, out: PathBuf, init_from: &Option<PathBuf>, resume:
         init_from: init_from.clone(),
         max_time: max_minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
         checkpoint_every: Duration::from_secs_f64(checkpoint_minutes * 60.0),
+        device: super::device(),
     }
 }
 

@@ -58,12 +58,12 @@ pub struct ColorizeLog {
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for bad settings or a folder without photos; I/O errors.
-pub fn train(config: &ColorizeTrainConfig, data: &Path, out: &Path, progress: bool) -> Result<Vec<ColorizeLog>> {
+pub fn train(config: &ColorizeTrainConfig, data: &Path, out: &Path, device: &Device, progress: bool) -> Result<Vec<ColorizeLog>> {
     if config.batch == 0 || config.steps == 0 || config.patch == 0 || !config.patch.is_multiple_of(COLORIZE_MULTIPLE) {
         return Err(Error::InvalidArgument(format!("--steps and --batch must be positive and --patch a multiple of {COLORIZE_MULTIPLE}")));
     }
     let photos = PatchSampler::from_dir(data, config.patch)?;
-    let device = Device::flex().autodiff();
+    let device = device.clone().autodiff();
     device.seed(config.seed);
     let mut net = ColorizeNet::new(&device);
     let mut optimizer = AdamConfig::new().init();

@@ -132,11 +132,11 @@ fn batch_tensors(digits: &Digits, order: &[usize], noise: f32, rng: &mut StdRng,
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for bad settings, I/O and model errors.
-pub fn train(config: &DigitTrainConfig, mnist: &Mnist, out: &Path, progress: bool) -> Result<Vec<EpochLog>> {
+pub fn train(config: &DigitTrainConfig, mnist: &Mnist, out: &Path, device: &Device, progress: bool) -> Result<Vec<EpochLog>> {
     if config.batch == 0 || config.epochs == 0 || config.validation >= mnist.train.len() {
         return Err(Error::InvalidArgument("--epochs and --batch must be positive, --validation below the training set".into()));
     }
-    let device = Device::flex().autodiff();
+    let device = device.clone().autodiff();
     device.seed(config.seed);
     let mut net: DigitNet = config.arch.init(&device);
     if let Some(init) = &config.init_from {

@@ -84,7 +84,7 @@ pub struct FactorizedTrainConfig {
 /// Any I/O, image or model-loading error; [`Error::InvalidArgument`] for bad settings.
 pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<TrainSummary> {
     let checkpoint = CheckpointDir::for_model(&options.out);
-    let device = Device::flex().autodiff();
+    let device = options.device.clone().autodiff();
     let mut model: FactorizedModel;
     let mut optimizer = AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
     if options.resume {

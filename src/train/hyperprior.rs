@@ -101,7 +101,7 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
         return Err(Error::InvalidArgument("--lambdas must be one or more increasing values".into()));
     }
     let checkpoint = CheckpointDir::for_model(&options.out);
-    let device = Device::flex().autodiff();
+    let device = options.device.clone().autodiff();
     let mut optimizer = AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
     let mut model = if options.resume {
         if !checkpoint.exists() {

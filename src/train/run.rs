@@ -76,6 +76,8 @@ pub struct RunOptions {
     pub max_time: Option<Duration>,
     /// Time between checkpoints.
     pub checkpoint_every: Duration,
+    /// The burn device to train on (the binary's `--backend`); autodiff is added on top.
+    pub device: burn::prelude::Device,
 }
 
 /// What a finished (or stopped) run reports.
