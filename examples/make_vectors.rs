@@ -1,7 +1,8 @@
 //! Writes the test vectors of `format-spec/vectors/` and the fuzzing seeds of `fuzz/seeds/`
 //! with the embedded default model, one with each other built-in photo model of the quality
 //! scale, one with an ICC profile and EXIF data, and one with the built-in `mnist-conv` model.
-//! Photo files are container version 2 (`v2-*`); the version-1 vectors, written by aec 0.1,
+//! Photo files are container version 2 (`v2-*`), and the hyperprior vectors (`v2-hyper-tiny-*`,
+//! with their golden latent digests) are made by a small model stored with them; the version-1 vectors, written by aec 0.1,
 //! are kept as they are. Run after every change of a built-in model:
 //! `cargo run --release --example make_vectors`.
 
@@ -10,6 +11,7 @@ use std::path::Path;
 use aec::codec::registry::AnyCodec;
 use aec::codec::{Codec, EncodeOptions, Ladder};
 use aec::format::{CoderId, Limits, Metadata};
+use aec::model::hyperprior::HyperpriorConfig;
 use image::DynamicImage;
 use sha2::{Digest, Sha256};
 
@@ -48,7 +50,55 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let metadata = Metadata { icc: Some(b"an ICC profile, kept byte for byte".to_vec()), exif: Some(b"MM\0*\0\0\0\x08\0\0\0\0\0\0".to_vec()) };
     let bytes = photo_codec.encode(&rgb, &EncodeOptions { quality: 4, coder: CoderId::Range, metadata, ..EncodeOptions::default() })?;
     write_vector(&photo_codec, "rgb-70x50-q4-range-metadata", &bytes)?;
+    write_hyperprior_vectors(&rgb, &rgba)?;
     write_picture_seeds(&photo.crop_imm(200, 60, 12, 9))
+}
+
+/// The version-2 vectors of the hyperprior family (architecture 2), made by a small seeded
+/// model whose files live beside them (`models/hyper-tiny.*`; no hyperprior is built in).
+/// Model and vectors, once written, are never rewritten: they are part of the specification.
+/// Each vector also gets `NAME.latents.sha256`, the digest of its decoded integers.
+fn write_hyperprior_vectors(rgb: &DynamicImage, rgba: &DynamicImage) -> Result<(), Box<dyn std::error::Error>> {
+    let weights = Path::new(HYPER_TINY);
+    if !weights.exists() {
+        std::fs::create_dir_all(weights.parent().expect("a folder"))?;
+        let config = HyperpriorConfig::new(vec![0.004, 0.02, 0.1]).with_hidden(8).with_latent(16).with_hyper_hidden(8).with_hyper_latent(8);
+        let device = burn::prelude::Device::flex();
+        device.seed(2026);
+        aec::train::hyperprior::export(&config.init(&device), &config, weights)?;
+    }
+    let codec = AnyCodec::from_files(weights)?;
+    let photo = codec.photo().expect("a photo model");
+    let cases: [(&str, &DynamicImage, f64, CoderId); 3] = [
+        ("hyper-tiny-rgb-70x50-q3-range", rgb, 3.0, CoderId::Range),
+        ("hyper-tiny-rgb-70x50-q5.5-zstd", rgb, 5.5, CoderId::Zstd),
+        ("hyper-tiny-rgba-24x16-q7-range", rgba, 7.0, CoderId::Range),
+    ];
+    for (name, picture, quality, coder) in cases {
+        if Path::new(&format!("format-spec/vectors/v2-{name}.aec")).exists() {
+            println!("v2-{name}: kept (a vector is never rewritten)");
+            continue;
+        }
+        let bytes = photo.encode_fraction(picture, quality, &EncodeOptions { coder, ..EncodeOptions::default() })?;
+        write_vector(&codec, name, &bytes)?;
+        let hyper = aec::codec::hyper::HyperCodec::from_files(weights, burn::prelude::Device::flex())?;
+        let file = aec::format::SectionFile::parse(&bytes, &Limits::default())?;
+        let digest = latents_digest(&hyper.decode_latents(&file, &Limits::default())?);
+        std::fs::write(format!("format-spec/vectors/v2-{name}.latents.sha256"), format!("{digest}  v2-{name}.aec\n"))?;
+    }
+    Ok(())
+}
+
+/// Where the hyperprior vectors' model lives.
+const HYPER_TINY: &str = "format-spec/vectors/models/hyper-tiny.bpk";
+
+/// The digest of a hyperprior file's decoded integers as the specification states it:
+/// SHA-256 of `ẑ` (i16), then `q` (i16), then `μ` (i32), each little-endian, in decoding order.
+fn latents_digest((z, q, means): &(Vec<i16>, Vec<i16>, Vec<i32>)) -> String {
+    let mut hash = Sha256::new();
+    z.iter().chain(q).for_each(|v| hash.update(v.to_le_bytes()));
+    means.iter().for_each(|v| hash.update(v.to_le_bytes()));
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes a small picture in every input format as seeds of the `picture` fuzz target.

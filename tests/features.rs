@@ -150,7 +150,9 @@ fn vae_training_lowers_the_negative_elbo() {
     let mnist = Mnist::load(dir.path()).unwrap();
     let config = aec::train::digits::DigitTrainConfig::new(aec::model::DigitArch::Vae).with_epochs(4).with_batch(20).with_validation(50);
     // The same start with a learning rate too small to move: the untrained network's ELBO.
-    let frozen = aec::train::digits::train(&config.clone().with_epochs(1).with_lr(1e-12), &mnist, &dir.path().join("frozen.bpk"), &burn::prelude::Device::flex(), false).unwrap();
+    let frozen =
+        aec::train::digits::train(&config.clone().with_epochs(1).with_lr(1e-12), &mnist, &dir.path().join("frozen.bpk"), &burn::prelude::Device::flex(), false)
+            .unwrap();
     let out = dir.path().join("vae.bpk");
     let logs = aec::train::digits::train(&config, &mnist, &out, &burn::prelude::Device::flex(), false).unwrap();
     assert!(logs[3].validation_loss < logs[0].validation_loss, "{logs:?}");
