@@ -59,6 +59,14 @@ pub enum Error {
         /// What the user can do, starting with "; " (or empty).
         hint: &'static str,
     },
+    /// An MNIST IDX file is malformed, or is not a set of digits with their labels.
+    #[error("{}: {source}", path.display())]
+    Idx {
+        /// The file involved.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: crate::mnist::idx::IdxError,
+    },
     /// A parameter given by the caller is out of range.
     #[error("{0}")]
     InvalidArgument(String),

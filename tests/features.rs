@@ -124,7 +124,13 @@ fn aec_encode_refuses_what_cannot_share_an_array() {
     let images = dir.path().join("train-images-idx3-ubyte");
     let out = aec(&["encode", images.to_str().unwrap(), "-o", dir.path().join("y.npy").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "an IDX file needs an MNIST model");
-    assert!(!dir.path().join("x.npy").exists() && !dir.path().join("y.npy").exists());
+    // A corrupt IDX file is bad input (exit 3), not bad usage.
+    let bytes = std::fs::read(&images).unwrap();
+    std::fs::write(&images, &bytes[..bytes.len() - 1]).unwrap();
+    let out = aec(&["encode", images.to_str().unwrap(), "--model", "mnist-dense", "-o", dir.path().join("z.npy").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("truncated IDX data"));
+    assert!(!dir.path().join("x.npy").exists() && !dir.path().join("y.npy").exists() && !dir.path().join("z.npy").exists());
 }
 
 #[test]

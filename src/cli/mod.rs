@@ -26,7 +26,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         return 5;
     }
     match error.downcast_ref::<aec::Error>() {
-        Some(aec::Error::Format(_) | aec::Error::Image { .. } | aec::Error::TooLarge { .. }) => 3,
+        Some(aec::Error::Format(_) | aec::Error::Image { .. } | aec::Error::Idx { .. } | aec::Error::TooLarge { .. }) => 3,
         Some(aec::Error::UnknownModel { .. }) => 4,
         Some(aec::Error::InvalidArgument(_)) => 2,
         _ => 1,

@@ -44,6 +44,20 @@ pub enum IdxError {
     /// The gzip stream is corrupt.
     #[error("gzip: {0}")]
     Gzip(String),
+    /// An images file whose array is not `[n, 28, 28]`.
+    #[error("images of shape {0:?}, not [n, 28, 28]")]
+    NotDigits(Vec<usize>),
+    /// A labels file whose array does not hold one label per image.
+    #[error("labels of shape {labels:?} for {images} images")]
+    LabelCount {
+        /// The labels' shape.
+        labels: Vec<usize>,
+        /// The number of images.
+        images: usize,
+    },
+    /// A label above 9.
+    #[error("label {0} is not a digit")]
+    NotALabel(u8),
 }
 
 /// An array of unsigned bytes read from an IDX file.

@@ -64,7 +64,7 @@ impl Mnist {
     /// and `t10k-labels-idx1-ubyte` (each optionally with `.gz`) from `dir`.
     ///
     /// # Errors
-    /// [`Error::Io`] for a missing file, [`Error::InvalidArgument`] for a malformed one.
+    /// [`Error::Io`] for a missing file, [`Error::Idx`] for a malformed one.
     pub fn load(dir: &Path) -> Result<Self> {
         Ok(Self { train: load_set(dir, "train")?, test: load_set(dir, "t10k")? })
     }
@@ -81,7 +81,7 @@ fn load_set(dir: &Path, prefix: &str) -> Result<Digits> {
 /// there was; without, every label is 0).
 ///
 /// # Errors
-/// [`Error::Io`] for an unreadable file, [`Error::InvalidArgument`] for a malformed one.
+/// [`Error::Io`] for an unreadable file, [`Error::Idx`] for a malformed one.
 pub fn load_images_file(path: &Path) -> Result<(Digits, bool)> {
     let images = read_idx(path)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -96,17 +96,17 @@ pub fn load_images_file(path: &Path) -> Result<(Digits, bool)> {
 /// Checks the shapes of an images array (and its labels) and makes a set of digits (labels 0
 /// when there are none).
 fn digits_of(images: idx::IdxArray, labels: Option<idx::IdxArray>, path: &Path) -> Result<Digits> {
-    let bad = |what: String| Error::InvalidArgument(format!("{}: {what}", path.display()));
+    let bad = |source| Error::Idx { path: path.to_path_buf(), source };
     if images.dims.len() != 3 || images.dims[1] != SIDE || images.dims[2] != SIDE {
-        return Err(bad(format!("images of shape {:?}, not [n, 28, 28]", images.dims)));
+        return Err(bad(idx::IdxError::NotDigits(images.dims)));
     }
     let labels = match labels {
-        Some(labels) if labels.dims != [images.dims[0]] => return Err(bad(format!("{:?} labels for {} images", labels.dims, images.dims[0]))),
+        Some(labels) if labels.dims != [images.dims[0]] => return Err(bad(idx::IdxError::LabelCount { labels: labels.dims, images: images.dims[0] })),
         Some(labels) => labels.values,
         None => vec![0; images.dims[0]],
     };
-    if let Some(label) = labels.iter().find(|&&l| l > 9) {
-        return Err(bad(format!("label {label} is not a digit")));
+    if let Some(&label) = labels.iter().find(|&&l| l > 9) {
+        return Err(bad(idx::IdxError::NotALabel(label)));
     }
     Ok(Digits { pixels: images.values, labels })
 }
@@ -119,7 +119,7 @@ fn idx_path(dir: &Path, name: &str) -> std::path::PathBuf {
 
 fn read_idx(path: &Path) -> Result<idx::IdxArray> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    idx::parse(&bytes).map_err(|e| Error::InvalidArgument(format!("{}: {e}", path.display())))
+    idx::parse(&bytes).map_err(|source| Error::Idx { path: path.to_path_buf(), source })
 }
 
 /// The tutorial's corruption: adds Gaussian noise of standard deviation `sigma` to pixels in
