@@ -40,6 +40,7 @@ pub mod mnist;
 pub mod model;
 pub mod pictures;
 pub mod plot;
+pub mod progress;
 pub mod train;
 
 pub use error::{Error, Result};

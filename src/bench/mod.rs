@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use image::DynamicImage;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
 
 use crate::baseline::{self, Coded};
@@ -170,8 +170,7 @@ fn measure_baselines(name: &str, p: &Pixels, options: &BenchOptions, bar: &Progr
 pub fn run(codec: &dyn PhotoCodec, pictures: &[(String, DynamicImage)], options: &BenchOptions) -> Result<Vec<Record>> {
     let baseline_steps = if options.baselines { BASELINE_QUALITIES.len() as u64 + 1 } else { 0 };
     let steps_per_picture = u64::from(codec.max_quality()) + baseline_steps;
-    let bar = if options.progress { ProgressBar::new(steps_per_picture * pictures.len() as u64) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}").expect("static template").progress_chars("=> "));
+    let bar = crate::progress::bar(steps_per_picture * pictures.len() as u64, options.progress);
     let next = Mutex::new(0usize);
     let results = Mutex::new(Vec::new());
     std::thread::scope(|scope| {

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
-use indicatif::{ProgressBar, ProgressStyle};
 
 /// Where a command writes: `-o FILE`; `-o DIR/` (an existing folder, or a path ending in `/`)
 /// for `DIR/NAME.EXT`; without `-o`, `NAME.EXT` beside the input (standard output for `-`).
@@ -52,8 +51,7 @@ pub fn run(inputs: &[PathBuf], output: Option<&Path>, extension: &str, one: impl
         return Err(aec::Error::InvalidArgument(format!("with {} inputs, -o must be a folder (write {}/)", inputs.len(), o.display())).into());
     }
     let started = Instant::now();
-    let bar = ProgressBar::new(inputs.len() as u64);
-    bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {wide_msg}").expect("static template").progress_chars("=> "));
+    let bar = aec::progress::bar(inputs.len() as u64, true);
     let (mut done, mut bytes_in, mut bytes_out, mut failures) = (0, 0, 0, Vec::new());
     for input in inputs {
         bar.set_message(input.display().to_string());

@@ -304,8 +304,8 @@ fn info_v2(input: &Path, bytes: &[u8]) -> Result<()> {
 /// with a progress bar.
 fn level_psnrs(scale: &dyn PhotoCodec, picture: &DynamicImage) -> Result<Vec<f64>> {
     let original = aec::bench::pixels_of(picture).samples;
-    let bar = indicatif::ProgressBar::new(scale.max_quality().into());
-    bar.set_style(indicatif::ProgressStyle::with_template("measuring PSNR [{bar:30}] {pos}/{len}").expect("static template").progress_chars("=> "));
+    let bar = aec::progress::bar(scale.max_quality().into(), true);
+    bar.set_prefix("measuring PSNR ");
     let psnrs = (1..=scale.max_quality())
         .map(|quality| {
             let coded = aec::bench::aec_coded(scale, picture, quality)?;

@@ -11,7 +11,6 @@ use burn::config::Config;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::activation::{log_sigmoid, sigmoid};
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -147,8 +146,7 @@ pub fn train(config: &DigitTrainConfig, mnist: &Mnist, out: &Path, device: &Devi
     let split = mnist.train.len() - config.validation;
     let (train_set, validation_set) = (mnist.train.slice(0, split), mnist.train.slice(split, mnist.train.len()));
     let steps_per_epoch = split.div_ceil(config.batch);
-    let bar = if progress { ProgressBar::new((steps_per_epoch * config.epochs) as u64) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} {msg}").expect("static template").progress_chars("=> "));
+    let bar = crate::progress::bar((steps_per_epoch * config.epochs) as u64, progress);
     let total_steps = (steps_per_epoch * config.epochs) as u64;
     let schedule = config.lr_final.map(|last| LrSchedule { peak: config.lr, last, total_steps, decay_from: 0.5 });
     let mut step = 0u64;

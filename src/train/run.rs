@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
 use crate::error::{Error, Result};
 
@@ -14,9 +14,7 @@ pub const LOSS_HEADER: &str = "step,lr,loss,mse,psnr,bpp,seconds";
 
 /// A progress bar over the steps of a run, starting at `done`.
 pub fn step_bar(total: u64, done: u64) -> ProgressBar {
-    let bar = ProgressBar::new(total).with_position(done);
-    bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} {msg}").expect("static template").progress_chars("=> "));
-    bar
+    crate::progress::bar(total, true).with_position(done)
 }
 
 /// Averages of the metrics over the steps since the last log line.
