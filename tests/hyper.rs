@@ -149,7 +149,7 @@ fn the_command_line_compresses_with_a_hyperprior_model_file() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let info = aec(&["info".as_ref(), packed.as_os_str()]);
     let text = String::from_utf8_lossy(&info.stdout);
-    assert!(text.contains("version 2") && text.contains("HyperLatents"), "{text}");
+    assert!(text.contains("version 2") && text.contains("HyperLatents") && text.contains("a mean-scale hyperprior, not built in"), "{text}");
     // Without the model the file's maker is unknown (exit 4); with it, it decodes.
     assert_eq!(aec(&["decompress".as_ref(), packed.as_os_str(), "-o".as_ref(), back.as_os_str()]).status.code(), Some(4));
     let out = aec(&["decompress".as_ref(), packed.as_os_str(), "-o".as_ref(), back.as_os_str(), "--model".as_ref(), model.as_os_str()]);

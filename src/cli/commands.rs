@@ -265,15 +265,14 @@ pub fn info(args: InfoArgs) -> Result<()> {
 
 /// What `aec info` says of the model that made a file.
 fn model_note(model: ModelId) -> String {
-    if model.architecture == aec::codec::hyper::ARCH_HYPERPRIOR {
-        return " (a mean-scale hyperprior)".into();
+    use aec::codec::registry::{builtin_photo_by_id, family_of};
+    if let Some(arch) = aec::codec::digits::arch_of(model.architecture) {
+        return format!(" (an mnist {} model)", arch.name());
     }
-    match aec::codec::digits::arch_of(model.architecture) {
-        Some(arch) => format!(" (an mnist {} model)", arch.name()),
-        None => match aec::codec::registry::builtin_photo_by_id(model) {
-            Some(builtin) => format!(" (the built-in photo model {}, λ={})", builtin.name, builtin.lambda),
-            None => " (not a built-in model)".to_string(),
-        },
+    match (builtin_photo_by_id(model), family_of(model.architecture)) {
+        (Some(builtin), _) => format!(" (the built-in photo model {}, λ={})", builtin.name, builtin.lambda),
+        (None, Some(family)) => format!(" ({}, not built in)", family.description),
+        (None, None) => " (an architecture this aec does not know)".to_string(),
     }
 }
 
@@ -286,11 +285,8 @@ fn info_v2(input: &Path, bytes: &[u8]) -> Result<()> {
     println!("format:        .aec version {}", aec::format::VERSION_2);
     println!("size:          {} x {} ({:?}, 8 bits per sample)", h.width, h.height, h.color);
     println!("bytes:         {} ({:.4} bits per pixel)", bytes.len(), bytes.len() as f64 * 8.0 / pixels);
-    if h.model.architecture == aec::codec::hyper::ARCH_HYPERPRIOR {
-        println!("quality:       {} (rate setting {:.3} of the model's trained levels)", h.quality, f64::from(h.rate) / 256.0);
-    } else {
-        println!("quality:       {} (quantization step {:.3})", h.quality, f64::from(h.rate) / 256.0);
-    }
+    let rate = aec::codec::registry::family_of(h.model.architecture).map_or("rate field", |f| f.rate_meaning);
+    println!("quality:       {} ({rate}: {:.3})", h.quality, f64::from(h.rate) / 256.0);
     println!("coder:         {:?}", h.coder);
     for (kind, data) in &file.sections {
         println!("section:       {kind:?}, {} bytes", data.len());

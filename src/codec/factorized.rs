@@ -34,6 +34,8 @@ pub const ARCH_FACTORIZED: u32 = 1;
 pub const FAMILY: registry::Family = registry::Family {
     name: "factorized",
     architecture: ARCH_FACTORIZED,
+    description: "a factorized prior",
+    rate_meaning: "quantization step",
     owns_settings,
     open_files: |weights, device| Ok(Box::new(super::Ladder::single(Codec::from_files(weights, device)?))),
     builtin: Some(|device| Box::new(super::Ladder::builtin_on(device))),

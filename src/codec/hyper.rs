@@ -30,6 +30,8 @@ pub const ARCH_HYPERPRIOR: u32 = 2;
 pub const FAMILY: super::registry::Family = super::registry::Family {
     name: "hyperprior",
     architecture: ARCH_HYPERPRIOR,
+    description: "a mean-scale hyperprior",
+    rate_meaning: "rate setting, in trained levels",
     owns_settings: |settings| settings.get("lambdas").is_some(),
     open_files: |weights, device| Ok(Box::new(HyperCodec::from_files(weights, device)?)),
     builtin: None,

@@ -22,6 +22,10 @@ pub struct Family {
     pub name: &'static str,
     /// Its number in the format specification's registry.
     pub architecture: u32,
+    /// What it is, in a few words (`aec info`).
+    pub description: &'static str,
+    /// What the rate field of its version-2 files means (`aec info`).
+    pub rate_meaning: &'static str,
     /// Whether a model's settings (the `NAME.json` that `aec train` writes beside the
     /// weights) are this family's.
     pub owns_settings: fn(&serde_json::Value) -> bool,
