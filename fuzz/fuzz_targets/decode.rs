@@ -1,5 +1,7 @@
-//! Full decoding on arbitrary bytes, under small size limits, with the built-in photo models (the quality scale) and
-//! the built-in `mnist-conv` digit model (a seed of each kind is in `seeds/decode`).
+//! Full decoding on arbitrary bytes, under small size limits, with the built-in photo models
+//! (the quality scale), the built-in `mnist-conv` digit model and the small hyperprior of the
+//! format's test vectors (its integer hyper-synthesis and Gaussian bank included); a seed of
+//! each kind is in `seeds/decode`.
 //! Inputs whose checksum fails stop early, so the target also fixes up the checksum of
 //! inputs that start like an .aec file, to reach the payload decoders.
 #![no_main]
@@ -10,11 +12,18 @@ use aec::codec::registry::AnyCodec;
 use aec::format::Limits;
 use libfuzzer_sys::fuzz_target;
 
-static CODECS: OnceLock<[AnyCodec; 2]> = OnceLock::new();
+static CODECS: OnceLock<[AnyCodec; 3]> = OnceLock::new();
+
+/// The hyperprior that made the format's hyperprior test vectors.
+const HYPER_TINY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../format-spec/vectors/models/hyper-tiny.bpk");
 
 fuzz_target!(|data: &[u8]| {
     let codecs = CODECS.get_or_init(|| {
-        [AnyCodec::open("default").expect("embedded model"), AnyCodec::open("mnist-conv").expect("built-in digit model")]
+        [
+            AnyCodec::open("default").expect("embedded model"),
+            AnyCodec::open("mnist-conv").expect("built-in digit model"),
+            AnyCodec::from_files(std::path::Path::new(HYPER_TINY)).expect("the test vectors' hyperprior"),
+        ]
     });
     let mut fixed = data.to_vec();
     if data.len() >= 4 {
