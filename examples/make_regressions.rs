@@ -25,6 +25,19 @@ fn altered_v2(vector: &str, change: impl FnOnce(Vec<(SectionKind, Vec<u8>)>) -> 
     Ok(SectionFile { header: file.header, sections: sections.iter().map(|(k, d)| (*k, d.as_slice())).collect() }.to_bytes()?)
 }
 
+/// `sections` with the payload of kind `kind` changed by `change`.
+fn with_section(sections: Vec<(SectionKind, Vec<u8>)>, kind: SectionKind, change: impl Fn(&mut Vec<u8>)) -> Vec<(SectionKind, Vec<u8>)> {
+    sections
+        .into_iter()
+        .map(|(k, mut d)| {
+            if k == kind {
+                change(&mut d);
+            }
+            (k, d)
+        })
+        .collect()
+}
+
 /// A zstd skippable frame holding `data`.
 fn skippable(data: &[u8]) -> Vec<u8> {
     let mut frame = 0x184D_2A50u32.to_le_bytes().to_vec();
@@ -37,6 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let range = "rgb-70x50-q4-range.aec";
     let zstd = "rgb-70x50-q4-zstd.aec";
     let digits = "mnist-conv-28x28-q4-zstd.aec";
+    let hyper = "v2-hyper-tiny-rgb-70x50-q3-range.aec";
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("refuse-range-empty-payload", altered(range, |_, l| l.clear())?),
         ("refuse-range-one-word-short", altered(range, |_, l| l.truncate(l.len() - 4))?),
@@ -73,19 +87,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })?,
         ),
         ("refuse-v2-rgba-without-alpha", altered_v2("v2-rgba-24x16-q3-range.aec", |s| s.into_iter().filter(|(k, _)| *k != SectionKind::Alpha).collect())?),
-        (
-            "refuse-v2-range-one-word-spare",
-            altered_v2("v2-rgb-70x50-q4-range.aec", |s| {
-                s.into_iter()
-                    .map(|(k, mut d)| {
-                        if k == SectionKind::Latents {
-                            d.extend([0, 0, 0, 0]);
-                        }
-                        (k, d)
-                    })
-                    .collect()
-            })?,
-        ),
+        ("refuse-v2-range-one-word-spare", altered_v2("v2-rgb-70x50-q4-range.aec", |s| with_section(s, SectionKind::Latents, |d| d.extend([0, 0, 0, 0])))?),
+        ("refuse-v2-hyper-y-one-word-spare", altered_v2(hyper, |s| with_section(s, SectionKind::Latents, |d| d.extend([0, 0, 0, 0])))?),
+        ("refuse-v2-hyper-z-one-word-short", altered_v2(hyper, |s| with_section(s, SectionKind::HyperLatents, |d| d.truncate(d.len() - 4)))?),
+        ("refuse-v2-hyper-without-hyper-latents", altered_v2(hyper, |s| s.into_iter().filter(|(k, _)| *k != SectionKind::HyperLatents).collect())?),
     ];
     let dir = Path::new("tests/fuzz-regressions");
     std::fs::create_dir_all(dir)?;

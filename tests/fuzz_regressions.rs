@@ -16,8 +16,14 @@ fn files(dir: &str) -> Vec<PathBuf> {
     files
 }
 
-fn codecs() -> [AnyCodec; 2] {
-    [AnyCodec::open("default").unwrap(), AnyCodec::open("mnist-conv").unwrap()]
+/// The decoders of the `decode` target: the built-in photo scale, `mnist-conv`, and the
+/// hyperprior of the format's test vectors.
+fn codecs() -> [AnyCodec; 3] {
+    [
+        AnyCodec::open("default").unwrap(),
+        AnyCodec::open("mnist-conv").unwrap(),
+        AnyCodec::from_files(std::path::Path::new("format-spec/vectors/models/hyper-tiny.bpk")).unwrap(),
+    ]
 }
 
 #[test]
