@@ -60,6 +60,29 @@ impl CheckpointDir {
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))
     }
 
+    /// The settings saved with the checkpoint: the run's configuration with its step
+    /// (`--resume`, `--export-only`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when there is no checkpoint, [`Error::Model`] when its
+    /// settings cannot be read.
+    pub fn load_state<C: burn::config::Config>(&self) -> Result<C> {
+        if !self.exists() {
+            return Err(Error::InvalidArgument(format!("no checkpoint in {}", self.dir.display())));
+        }
+        C::load(self.state()).map_err(|e| Error::Model(format!("reading {}: {e}", self.state().display())))
+    }
+
+    /// Saves a run at a checkpoint: weights and optimizer state (see [`CheckpointDir::save`])
+    /// and the run's configuration with its step.
+    ///
+    /// # Errors
+    /// As [`CheckpointDir::save`], and [`Error::Io`] for the settings.
+    pub fn save_run<M: Module, C: burn::config::Config>(&self, model: &M, optimizer: &ModuleOptimizer, config: &C) -> Result<()> {
+        self.save(model, optimizer)?;
+        config.save(self.state()).map_err(|e| Error::io(&self.state(), e))
+    }
+
     /// Saves weights and optimizer state (each written to a temporary file, then renamed).
     ///
     /// # Errors

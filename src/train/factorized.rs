@@ -88,10 +88,7 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
     let mut model: FactorizedModel;
     let mut optimizer = AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
     if options.resume {
-        if !checkpoint.exists() {
-            return Err(Error::InvalidArgument(format!("--resume: no checkpoint in {}", checkpoint.path().display())));
-        }
-        let saved = FactorizedTrainConfig::load(checkpoint.state()).map_err(|e| Error::Model(format!("reading {}: {e}", checkpoint.state().display())))?;
+        let saved: FactorizedTrainConfig = checkpoint.load_state()?;
         if saved.model != config.model {
             return Err(Error::InvalidArgument(format!("--resume: the checkpoint is a {:?} model, not {:?}", saved.model, config.model)));
         }
@@ -166,8 +163,7 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
 
         let out_of_time = options.max_time.is_some_and(|t| started.elapsed() >= t);
         if last_checkpoint.elapsed() >= options.checkpoint_every || out_of_time || config.step == config.steps {
-            checkpoint.save(&model, &optimizer)?;
-            config.save(checkpoint.state()).map_err(|e| Error::io(&checkpoint.state(), e))?;
+            checkpoint.save_run(&model, &optimizer, &config)?;
             log.flush().map_err(|e| Error::io(&checkpoint.log(), e))?;
             super::report_line(&progress, format!("checkpoint at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp", config.step, last.0, last.1, last.2));
             last_checkpoint = Instant::now();
@@ -188,10 +184,7 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
 /// [`Error::InvalidArgument`] if there is no checkpoint; I/O and model errors.
 pub fn export_checkpoint(out: &Path) -> Result<u64> {
     let checkpoint = CheckpointDir::for_model(out);
-    if !checkpoint.exists() {
-        return Err(Error::InvalidArgument(format!("no checkpoint in {}", checkpoint.path().display())));
-    }
-    let saved = FactorizedTrainConfig::load(checkpoint.state()).map_err(|e| Error::Model(format!("reading {}: {e}", checkpoint.state().display())))?;
+    let saved: FactorizedTrainConfig = checkpoint.load_state()?;
     let device = Device::flex();
     let model = load_weights(saved.model.init(&device), &checkpoint.weights())?;
     export(&model, &saved.model, out)?;

@@ -104,10 +104,7 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
     let device = options.device.clone().autodiff();
     let mut optimizer = AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
     let mut model = if options.resume {
-        if !checkpoint.exists() {
-            return Err(Error::InvalidArgument(format!("--resume: no checkpoint in {}", checkpoint.path().display())));
-        }
-        let saved = HyperTrainConfig::load(checkpoint.state()).map_err(|e| Error::Model(format!("reading {}: {e}", checkpoint.state().display())))?;
+        let saved: HyperTrainConfig = checkpoint.load_state()?;
         config.model = saved.model;
         config.step = saved.step;
         optimizer = optimizer.load(checkpoint.optimizer()).map_err(|e| Error::Model(format!("loading optimizer state: {e:?}")))?;
@@ -193,8 +190,7 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
 
         let out_of_time = options.max_time.is_some_and(|t| started.elapsed() >= t);
         if last_checkpoint.elapsed() >= options.checkpoint_every || out_of_time || config.step == config.steps {
-            checkpoint.save(&model, &optimizer)?;
-            config.save(checkpoint.state()).map_err(|e| Error::io(&checkpoint.state(), e))?;
+            checkpoint.save_run(&model, &optimizer, &config)?;
             log.flush().map_err(|e| Error::io(&checkpoint.log(), e))?;
             levels_log.flush().map_err(|e| Error::io(&levels_path, e))?;
             super::report_line(&progress, format!("checkpoint at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp", config.step, last.0, last.1, last.2));
@@ -215,10 +211,7 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
 /// [`Error::InvalidArgument`] if there is no checkpoint; I/O and model errors.
 pub fn export_checkpoint(out: &Path) -> Result<u64> {
     let checkpoint = CheckpointDir::for_model(out);
-    if !checkpoint.exists() {
-        return Err(Error::InvalidArgument(format!("no checkpoint in {}", checkpoint.path().display())));
-    }
-    let saved = HyperTrainConfig::load(checkpoint.state()).map_err(|e| Error::Model(format!("reading {}: {e}", checkpoint.state().display())))?;
+    let saved: HyperTrainConfig = checkpoint.load_state()?;
     let model = load_weights(saved.model.init(&Device::flex()), &checkpoint.weights())?;
     export(&model, &saved.model, out)?;
     Ok(saved.step)
