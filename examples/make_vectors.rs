@@ -83,7 +83,7 @@ fn write_hyperprior_vectors(rgb: &DynamicImage, rgba: &DynamicImage) -> Result<(
         write_vector(&codec, name, &bytes)?;
         let hyper = aec::codec::hyper::HyperCodec::from_files(weights, burn::prelude::Device::flex())?;
         let file = aec::format::SectionFile::parse(&bytes, &Limits::default())?;
-        let digest = latents_digest(&hyper.decode_latents(&file, &Limits::default())?);
+        let digest = aec::codec::hyper::latents_digest(&hyper.decode_latents(&file, &Limits::default())?);
         std::fs::write(format!("format-spec/vectors/v2-{name}.latents.sha256"), format!("{digest}  v2-{name}.aec\n"))?;
     }
     Ok(())
@@ -91,15 +91,6 @@ fn write_hyperprior_vectors(rgb: &DynamicImage, rgba: &DynamicImage) -> Result<(
 
 /// Where the hyperprior vectors' model lives.
 const HYPER_TINY: &str = "format-spec/vectors/models/hyper-tiny.bpk";
-
-/// The digest of a hyperprior file's decoded integers as the specification states it:
-/// SHA-256 of `ẑ` (i16), then `q` (i16), then `μ` (i32), each little-endian, in decoding order.
-fn latents_digest((z, q, means): &(Vec<i16>, Vec<i16>, Vec<i32>)) -> String {
-    let mut hash = Sha256::new();
-    z.iter().chain(q).for_each(|v| hash.update(v.to_le_bytes()));
-    means.iter().for_each(|v| hash.update(v.to_le_bytes()));
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Writes a small picture in every input format as seeds of the `picture` fuzz target.
 fn write_picture_seeds(picture: &DynamicImage) -> Result<(), Box<dyn std::error::Error>> {

@@ -28,7 +28,7 @@ fn every_family_has_a_number_of_its_own() {
 fn files_name_the_model_that_decodes_them() {
     let any = AnyCodec::open("default").unwrap();
     let codec = any.photo().unwrap();
-    assert_eq!(codec.family(), "factorized");
+    assert_eq!(codec.family().name, "factorized");
     let bytes = codec.encode(&photo(), &EncodeOptions::default()).unwrap();
     let file = ParsedFile::parse(&bytes, &Limits::default()).unwrap();
     assert!(codec.decodes(file.model()));
@@ -49,7 +49,7 @@ fn a_trained_hyperprior_opens_by_path_and_its_files_need_it() {
     aec::train::hyperprior::export(&model, &config, &path).unwrap();
     let any = AnyCodec::from_files(&path).unwrap();
     let codec = any.photo().expect("a photographic family");
-    assert_eq!(codec.family(), "hyperprior");
+    assert_eq!(codec.family().name, "hyperprior");
     let bytes = codec.encode_fraction(&photo(), 1.5, &EncodeOptions::default()).unwrap();
     let file = ParsedFile::parse(&bytes, &Limits::default()).unwrap();
     // No built-in hyperprior: the registry says which model the file needs.

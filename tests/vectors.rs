@@ -71,14 +71,6 @@ fn model_of(path: &Path) -> std::path::PathBuf {
     Path::new("format-spec/vectors/models/hyper-tiny.bpk").to_path_buf()
 }
 
-/// SHA-256 of `ẑ` (i16), `q` (i16), `μ` (i32), little-endian, as the specification states.
-fn latents_digest((z, q, means): &(Vec<i16>, Vec<i16>, Vec<i32>)) -> String {
-    let mut hash = Sha256::new();
-    z.iter().chain(q).for_each(|v| hash.update(v.to_le_bytes()));
-    means.iter().for_each(|v| hash.update(v.to_le_bytes()));
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[test]
 #[allow(deprecated)] // burn marks ndarray deprecated; it stays as the reference backend.
 fn hyperprior_vectors_decode_to_their_golden_latents_on_every_backend_and_thread_count() {
@@ -98,7 +90,7 @@ fn hyperprior_vectors_decode_to_their_golden_latents_on_every_backend_and_thread
             for threads in [1, 2] {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
                 let latents = pool.install(|| codec.decode_latents(&file, &Limits::default()).unwrap());
-                assert_eq!(latents_digest(&latents), expected, "{} on {backend} with {threads} thread(s)", aec_path.display());
+                assert_eq!(aec::codec::hyper::latents_digest(&latents), expected, "{} on {backend} with {threads} thread(s)", aec_path.display());
             }
         }
         checked += 1;

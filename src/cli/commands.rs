@@ -320,7 +320,7 @@ pub fn levels(args: LevelsArgs) -> Result<()> {
     let estimates = picture.as_ref().map(|p| codec.estimated_sizes(p)).transpose()?;
     let psnrs = picture.as_ref().map(|p| level_psnrs(codec.as_ref(), p)).transpose()?;
     let pixels = picture.as_ref().map_or(1.0, |p| f64::from(p.width()) * f64::from(p.height()));
-    let rate = if codec.family() == "factorized" { "step" } else { "rate" };
+    let rate = codec.family().rate_label;
     println!("{:>7}  {:<16} {:>8}  {rate:>5}{}", "quality", "model", "λ", if estimates.is_some() { "      bytes     bpp    PSNR" } else { "" });
     for quality in 1..=codec.max_quality() {
         let info = codec.level_info(quality)?;

@@ -31,11 +31,12 @@ use crate::model::{DOWNSAMPLING, FactorizedConfig, FactorizedModel};
 pub const ARCH_FACTORIZED: u32 = 1;
 /// The factorized family in the registry: models are opened as a scale of their own levels;
 /// the binary's built-in scale decodes their files.
-pub const FAMILY: registry::Family = registry::Family {
+pub static FAMILY: registry::Family = registry::Family {
     name: "factorized",
     architecture: ARCH_FACTORIZED,
     description: "a factorized prior",
     rate_meaning: "quantization step",
+    rate_label: "step",
     owns_settings,
     open_files: |weights, device| Ok(Box::new(super::Ladder::single(Codec::from_files(weights, device)?))),
     builtin: Some(|device| Box::new(super::Ladder::builtin_on(device))),

@@ -8,6 +8,7 @@ use burn::prelude::Tensor;
 use image::DynamicImage;
 
 use super::ladder::RateTarget;
+use super::registry::Family;
 use super::{EncodeOptions, split_picture};
 use crate::error::{Error, Result};
 use crate::format::{Limits, ModelId, ParsedFile};
@@ -27,8 +28,8 @@ pub struct LevelInfo {
 /// A photographic codec of one family with quality levels `1..=max_quality()`, size and
 /// fidelity growing with the level.
 pub trait PhotoCodec: Send + Sync + std::fmt::Debug {
-    /// The family's name (`factorized`, `hyperprior`).
-    fn family(&self) -> &'static str;
+    /// The family this codec belongs to (its registry entry).
+    fn family(&self) -> &'static Family;
 
     /// Highest quality level.
     fn max_quality(&self) -> u8;
@@ -63,7 +64,7 @@ pub trait PhotoCodec: Send + Sync + std::fmt::Debug {
         if quality.fract() != 0.0 || !(1.0..=f64::from(self.max_quality())).contains(&quality) {
             return Err(Error::InvalidArgument(format!(
                 "quality {quality}: the levels of this {} model are whole numbers 1 to {} (`aec levels` lists them); fractions need a hyperprior model",
-                self.family(),
+                self.family().name,
                 self.max_quality()
             )));
         }

@@ -27,11 +27,12 @@ use crate::model::hyperprior::{HYPER_DOWNSAMPLING, HyperpriorConfig, HyperpriorM
 pub const ARCH_HYPERPRIOR: u32 = 2;
 /// The hyperprior family in the registry (no built-in model yet: its files decode with
 /// `--model`).
-pub const FAMILY: super::registry::Family = super::registry::Family {
+pub static FAMILY: super::registry::Family = super::registry::Family {
     name: "hyperprior",
     architecture: ARCH_HYPERPRIOR,
     description: "a mean-scale hyperprior",
     rate_meaning: "rate setting, in trained levels",
+    rate_label: "rate",
     owns_settings: |settings| settings.get("lambdas").is_some(),
     open_files: |weights, device| Ok(Box::new(HyperCodec::from_files(weights, device)?)),
     builtin: None,
@@ -367,8 +368,8 @@ impl HyperCodec {
 }
 
 impl PhotoCodec for HyperCodec {
-    fn family(&self) -> &'static str {
-        "hyperprior"
+    fn family(&self) -> &'static super::registry::Family {
+        &FAMILY
     }
 
     fn max_quality(&self) -> u8 {
@@ -380,7 +381,7 @@ impl PhotoCodec for HyperCodec {
     }
 
     fn level_info(&self, quality: u8) -> Result<LevelInfo> {
-        Ok(LevelInfo { model: "hyperprior".into(), lambda: None, rate: f64::from(self.rate_of(quality)?) / 256.0 })
+        Ok(LevelInfo { model: FAMILY.name.into(), lambda: None, rate: f64::from(self.rate_of(quality)?) / 256.0 })
     }
 
     fn decodes(&self, model: ModelId) -> bool {
@@ -408,6 +409,17 @@ impl PhotoCodec for HyperCodec {
     fn latents(&self, picture: &DynamicImage) -> Result<Tensor<4>> {
         self.latents_within(picture, &Limits::largest())
     }
+}
+
+/// The digest of a file's decoded integers that the format's hyperprior test vectors keep
+/// (`NAME.latents.sha256`, see `format-spec/aec-v2.md`): SHA-256 of `ẑ` (i16), then `q` (i16),
+/// then `μ` (i32), each little-endian in decoding order, as lowercase hex.
+pub fn latents_digest((z, q, means): &(Vec<i16>, Vec<i16>, Vec<i32>)) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    z.iter().chain(q).for_each(|v| hash.update(v.to_le_bytes()));
+    means.iter().for_each(|v| hash.update(v.to_le_bytes()));
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Refuses model settings that would make a network of absurd size (a hostile settings file).

@@ -222,8 +222,8 @@ impl Ladder {
 }
 
 impl PhotoCodec for Ladder {
-    fn family(&self) -> &'static str {
-        "factorized"
+    fn family(&self) -> &'static super::registry::Family {
+        &super::factorized::FAMILY
     }
 
     fn max_quality(&self) -> u8 {

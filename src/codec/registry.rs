@@ -26,6 +26,8 @@ pub struct Family {
     pub description: &'static str,
     /// What the rate field of its version-2 files means (`aec info`).
     pub rate_meaning: &'static str,
+    /// One word for the rate parameter of a level (the column of `aec levels`).
+    pub rate_label: &'static str,
     /// Whether a model's settings (the `NAME.json` that `aec train` writes beside the
     /// weights) are this family's.
     pub owns_settings: fn(&serde_json::Value) -> bool,
@@ -150,6 +152,14 @@ struct BuiltinDigits {
     arch: DigitArch,
     weights: &'static Aligned<[u8]>,
     settings: &'static [u8],
+    id: OnceLock<ModelId>,
+}
+
+impl BuiltinDigits {
+    /// The model's identity as written into files (a hash of its files, computed once).
+    fn id(&self) -> ModelId {
+        *self.id.get_or_init(|| model_id(architecture_number(self.arch), &[&self.weights.0, self.settings]))
+    }
 }
 
 macro_rules! builtin_digits {
@@ -159,6 +169,7 @@ macro_rules! builtin_digits {
             arch: $arch,
             weights: &Aligned(*include_bytes!(concat!("../../models/mnist/", $file, ".bpk"))),
             settings: include_bytes!(concat!("../../models/mnist/", $file, ".json")),
+            id: OnceLock::new(),
         }
     };
 }
@@ -328,8 +339,7 @@ impl AnyCodec {
         let model = file.model();
         let unknown = || Error::UnknownModel { made_by: model, expected: None };
         if let Some(arch) = arch_of(model.architecture) {
-            let made_it = |b: &&BuiltinDigits| b.arch == arch && super::model_id(architecture_number(b.arch), &[&b.weights.0, b.settings]) == model;
-            let builtin = BUILTIN_DIGITS.iter().find(made_it).ok_or_else(unknown)?;
+            let builtin = BUILTIN_DIGITS.iter().find(|b| b.arch == arch && b.id() == model).ok_or_else(unknown)?;
             return Ok(Self::Digits(builtin_digits_on(builtin.name, device)?));
         }
         let builtin = family_of(model.architecture).and_then(|f| f.builtin).ok_or_else(unknown)?;
