@@ -21,9 +21,11 @@ use image::DynamicImage;
 
 use super::pixels::{self, Pixels};
 use super::tables::{LevelTables, QuantizedTables};
+use super::tiles::LatentPlanes;
 use super::{EncodeOptions, check_model, check_picture_size, compress_alpha, join_picture, latent_coding, model_id, quantize, registry, split_picture, tiles};
 use crate::error::{Error, Result};
 use crate::format::{AecFile, CoderId, ColorModel, Header, LatentShape, Limits, ModelId, ParsedFile};
+use crate::infer::Synthesis;
 use crate::model::{DOWNSAMPLING, FactorizedConfig, FactorizedModel};
 
 /// Architecture number of the factorized-prior model in the container's model registry.
@@ -68,6 +70,8 @@ pub(crate) struct Analysis {
 /// A trained model ready to encode and decode pictures.
 pub struct Codec {
     model: FactorizedModel,
+    /// The synthesis transform packed for decoding.
+    decoder: Synthesis,
     tables: QuantizedTables,
     id: ModelId,
     device: Device,
@@ -129,7 +133,13 @@ impl Codec {
         if parsed.channels() != config.latent || parsed.levels.is_empty() {
             return Err(Error::Model("CDF tables do not match the model".into()));
         }
-        Ok(Self { model: model.valid(), tables: parsed, id: model_id(ARCH_FACTORIZED, &[weights, tables]), device })
+        Ok(Self {
+            decoder: Synthesis::from_model(&model.synthesis)?,
+            model: model.valid(),
+            tables: parsed,
+            id: model_id(ARCH_FACTORIZED, &[weights, tables]),
+            device,
+        })
     }
 
     /// The model's identity as written into files.
@@ -292,12 +302,9 @@ impl Codec {
         };
         let step = f32::from(header.quant_step) / 256.0;
         let values: Vec<f32> = latents.iter().map(|&v| f32::from(v) * step).collect();
-        let y = Tensor::<4>::from_data(
-            TensorData::new(values, [1, usize::from(latent.channels), usize::from(latent.height), usize::from(latent.width)]),
-            &self.device,
-        );
+        let y = LatentPlanes { values, channels: usize::from(latent.channels), height: usize::from(latent.height), width: usize::from(latent.width) };
         let channels = if header.color == ColorModel::Gray { 1 } else { 3 };
-        let pixels = tiles::synthesize(y, header.width as usize, header.height as usize, channels, |t| self.model.synthesis.forward(t));
+        let pixels = tiles::synthesize(&y, header.width as usize, header.height as usize, channels, |t| self.decoder.forward(&t.values, t.height, t.width));
         Ok(join_picture(pixels, alpha))
     }
 }

@@ -15,12 +15,14 @@ use image::DynamicImage;
 use super::pixels::{self, Pixels};
 use super::tables::{LevelTables, QuantizedTables};
 use super::tiles;
+use super::tiles::LatentPlanes;
 use super::{EncodeOptions, LevelInfo, PhotoCodec, check_model, check_picture_size, compress_alpha, join_picture, model_id, split_picture};
 use crate::entropy::coding::{self, decode_indexed, encode_indexed};
 use crate::entropy::gaussian::{LOG_SCALE_BITS, table_index};
 use crate::entropy::intnet::{IntLayer, IntNet, LayerKind};
 use crate::error::{Error, Result};
 use crate::format::{CoderId, ColorModel, FormatError, HeaderV2, Limits, ModelId, ParsedFile, SectionFile, SectionKind};
+use crate::infer::Synthesis;
 use crate::model::hyperprior::{HYPER_DOWNSAMPLING, HyperpriorConfig, HyperpriorModel};
 
 /// Architecture number of the hyperprior family in the container's model registry.
@@ -46,6 +48,8 @@ const Z_STEP: u16 = 256;
 /// A trained hyperprior ready to encode and decode pictures.
 pub struct HyperCodec {
     model: HyperpriorModel,
+    /// The synthesis transform packed for decoding.
+    decoder: Synthesis,
     config: HyperpriorConfig,
     /// `ln` of the gain of every trained level and channel, `[levels][latent]`.
     log_gains: Vec<f32>,
@@ -143,6 +147,7 @@ impl HyperCodec {
         Ok(Self {
             log_gains: gains(&model.log_gain)?,
             log_inv_gains: gains(&model.log_inv_gain)?,
+            decoder: Synthesis::from_model(&model.synthesis)?,
             model,
             config,
             z_tables,
@@ -358,11 +363,12 @@ impl HyperCodec {
         };
         let (ph, pw) = (pixels::round_up(h.height as usize, HYPER_DOWNSAMPLING), pixels::round_up(h.width as usize, HYPER_DOWNSAMPLING));
         let unit = f32::from(1u16 << LOG_SCALE_BITS);
-        let values: Vec<f32> = q.iter().zip(&means).map(|(&v, &m)| f32::from(v) + m as f32 / unit).collect();
-        let y = Tensor::<4>::from_data(TensorData::new(values, [1, self.config.latent, ph / 16, pw / 16]), &self.device);
-        let y = y * self.channel_vector(self.gain_at(&self.log_inv_gains, h.rate));
+        let inverse_gains = self.gain_at(&self.log_inv_gains, h.rate);
+        let plane = (ph / 16) * (pw / 16);
+        let values: Vec<f32> = q.iter().zip(&means).enumerate().map(|(i, (&v, &m))| (f32::from(v) + m as f32 / unit) * inverse_gains[i / plane]).collect();
+        let y = LatentPlanes { values, channels: self.config.latent, height: ph / 16, width: pw / 16 };
         let channels = if h.color == ColorModel::Gray { 1 } else { 3 };
-        let pixels = tiles::synthesize(y, h.width as usize, h.height as usize, channels, |t| self.model.synthesis.forward(t));
+        let pixels = tiles::synthesize(&y, h.width as usize, h.height as usize, channels, |t| self.decoder.forward(&t.values, t.height, t.width));
         Ok(join_picture(pixels, alpha))
     }
 }

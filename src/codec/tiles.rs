@@ -96,21 +96,46 @@ pub fn analyze(pixels: &Pixels, multiple: usize, device: &Device, transform: imp
     (Tensor::<4>::from_data(TensorData::new(latents, [1, channels, lh, lw]), device), ph, pw)
 }
 
-/// Runs a synthesis transform (16× upsampling) over latents `[1, C, h, w]`, tile by tile, into
-/// an 8-bit picture of `width` x `height` with `channels` channels (1: the three output planes
-/// averaged into gray; 3: RGB).
-pub fn synthesize(latents: Tensor<4>, width: usize, height: usize, channels: usize, transform: impl Fn(Tensor<4>) -> Tensor<4>) -> Pixels {
-    let [_, c, lh, lw] = latents.dims();
+/// Latents as planes: `values` holds `channels` planes of `height` x `width`, row by row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatentPlanes {
+    /// The values, `[channels, height, width]`.
+    pub values: Vec<f32>,
+    /// Number of planes.
+    pub channels: usize,
+    /// Rows of each plane.
+    pub height: usize,
+    /// Columns of each plane.
+    pub width: usize,
+}
+
+impl LatentPlanes {
+    /// The part `rows` x `cols` of every plane.
+    fn region(&self, rows: Range<usize>, cols: Range<usize>) -> LatentPlanes {
+        let mut values = Vec::with_capacity(self.channels * rows.len() * cols.len());
+        for c in 0..self.channels {
+            for y in rows.clone() {
+                let start = (c * self.height + y) * self.width;
+                values.extend_from_slice(&self.values[start + cols.start..start + cols.end]);
+            }
+        }
+        LatentPlanes { values, channels: self.channels, height: rows.len(), width: cols.len() }
+    }
+}
+
+/// Runs a synthesis transform (16× upsampling: latent planes → picture planes `[3, 16h,
+/// 16w]`) tile by tile, into an 8-bit picture of `width` x `height` with `channels` channels
+/// (1: the three output planes averaged into gray; 3: RGB).
+pub fn synthesize(latents: &LatentPlanes, width: usize, height: usize, channels: usize, transform: impl Fn(&LatentPlanes) -> Vec<f32>) -> Pixels {
+    let (lh, lw) = (latents.height, latents.width);
     let (rows, cols) = (spans(lh), spans(lw));
     if rows.len() == 1 && cols.len() == 1 {
-        let planes: Vec<f32> = transform(latents).into_data().try_to_vec::<f32>().expect("f32 tensor");
-        return from_padded_planes(&planes, lh * SCALE, lw * SCALE, width, height, channels);
+        return from_padded_planes(&transform(latents), lh * SCALE, lw * SCALE, width, height, channels);
     }
     let mut out = Pixels { width, height, channels, samples: vec![0; width * height * channels] };
     for row in &rows {
         for col in &cols {
-            let tile = latents.clone().slice([0..1, 0..c, row.run.clone(), col.run.clone()]);
-            let planes: Vec<f32> = transform(tile).into_data().try_to_vec::<f32>().expect("f32 tensor");
+            let planes = transform(&latents.region(row.run.clone(), col.run.clone()));
             let ys = row.keep.start * SCALE..(row.keep.end * SCALE).min(height);
             let xs = col.keep.start * SCALE..(col.keep.end * SCALE).min(width);
             let origin = (row.run.start * SCALE, col.run.start * SCALE);
@@ -167,9 +192,11 @@ mod tests {
         let whole = codec.model().analysis.forward(Tensor::<4>::from_data(TensorData::new(planes, [1, 3, ph, pw]), &burn::prelude::Device::flex()));
         let diff: f32 = (tiled.clone() - whole.clone()).abs().max().into_scalar();
         assert!(diff < 1e-3, "latents differ by up to {diff}");
-        let y = whole.round();
-        let tiled = synthesize(y.clone(), pixels.width, pixels.height, 3, |t| codec.model().synthesis.forward(t));
-        let planes: Vec<f32> = codec.model().synthesis.forward(y).into_data().try_to_vec::<f32>().unwrap();
+        let [_, c, lh, lw] = whole.dims();
+        let y = LatentPlanes { values: whole.round().into_data().try_to_vec::<f32>().unwrap(), channels: c, height: lh, width: lw };
+        let decoder = crate::infer::Synthesis::from_model(&codec.model().synthesis).unwrap();
+        let tiled = synthesize(&y, pixels.width, pixels.height, 3, |t| decoder.forward(&t.values, t.height, t.width));
+        let planes = decoder.forward(&y.values, lh, lw);
         let whole = from_padded_planes(&planes, ph, pw, pixels.width, pixels.height, 3);
         let worst = tiled.samples.iter().zip(&whole.samples).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
         assert!(worst <= 1, "pixels differ by up to {worst}");

@@ -114,6 +114,11 @@ impl Analysis {
 }
 
 impl Synthesis {
+    /// The layers in order: each transposed convolution with the inverse GDN after it, if any.
+    pub fn layers(&self) -> impl Iterator<Item = (&ConvTranspose2d, Option<&Gdn>)> {
+        self.deconvs.iter().enumerate().map(|(i, deconv)| (deconv, self.igdns.get(i)))
+    }
+
     /// # Shapes
     /// `[batch, latent, h, w]` -> `[batch, 3, 16h, 16w]`
     pub fn forward(&self, latents: Tensor<4>) -> Tensor<4> {

@@ -40,6 +40,13 @@ impl Gdn {
         Self { beta_sqrt: Param::from_tensor(beta_sqrt), gamma_sqrt: Param::from_tensor(gamma_sqrt), inverse }
     }
 
+    /// The effective `beta` (`[channels]`) and `gamma` (`[channels, channels]`, row `i` holding
+    /// the weights of output channel `i`), as the forward pass computes them, and whether the
+    /// layer is the inverse: for inference engines outside burn.
+    pub fn parameters(&self) -> (Tensor<1>, Tensor<4>, bool) {
+        (self.beta_sqrt.val().square().add_scalar(BETA_FLOOR), self.gamma_sqrt.val().square(), self.inverse)
+    }
+
     /// Applies the (inverse) normalization.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let beta = self.beta_sqrt.val().square().add_scalar(BETA_FLOOR);

@@ -1,0 +1,318 @@
+//! The layers of the decoder transform: a 5x5 stride-2 transposed convolution (2x upsampling)
+//! and the (inverse) generalized divisive normalization that may follow it, fused block by block.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::Maps;
+use super::matmul::{MatRef, matmul};
+
+/// Positions (pixels of a row, frame included, times rows) a block aims at: its buffers of
+/// `positions x channels` floats then stay in the CPU's second-level cache.
+const BLOCK_POSITIONS: usize = 384;
+
+/// Layers with fewer outputs than this (the picture's 3 channels) compute the four phases in one
+/// product over the whole 3x3 neighbourhood (zero weights where a phase has no tap): 36 taps
+/// instead of 25, but a product with 4 x 3 columns runs about four times faster than four
+/// with 3 columns.
+const FEW_OUTPUTS: usize = 8;
+
+/// Kernel size of the transposed convolutions.
+pub const KERNEL: usize = 5;
+
+/// `GDN(x)_i = x_i / sqrt(beta_i + sum_j gamma_ij x_j^2)`, or its inverse (multiplying).
+#[derive(Debug, Clone)]
+pub struct Normalization {
+    /// `[channels]`.
+    pub beta: Vec<f32>,
+    /// `[channels, channels]`: row `i` holds the weights of output channel `i`.
+    pub gamma: Vec<f32>,
+    /// Multiplies (IGDN) instead of dividing (GDN).
+    pub inverse: bool,
+}
+
+impl Normalization {
+    /// Normalizes `values` (`rows x channels`, dense) in place; `squares` and `norms` are
+    /// scratch space.
+    fn apply(&self, values: &mut [f32], squares: &mut Vec<f32>, norms: &mut Vec<f32>) {
+        let channels = self.beta.len();
+        let rows = values.len() / channels;
+        squares.clear();
+        squares.extend(values.iter().map(|v| v * v));
+        norms.resize(values.len(), 0.0);
+        let gamma_t = MatRef { data: &self.gamma, offset: 0, rows: channels, cols: channels, row_stride: 1, col_stride: channels };
+        matmul(norms, MatRef::dense(squares, rows, channels), gamma_t, false);
+        for (row, norm) in values.chunks_exact_mut(channels).zip(norms.chunks_exact(channels)) {
+            for ((v, n), b) in row.iter_mut().zip(norm).zip(&self.beta) {
+                let scale = (n + b).sqrt();
+                *v = if self.inverse { *v * scale } else { *v / scale };
+            }
+        }
+    }
+}
+
+/// One row of taps of one output phase: the weights that multiply the input row `dy` (-1, 0
+/// or 1 from the phase's own row) at columns `dx_first ..` (2 or 3 of them).
+#[derive(Debug, Clone)]
+struct TapRow {
+    /// 1 + dy: the input row, counted from the row above.
+    row: usize,
+    /// 1 + the first dx: the first input column, counted from the column to the left.
+    column: usize,
+    /// Input columns this row of taps reads.
+    width: usize,
+    /// `[width * inputs, outputs]`, row-major: rows ordered by column, then input channel.
+    weights: Vec<f32>,
+}
+
+/// The taps of one output phase `(py, px)`: outputs at rows `2m + py`, columns `2n + px`.
+#[derive(Debug, Clone)]
+struct Phase {
+    py: usize,
+    px: usize,
+    rows: Vec<TapRow>,
+}
+
+/// How a layer's products are laid out.
+#[derive(Debug, Clone)]
+enum Plan {
+    /// One product per phase (and tap row), `outputs` columns each.
+    Phases(Vec<Phase>),
+    /// The three tap rows of all four phases at once: `4 * outputs` columns, ordered by phase
+    /// (`2 py + px`), then output channel.
+    Joint(Vec<TapRow>),
+}
+
+/// The input offsets `d` (in -1..=1) that reach output phase `p` of a 5-tap stride-2 transposed
+/// convolution with padding 2 (output `2m + p` reads input `m + d` through tap `p + 2 - 2d`).
+fn offsets(p: usize) -> Range<isize> {
+    if p == 0 { -1..2 } else { 0..2 }
+}
+
+/// The kernel tap through which input `m + d` reaches output `2m + p`.
+fn tap(p: usize, d: isize) -> usize {
+    (p as isize + 2 - 2 * d) as usize
+}
+
+/// A 5x5 transposed convolution of stride 2, padding 2 and output padding 1 (2x upsampling),
+/// optionally followed by a normalization.
+#[derive(Debug, Clone)]
+pub struct Upsampling {
+    inputs: usize,
+    outputs: usize,
+    plan: Plan,
+    bias: Vec<f32>,
+    normalization: Option<Normalization>,
+}
+
+/// Scratch buffers of one thread.
+#[derive(Default)]
+struct Scratch {
+    values: Vec<f32>,
+    squares: Vec<f32>,
+    norms: Vec<f32>,
+}
+
+impl Upsampling {
+    /// The layer from burn's weight layout `[inputs, outputs, 5, 5]` and bias `[outputs]`.
+    ///
+    /// # Panics
+    /// If the sizes do not agree.
+    pub fn new(weight: &[f32], inputs: usize, outputs: usize, bias: Vec<f32>, normalization: Option<Normalization>) -> Self {
+        assert_eq!(weight.len(), inputs * outputs * KERNEL * KERNEL, "weight size");
+        assert_eq!(bias.len(), outputs, "bias size");
+        assert!(normalization.as_ref().is_none_or(|n| n.beta.len() == outputs && n.gamma.len() == outputs * outputs), "normalization size");
+        let at = |ci: usize, co: usize, ky: usize, kx: usize| weight[((ci * outputs + co) * KERNEL + ky) * KERNEL + kx];
+        let plan = if outputs < FEW_OUTPUTS && normalization.is_none() {
+            let rows = (-1..2)
+                .map(|dy| {
+                    let mut weights = Vec::with_capacity(3 * inputs * 4 * outputs);
+                    for dx in -1..2 {
+                        for ci in 0..inputs {
+                            for (py, px) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                                let used = offsets(py).contains(&dy) && offsets(px).contains(&dx);
+                                weights.extend((0..outputs).map(|co| if used { at(ci, co, tap(py, dy), tap(px, dx)) } else { 0.0 }));
+                            }
+                        }
+                    }
+                    TapRow { row: (1 + dy) as usize, column: 0, width: 3, weights }
+                })
+                .collect();
+            Plan::Joint(rows)
+        } else {
+            let mut phases = Vec::with_capacity(4);
+            for py in 0..2 {
+                for px in 0..2 {
+                    let rows = offsets(py)
+                        .map(|dy| {
+                            let columns = offsets(px);
+                            let mut weights = Vec::with_capacity(columns.len() * inputs * outputs);
+                            for dx in columns.clone() {
+                                for ci in 0..inputs {
+                                    weights.extend((0..outputs).map(|co| at(ci, co, tap(py, dy), tap(px, dx))));
+                                }
+                            }
+                            TapRow { row: (1 + dy) as usize, column: (1 + columns.start) as usize, width: columns.len(), weights }
+                        })
+                        .collect();
+                    phases.push(Phase { py, px, rows });
+                }
+            }
+            Plan::Phases(phases)
+        };
+        Self { inputs, outputs, plan, bias, normalization }
+    }
+
+    /// Channels in and out.
+    pub fn channels(&self) -> (usize, usize) {
+        (self.inputs, self.outputs)
+    }
+
+    /// Runs the layer: `[inputs, h, w]` → `[outputs, 2h, 2w]`.
+    ///
+    /// # Panics
+    /// If `input` does not have the layer's input channels.
+    pub fn forward(&self, input: &Maps) -> Maps {
+        let [channels, h, w] = input.dims();
+        assert_eq!(channels, self.inputs, "input channels");
+        let mut out = Maps::zeros(self.outputs, 2 * h, 2 * w);
+        let out_row = out.stride() * self.outputs;
+        let rows_per_block = (BLOCK_POSITIONS / input.stride()).max(1);
+        // Output rows 2m and 2m + 1 come from input row m: a block of input rows owns a band of
+        // output rows, so the blocks write disjoint parts of the buffer.
+        let body = &mut out.data[out_row..(2 * h + 1) * out_row];
+        body.par_chunks_mut(2 * rows_per_block * out_row).enumerate().for_each_init(Scratch::default, |scratch, (b, band)| {
+            let first = b * rows_per_block;
+            self.block(input, first..(first + rows_per_block).min(h), band, scratch);
+        });
+        out
+    }
+
+    /// Computes the output rows `2 * rows` into `band` (those rows of the output buffer).
+    fn block(&self, input: &Maps, rows: Range<usize>, band: &mut [f32], scratch: &mut Scratch) {
+        let (start, positions) = (rows.start * input.stride(), rows.len() * input.stride());
+        match &self.plan {
+            Plan::Phases(phases) => {
+                for phase in phases {
+                    let columns = self.products(input, start, positions, &phase.rows, self.outputs, &mut scratch.values);
+                    let values = &mut scratch.values;
+                    for row in values.chunks_exact_mut(columns) {
+                        row.iter_mut().zip(&self.bias).for_each(|(v, b)| *v += b);
+                    }
+                    if let Some(norm) = &self.normalization {
+                        norm.apply(values, &mut scratch.squares, &mut scratch.norms);
+                    }
+                    self.scatter(values, input, |p| (p, phase.py, phase.px), band);
+                }
+            }
+            Plan::Joint(taps) => {
+                let columns = self.products(input, start, positions, taps, 4 * self.outputs, &mut scratch.values);
+                let values = &mut scratch.values;
+                for row in values.chunks_exact_mut(columns) {
+                    row.iter_mut().zip(self.bias.iter().cycle()).for_each(|(v, b)| *v += b);
+                }
+                for (q, (py, px)) in [(0, 0), (0, 1), (1, 0), (1, 1)].into_iter().enumerate() {
+                    self.scatter(values, input, |p| (4 * p + q, py, px), band);
+                }
+            }
+        }
+    }
+
+    /// `values` = the sum over `taps` of the input rows they read times their weights:
+    /// `[positions, columns]`. Returns `columns`.
+    fn products(&self, input: &Maps, start: usize, positions: usize, taps: &[TapRow], columns: usize, values: &mut Vec<f32>) -> usize {
+        values.resize(positions * columns, 0.0);
+        for (i, tap_row) in taps.iter().enumerate() {
+            let a = MatRef {
+                data: &input.data,
+                offset: (start + tap_row.row * input.stride() + tap_row.column) * self.inputs,
+                rows: positions,
+                cols: tap_row.width * self.inputs,
+                row_stride: self.inputs,
+                col_stride: 1,
+            };
+            matmul(values, a, MatRef::dense(&tap_row.weights, tap_row.width * self.inputs, columns), i > 0);
+        }
+        columns
+    }
+
+    /// Writes output pixels from a block's products: position `p` of the block (row `m`,
+    /// column `n`) gives the `outputs` values starting at `values[outputs * row(p).0]` to output
+    /// pixel `(2m + py, 2n + px)` where `(_, py, px) = row(p)`; positions in the frame columns
+    /// (`n >= w`) are dropped.
+    fn scatter(&self, values: &[f32], input: &Maps, row: impl Fn(usize) -> (usize, usize, usize), band: &mut [f32]) {
+        let (stride, w) = (input.stride(), input.width);
+        let out_stride = 2 * w + 2;
+        let c = self.outputs;
+        let positions = values.len() / c / if matches!(self.plan, Plan::Joint(_)) { 4 } else { 1 };
+        for m in 0..positions / stride {
+            for n in 0..w {
+                let (r, py, px) = row(m * stride + n);
+                let at = ((2 * m + py) * out_stride + 2 * n + px + 1) * c;
+                band[at..at + c].copy_from_slice(&values[r * c..(r + 1) * c]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition: `out[co, oy, ox] = bias[co] + sum x[ci, iy, ix] w[ci, co, ky, kx]` over
+    /// `oy = 2 iy - 2 + ky`, `ox = 2 ix - 2 + kx`.
+    fn reference(x: &[f32], w: &[f32], bias: &[f32], (ci_n, co_n, h, wd): (usize, usize, usize, usize)) -> Vec<f32> {
+        let (oh, ow) = (2 * h, 2 * wd);
+        let mut out: Vec<f64> = (0..co_n * oh * ow).map(|i| f64::from(bias[i / (oh * ow)])).collect();
+        for ci in 0..ci_n {
+            for co in 0..co_n {
+                for iy in 0..h {
+                    for ix in 0..wd {
+                        for ky in 0..KERNEL {
+                            for kx in 0..KERNEL {
+                                let (oy, ox) = ((2 * iy + ky) as isize - 2, (2 * ix + kx) as isize - 2);
+                                if oy < 0 || ox < 0 || oy >= oh as isize || ox >= ow as isize {
+                                    continue;
+                                }
+                                out[(co * oh + oy as usize) * ow + ox as usize] +=
+                                    f64::from(x[(ci * h + iy) * wd + ix]) * f64::from(w[((ci * co_n + co) * KERNEL + ky) * KERNEL + kx]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out.into_iter().map(|v| v as f32).collect()
+    }
+
+    fn values(n: usize, seed: usize) -> Vec<f32> {
+        (0..n).map(|i| (((i * 7919 + seed * 104729) % 1000) as f32 / 500.0) - 1.0).collect()
+    }
+
+    #[test]
+    fn upsampling_matches_the_transposed_convolution_definition() {
+        for (ci, co, h, w) in [(3, 4, 5, 7), (5, 3, 1, 1), (2, 2, 9, 200)] {
+            let (x, wt, bias) = (values(ci * h * w, 1), values(ci * co * 25, 2), values(co, 3));
+            let layer = Upsampling::new(&wt, ci, co, bias.clone(), None);
+            let out = layer.forward(&Maps::from_planes(&x, ci, h, w));
+            assert_eq!(out.dims(), [co, 2 * h, 2 * w]);
+            let expected = reference(&x, &wt, &bias, (ci, co, h, w));
+            let worst = out.to_planes().iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            assert!(worst < 1e-4, "{ci}x{h}x{w} -> {co}: differs by {worst}");
+        }
+    }
+
+    #[test]
+    fn normalization_divides_or_multiplies_by_the_norm() {
+        let norm = Normalization { beta: vec![1.0, 0.5], gamma: vec![0.1, 0.2, 0.3, 0.4], inverse: false };
+        let mut v = vec![1.0, 2.0, -3.0, 0.0];
+        norm.apply(&mut v, &mut Vec::new(), &mut Vec::new());
+        let expected = [1.0 / (1.0f32 + 0.1 + 0.8).sqrt(), 2.0 / (0.5f32 + 0.3 + 1.6).sqrt(), -3.0 / (1.0f32 + 0.9).sqrt(), 0.0];
+        assert!(v.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-6), "{v:?}");
+        let inverse = Normalization { inverse: true, ..norm };
+        let mut v = vec![1.0, 2.0];
+        inverse.apply(&mut v, &mut Vec::new(), &mut Vec::new());
+        assert!((v[0] - (1.9f32).sqrt()).abs() < 1e-6 && (v[1] - 2.0 * (2.4f32).sqrt()).abs() < 1e-6, "{v:?}");
+    }
+}
