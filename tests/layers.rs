@@ -36,9 +36,18 @@ fn the_container_and_entropy_layers_know_bytes_and_integers_only() {
     assert!(found.is_empty(), "{found:#?}");
 }
 
+/// The inference layer runs transforms on numbers: it knows nothing of files, containers,
+/// entropy coding or pictures on disk.
+#[test]
+fn the_inference_layer_knows_transforms_only() {
+    let files = sources("src/infer");
+    let found = offences(&files, &["image::", "crate::codec", "crate::format", "crate::entropy", "std::fs"]);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
 #[test]
 fn inference_does_not_import_training_bench_or_cli() {
-    let mut files: Vec<PathBuf> = ["src/codec", "src/model", "src/entropy", "src/format", "src/mnist"].iter().flat_map(|d| sources(d)).collect();
+    let mut files: Vec<PathBuf> = ["src/codec", "src/model", "src/infer", "src/entropy", "src/format", "src/mnist"].iter().flat_map(|d| sources(d)).collect();
     files.extend(["src/pictures.rs", "src/plot.rs", "src/metrics.rs"].map(PathBuf::from));
     let found = offences(&files, &["crate::train", "crate::bench", "crate::cli", "super::super::train"]);
     assert!(found.is_empty(), "{found:#?}");

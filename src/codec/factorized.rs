@@ -25,7 +25,7 @@ use super::tiles::LatentPlanes;
 use super::{EncodeOptions, check_model, check_picture_size, compress_alpha, join_picture, latent_coding, model_id, quantize, registry, split_picture, tiles};
 use crate::error::{Error, Result};
 use crate::format::{AecFile, CoderId, ColorModel, Header, LatentShape, Limits, ModelId, ParsedFile};
-use crate::infer::Synthesis;
+use crate::infer::{Analysis as PackedAnalysis, Synthesis};
 use crate::model::{DOWNSAMPLING, FactorizedConfig, FactorizedModel};
 
 /// Architecture number of the factorized-prior model in the container's model registry.
@@ -70,6 +70,8 @@ pub(crate) struct Analysis {
 /// A trained model ready to encode and decode pictures.
 pub struct Codec {
     model: FactorizedModel,
+    /// The analysis transform packed for encoding.
+    encoder: PackedAnalysis,
     /// The synthesis transform packed for decoding.
     decoder: Synthesis,
     tables: QuantizedTables,
@@ -134,6 +136,7 @@ impl Codec {
             return Err(Error::Model("CDF tables do not match the model".into()));
         }
         Ok(Self {
+            encoder: PackedAnalysis::from_model(&model.analysis)?,
             decoder: Synthesis::from_model(&model.synthesis)?,
             model: model.valid(),
             tables: parsed,
@@ -201,8 +204,8 @@ impl Codec {
     pub(crate) fn analyze(&self, picture: &DynamicImage, limits: &Limits) -> Result<Analysis> {
         check_picture_size(picture.width(), picture.height(), limits)?;
         let (pixels, color, alpha) = split_picture(picture);
-        let (latents, ph, pw) = tiles::analyze(&pixels, DOWNSAMPLING, &self.device, |x| self.model.analysis.forward(x));
-        Ok(Analysis { pixels, color, alpha, latents, latent_height: ph / DOWNSAMPLING, latent_width: pw / DOWNSAMPLING })
+        let (latents, ph, pw) = tiles::analyze(&pixels, DOWNSAMPLING, |x, h, w| self.encoder.forward(x, h, w));
+        Ok(Analysis { pixels, color, alpha, latents: latents.to_tensor(&self.device), latent_height: ph / DOWNSAMPLING, latent_width: pw / DOWNSAMPLING })
     }
 
     /// Quantizes and entropy-codes analysed latents with the tables of one of this model's

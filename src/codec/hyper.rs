@@ -22,7 +22,7 @@ use crate::entropy::gaussian::{LOG_SCALE_BITS, table_index};
 use crate::entropy::intnet::{IntLayer, IntNet, LayerKind};
 use crate::error::{Error, Result};
 use crate::format::{CoderId, ColorModel, FormatError, HeaderV2, Limits, ModelId, ParsedFile, SectionFile, SectionKind};
-use crate::infer::Synthesis;
+use crate::infer::{Analysis, Synthesis};
 use crate::model::hyperprior::{HYPER_DOWNSAMPLING, HyperpriorConfig, HyperpriorModel};
 
 /// Architecture number of the hyperprior family in the container's model registry.
@@ -48,6 +48,8 @@ const Z_STEP: u16 = 256;
 /// A trained hyperprior ready to encode and decode pictures.
 pub struct HyperCodec {
     model: HyperpriorModel,
+    /// The analysis transform packed for encoding.
+    encoder: Analysis,
     /// The synthesis transform packed for decoding.
     decoder: Synthesis,
     config: HyperpriorConfig,
@@ -147,6 +149,7 @@ impl HyperCodec {
         Ok(Self {
             log_gains: gains(&model.log_gain)?,
             log_inv_gains: gains(&model.log_inv_gain)?,
+            encoder: Analysis::from_model(&model.analysis)?,
             decoder: Synthesis::from_model(&model.synthesis)?,
             model,
             config,
@@ -221,7 +224,8 @@ impl HyperCodec {
     /// Runs the analysis transform `g_a`, tile by tile, on a picture padded to a multiple of 64
     /// (once per picture, whatever the rate); returns `y` and the padded size.
     fn analyze(&self, pixels: &Pixels) -> (Tensor<4>, usize, usize) {
-        tiles::analyze(pixels, HYPER_DOWNSAMPLING, &self.device, |x| self.model.analysis.forward(x))
+        let (y, ph, pw) = tiles::analyze(pixels, HYPER_DOWNSAMPLING, |x, h, w| self.encoder.forward(x, h, w));
+        (y.to_tensor(&self.device), ph, pw)
     }
 
     /// Codes analysed latents `y` (of a picture padded to `ph x pw`) at a rate setting.

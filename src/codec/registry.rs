@@ -4,13 +4,12 @@
 //! model recorded in a file.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
 use burn::prelude::Device;
 use image::DynamicImage;
 
 use super::digits::{DigitCodec, arch_of, architecture_number};
-use super::{ARCH_FACTORIZED, Aligned, Codec, EncodeOptions, Ladder, PhotoCodec, model_id};
+use super::{ARCH_FACTORIZED, Aligned, Codec, EncodeOptions, Ladder, PhotoCodec};
 use crate::error::{Error, Result};
 use crate::format::{Limits, ModelId, ParsedFile};
 use crate::model::DigitArch;
@@ -61,7 +60,8 @@ pub struct BuiltinPhoto {
     weights: &'static Aligned<[u8]>,
     tables: &'static [u8],
     settings: &'static str,
-    id: OnceLock<ModelId>,
+    /// First 8 bytes of the SHA-256 of weights and tables, computed by build.rs.
+    hash: u64,
 }
 
 impl std::fmt::Debug for BuiltinPhoto {
@@ -71,10 +71,10 @@ impl std::fmt::Debug for BuiltinPhoto {
 }
 
 impl BuiltinPhoto {
-    /// The model's identity as written into files (a hash of its files, computed once; no
-    /// weights loaded).
+    /// The model's identity as written into files (a hash of its files, computed when aec was
+    /// built; no weights loaded).
     pub fn id(&self) -> ModelId {
-        *self.id.get_or_init(|| model_id(ARCH_FACTORIZED, &[&self.weights.0, self.tables]))
+        ModelId { architecture: ARCH_FACTORIZED, weights_hash: self.hash }
     }
 
     /// Loads the model on a burn device.
@@ -86,6 +86,34 @@ impl BuiltinPhoto {
     }
 }
 
+include!(concat!(env!("OUT_DIR"), "/model_hashes.rs"));
+
+/// The hash that build.rs computed for built-in model `key` (`NAME` or `mnist/NAME`); a model
+/// that build.rs did not hash stops the build.
+const fn built_hash(key: &str) -> u64 {
+    const fn same(a: &[u8], b: &[u8]) -> bool {
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+    let mut i = 0;
+    while i < MODEL_HASHES.len() {
+        if same(MODEL_HASHES[i].0.as_bytes(), key.as_bytes()) {
+            return MODEL_HASHES[i].1;
+        }
+        i += 1;
+    }
+    panic!("a built-in model that build.rs did not hash")
+}
+
 macro_rules! builtin_photo {
     ($name:literal, $lambda:literal, $file:literal) => {
         BuiltinPhoto {
@@ -94,7 +122,7 @@ macro_rules! builtin_photo {
             weights: &Aligned(*include_bytes!(concat!("../../models/", $file, ".bpk"))),
             tables: include_bytes!(concat!("../../models/", $file, ".cdf")),
             settings: include_str!(concat!("../../models/", $file, ".json")),
-            id: OnceLock::new(),
+            hash: built_hash($file),
         }
     };
 }
@@ -152,13 +180,15 @@ struct BuiltinDigits {
     arch: DigitArch,
     weights: &'static Aligned<[u8]>,
     settings: &'static [u8],
-    id: OnceLock<ModelId>,
+    /// First 8 bytes of the SHA-256 of weights and settings, computed by build.rs.
+    hash: u64,
 }
 
 impl BuiltinDigits {
-    /// The model's identity as written into files (a hash of its files, computed once).
+    /// The model's identity as written into files (a hash of its files, computed when aec was
+    /// built).
     fn id(&self) -> ModelId {
-        *self.id.get_or_init(|| model_id(architecture_number(self.arch), &[&self.weights.0, self.settings]))
+        ModelId { architecture: architecture_number(self.arch), weights_hash: self.hash }
     }
 }
 
@@ -169,7 +199,7 @@ macro_rules! builtin_digits {
             arch: $arch,
             weights: &Aligned(*include_bytes!(concat!("../../models/mnist/", $file, ".bpk"))),
             settings: include_bytes!(concat!("../../models/mnist/", $file, ".json")),
-            id: OnceLock::new(),
+            hash: built_hash(concat!("mnist/", $file)),
         }
     };
 }
@@ -381,6 +411,22 @@ impl AnyCodec {
         match self {
             Self::Photo(codec) => Some(codec.as_ref()),
             Self::Digits(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::model_id;
+
+    #[test]
+    fn identities_hashed_at_build_time_are_the_hashes_of_the_embedded_files() {
+        for photo in &BUILTIN_PHOTO {
+            assert_eq!(photo.id(), model_id(ARCH_FACTORIZED, &[&photo.weights.0, photo.tables]), "{}", photo.name);
+        }
+        for digits in &BUILTIN_DIGITS {
+            assert_eq!(digits.id(), model_id(architecture_number(digits.arch), &[&digits.weights.0, digits.settings]), "{}", digits.name);
         }
     }
 }

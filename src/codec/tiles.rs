@@ -58,32 +58,31 @@ fn spans(len: usize) -> Vec<Span> {
         .collect()
 }
 
-/// Runs an analysis transform (16× downsampling) over a picture padded to a multiple of
-/// `multiple` pixels (edges replicated), tile by tile. Returns the latents `[1, C, ph/16,
-/// pw/16]` and the padded size `(ph, pw)`.
-pub fn analyze(pixels: &Pixels, multiple: usize, device: &Device, transform: impl Fn(Tensor<4>) -> Tensor<4>) -> (Tensor<4>, usize, usize) {
+/// Runs an analysis transform (16× downsampling: picture planes `[3, h, w]` → latent planes)
+/// over a picture padded to a multiple of `multiple` pixels (edges replicated), tile by tile.
+/// Returns the latents (`ph/16 x pw/16`) and the padded size `(ph, pw)`.
+pub fn analyze(pixels: &Pixels, multiple: usize, transform: impl Fn(&[f32], usize, usize) -> Vec<f32>) -> (LatentPlanes, usize, usize) {
     let (ph, pw) = (round_up(pixels.height, multiple), round_up(pixels.width, multiple));
     let (lh, lw) = (ph / SCALE, pw / SCALE);
     let (rows, cols) = (spans(lh), spans(lw));
     if rows.len() == 1 && cols.len() == 1 {
         let (planes, ph, pw) = to_padded_planes(pixels, multiple);
-        let x = Tensor::<4>::from_data(TensorData::new(planes, [1, 3, ph, pw]), device);
-        return (transform(x), ph, pw);
+        let values = transform(&planes, ph, pw);
+        let channels = values.len() / (lh * lw).max(1);
+        return (LatentPlanes { values, channels, height: lh, width: lw }, ph, pw);
     }
     let mut latents: Vec<f32> = Vec::new();
     let mut channels = 0;
     for row in &rows {
         for col in &cols {
             let region = padded_region(pixels, row.run.start * SCALE..row.run.end * SCALE, col.run.start * SCALE..col.run.end * SCALE);
-            let (rh, rw) = (row.run.len() * SCALE, col.run.len() * SCALE);
-            let y = transform(Tensor::<4>::from_data(TensorData::new(region, [1, 3, rh, rw]), device));
-            let c = y.dims()[1];
+            let (th, tw) = (row.run.len(), col.run.len());
+            let y = transform(&region, th * SCALE, tw * SCALE);
+            let c = y.len() / (th * tw);
             if latents.is_empty() {
                 channels = c;
                 latents = vec![0.0; c * lh * lw];
             }
-            let y: Vec<f32> = y.into_data().try_to_vec::<f32>().expect("f32 tensor");
-            let (th, tw) = (row.run.len(), col.run.len());
             for ch in 0..c {
                 for ty in row.keep.clone() {
                     let from = ch * th * tw + (ty - row.run.start) * tw + (col.keep.start - col.run.start);
@@ -93,7 +92,7 @@ pub fn analyze(pixels: &Pixels, multiple: usize, device: &Device, transform: imp
             }
         }
     }
-    (Tensor::<4>::from_data(TensorData::new(latents, [1, channels, lh, lw]), device), ph, pw)
+    (LatentPlanes { values: latents, channels, height: lh, width: lw }, ph, pw)
 }
 
 /// Latents as planes: `values` holds `channels` planes of `height` x `width`, row by row.
@@ -110,6 +109,11 @@ pub struct LatentPlanes {
 }
 
 impl LatentPlanes {
+    /// The latents as a tensor `[1, channels, height, width]` on `device`.
+    pub fn to_tensor(&self, device: &Device) -> Tensor<4> {
+        Tensor::<4>::from_data(TensorData::new(self.values.clone(), [1, self.channels, self.height, self.width]), device)
+    }
+
     /// The part `rows` x `cols` of every plane.
     fn region(&self, rows: Range<usize>, cols: Range<usize>) -> LatentPlanes {
         let mut values = Vec::with_capacity(self.channels * rows.len() * cols.len());
@@ -187,13 +191,14 @@ mod tests {
         let codec = super::super::Codec::embedded().unwrap();
         let pixels = wide_photo();
         assert!(spans(round_up(pixels.width, SCALE) / SCALE).len() == 3, "the test picture is tiled");
-        let (tiled, ph, pw) = analyze(&pixels, SCALE, &burn::prelude::Device::flex(), |x| codec.model().analysis.forward(x));
+        let encoder = crate::infer::Analysis::from_model(&codec.model().analysis).unwrap();
+        let (tiled, ph, pw) = analyze(&pixels, SCALE, |x, h, w| encoder.forward(x, h, w));
         let (planes, _, _) = to_padded_planes(&pixels, SCALE);
-        let whole = codec.model().analysis.forward(Tensor::<4>::from_data(TensorData::new(planes, [1, 3, ph, pw]), &burn::prelude::Device::flex()));
-        let diff: f32 = (tiled.clone() - whole.clone()).abs().max().into_scalar();
+        let whole = encoder.forward(&planes, ph, pw);
+        let diff = tiled.values.iter().zip(&whole).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
         assert!(diff < 1e-3, "latents differ by up to {diff}");
-        let [_, c, lh, lw] = whole.dims();
-        let y = LatentPlanes { values: whole.round().into_data().try_to_vec::<f32>().unwrap(), channels: c, height: lh, width: lw };
+        let (lh, lw) = (ph / SCALE, pw / SCALE);
+        let y = LatentPlanes { values: whole.iter().map(|v| v.round()).collect(), channels: whole.len() / (lh * lw), height: lh, width: lw };
         let decoder = crate::infer::Synthesis::from_model(&codec.model().synthesis).unwrap();
         let tiled = synthesize(&y, pixels.width, pixels.height, 3, |t| decoder.forward(&t.values, t.height, t.width));
         let planes = decoder.forward(&y.values, lh, lw);

@@ -10,13 +10,13 @@ use super::matmul::{MatRef, matmul};
 
 /// Positions (pixels of a row, frame included, times rows) a block aims at: its buffers of
 /// `positions x channels` floats then stay in the CPU's second-level cache.
-const BLOCK_POSITIONS: usize = 384;
+pub(super) const BLOCK_POSITIONS: usize = 384;
 
 /// Layers with fewer outputs than this (the picture's 3 channels) compute the four phases in one
 /// product over the whole 3x3 neighbourhood (zero weights where a phase has no tap): 36 taps
 /// instead of 25, but a product with 4 x 3 columns runs about four times faster than four
 /// with 3 columns.
-const FEW_OUTPUTS: usize = 8;
+pub(super) const FEW_OUTPUTS: usize = 8;
 
 /// Kernel size of the transposed convolutions.
 pub const KERNEL: usize = 5;
@@ -35,7 +35,7 @@ pub struct Normalization {
 impl Normalization {
     /// Normalizes `values` (`rows x channels`, dense) in place; `squares` and `norms` are
     /// scratch space.
-    fn apply(&self, values: &mut [f32], squares: &mut Vec<f32>, norms: &mut Vec<f32>) {
+    pub(super) fn apply(&self, values: &mut [f32], squares: &mut Vec<f32>, norms: &mut Vec<f32>) {
         let channels = self.beta.len();
         let rows = values.len() / channels;
         squares.clear();
@@ -55,15 +55,15 @@ impl Normalization {
 /// One row of taps of one output phase: the weights that multiply the input row `dy` (-1, 0
 /// or 1 from the phase's own row) at columns `dx_first ..` (2 or 3 of them).
 #[derive(Debug, Clone)]
-struct TapRow {
+pub(super) struct TapRow {
     /// 1 + dy: the input row, counted from the row above.
-    row: usize,
+    pub(super) row: usize,
     /// 1 + the first dx: the first input column, counted from the column to the left.
-    column: usize,
+    pub(super) column: usize,
     /// Input columns this row of taps reads.
-    width: usize,
+    pub(super) width: usize,
     /// `[width * inputs, outputs]`, row-major: rows ordered by column, then input channel.
-    weights: Vec<f32>,
+    pub(super) weights: Vec<f32>,
 }
 
 /// The taps of one output phase `(py, px)`: outputs at rows `2m + py`, columns `2n + px`.
@@ -106,12 +106,32 @@ pub struct Upsampling {
     normalization: Option<Normalization>,
 }
 
+/// `values` (+)= the sum over `taps` of the rows of `maps` they read times their weights,
+/// `[positions, columns]` for the `positions` positions from `start` (counted in the maps'
+/// framed rows). Adds to `values` when `accumulate`, else overwrites it. Returns `columns`.
+pub(super) fn products(maps: &Maps, start: usize, positions: usize, taps: &[TapRow], columns: usize, values: &mut Vec<f32>, accumulate: bool) -> usize {
+    values.resize(positions * columns, 0.0);
+    let inputs = maps.channels;
+    for (i, tap_row) in taps.iter().enumerate() {
+        let a = MatRef {
+            data: &maps.data,
+            offset: (start + tap_row.row * maps.stride() + tap_row.column) * inputs,
+            rows: positions,
+            cols: tap_row.width * inputs,
+            row_stride: inputs,
+            col_stride: 1,
+        };
+        matmul(values, a, MatRef::dense(&tap_row.weights, tap_row.width * inputs, columns), accumulate || i > 0);
+    }
+    columns
+}
+
 /// Scratch buffers of one thread.
 #[derive(Default)]
-struct Scratch {
-    values: Vec<f32>,
-    squares: Vec<f32>,
-    norms: Vec<f32>,
+pub(super) struct Scratch {
+    pub(super) values: Vec<f32>,
+    pub(super) squares: Vec<f32>,
+    pub(super) norms: Vec<f32>,
 }
 
 impl Upsampling {
@@ -195,7 +215,7 @@ impl Upsampling {
         match &self.plan {
             Plan::Phases(phases) => {
                 for phase in phases {
-                    let columns = self.products(input, start, positions, &phase.rows, self.outputs, &mut scratch.values);
+                    let columns = products(input, start, positions, &phase.rows, self.outputs, &mut scratch.values, false);
                     let values = &mut scratch.values;
                     for row in values.chunks_exact_mut(columns) {
                         row.iter_mut().zip(&self.bias).for_each(|(v, b)| *v += b);
@@ -207,7 +227,7 @@ impl Upsampling {
                 }
             }
             Plan::Joint(taps) => {
-                let columns = self.products(input, start, positions, taps, 4 * self.outputs, &mut scratch.values);
+                let columns = products(input, start, positions, taps, 4 * self.outputs, &mut scratch.values, false);
                 let values = &mut scratch.values;
                 for row in values.chunks_exact_mut(columns) {
                     row.iter_mut().zip(self.bias.iter().cycle()).for_each(|(v, b)| *v += b);
@@ -217,24 +237,6 @@ impl Upsampling {
                 }
             }
         }
-    }
-
-    /// `values` = the sum over `taps` of the input rows they read times their weights:
-    /// `[positions, columns]`. Returns `columns`.
-    fn products(&self, input: &Maps, start: usize, positions: usize, taps: &[TapRow], columns: usize, values: &mut Vec<f32>) -> usize {
-        values.resize(positions * columns, 0.0);
-        for (i, tap_row) in taps.iter().enumerate() {
-            let a = MatRef {
-                data: &input.data,
-                offset: (start + tap_row.row * input.stride() + tap_row.column) * self.inputs,
-                rows: positions,
-                cols: tap_row.width * self.inputs,
-                row_stride: self.inputs,
-                col_stride: 1,
-            };
-            matmul(values, a, MatRef::dense(&tap_row.weights, tap_row.width * self.inputs, columns), i > 0);
-        }
-        columns
     }
 
     /// Writes output pixels from a block's products: position `p` of the block (row `m`,

@@ -1,31 +1,34 @@
-//! The inference layer: the photo families' decoder transform in plain Rust, with weights
-//! packed once when a model loads, on the `gemm` crate's matrix kernels.
+//! The inference layer: the photo families' analysis and synthesis transforms in plain Rust,
+//! with weights packed once when a model loads, on the `gemm` crate's matrix kernels.
 //!
-//! burn runs training and the encoder; decoding a picture only needs the synthesis transform
-//! (four 5x5 stride-2 transposed convolutions with inverse GDN between them), and running it
-//! here instead of through burn's general operators saves most of a decode's time (see
-//! `benches/README.md`):
+//! burn trains the networks; coding a picture runs the analysis transform (four 5x5 stride-2
+//! convolutions with GDN between them) or the synthesis transform (four 5x5 stride-2 transposed
+//! convolutions with inverse GDN), and running them here instead of through burn's general
+//! operators saves most of the time (see `benches/README.md`):
 //!
 //! - a transposed convolution of stride 2 is four ordinary convolutions, one per output phase
-//!   (even/odd row, even/odd column), each with 2 or 3 taps per axis instead of 5;
+//!   (even/odd row, even/odd column), each with 2 or 3 taps per axis instead of 5; a strided
+//!   convolution is the sum of four over the input's phases ([`downsampling`]'s notes);
 //! - feature maps are stored pixel by pixel (all channels of a pixel together) inside a frame
 //!   of zeros, so that the input of a tap row is a strided view of the maps: no copies, no
 //!   column buffers;
 //! - rows of the picture are cut into blocks small enough for the CPU's caches; each block runs
-//!   the convolution, its bias and the inverse GDN (itself a matrix product) before the next
+//!   the convolution, its bias and the (inverse) GDN (itself a matrix product) before the next
 //!   block starts, and blocks are spread over rayon's threads.
 //!
 //! Results depend only on the sizes and the CPU's instruction set, not on the number of
 //! threads. They differ from burn's by the order of float additions (a few units in the last
 //! place), so decoded pixels agree with burn's within the format's pixel tolerance
-//! (`format-spec/aec-v2.md`), not bit for bit; everything that decides the bitstream stays in
-//! integer arithmetic elsewhere.
+//! (`format-spec/aec-v2.md`), not bit for bit, and an encoder may round a latent that lies
+//! within a rounding error of `k + 0.5` the other way (the encoder is not normative); everything
+//! that decides how the bitstream decodes stays in integer arithmetic elsewhere.
 
+mod downsampling;
 mod layers;
 pub mod matmul;
-mod synthesis;
+mod transforms;
 
-pub use synthesis::Synthesis;
+pub use transforms::{Analysis, Synthesis};
 
 /// Feature maps of `channels` x `height` x `width`, laid out pixel by pixel (channels
 /// innermost) inside a frame of zeros: one row above, one column on each side, and two rows

@@ -99,6 +99,11 @@ impl FactorizedConfig {
 }
 
 impl Analysis {
+    /// The layers in order: each convolution with the GDN after it, if any.
+    pub fn layers(&self) -> impl Iterator<Item = (&Conv2d, Option<&Gdn>)> {
+        self.convs.iter().enumerate().map(|(i, conv)| (conv, self.gdns.get(i)))
+    }
+
     /// # Shapes
     /// `[batch, 3, H, W]` -> `[batch, latent, H/16, W/16]`
     pub fn forward(&self, image: Tensor<4>) -> Tensor<4> {

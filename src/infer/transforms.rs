@@ -1,0 +1,168 @@
+//! The analysis (picture → latents) and synthesis (latents → picture) transforms of the photo
+//! families, packed from a trained burn model.
+
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::prelude::*;
+
+use super::Maps;
+use super::downsampling::Downsampling;
+use super::layers::{KERNEL, Normalization, Upsampling};
+use crate::error::{Error, Result};
+use crate::model::factorized::{Analysis as BurnAnalysis, Synthesis as BurnSynthesis};
+use crate::model::gdn::Gdn;
+
+/// A synthesis transform ready to run: 2x upsampling layers with inverse GDN, weights packed
+/// per output phase.
+#[derive(Debug, Clone)]
+pub struct Synthesis {
+    layers: Vec<Upsampling>,
+}
+
+fn floats<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
+    tensor.into_data().convert::<f32>().try_to_vec::<f32>().map_err(|e| Error::Model(format!("synthesis weights: {e:?}")))
+}
+
+fn normalization(gdn: Option<&Gdn>, outputs: usize) -> Result<Option<Normalization>> {
+    let Some(gdn) = gdn else { return Ok(None) };
+    let (beta, gamma, inverse) = gdn.parameters();
+    let n = Normalization { beta: floats(beta)?, gamma: floats(gamma)?, inverse };
+    if n.beta.len() != outputs || n.gamma.len() != outputs * outputs {
+        return Err(Error::Model("a normalization does not match its convolution".into()));
+    }
+    Ok(Some(n))
+}
+
+fn bias(bias: Option<&burn::module::Param<Tensor<1>>>, outputs: usize) -> Result<Vec<f32>> {
+    bias.map_or(Ok(vec![0.0; outputs]), |b| floats(b.val()))
+}
+
+fn downsampling(conv: &Conv2d, gdn: Option<&Gdn>) -> Result<Downsampling> {
+    let [outputs, inputs, kh, kw] = conv.weight.val().dims();
+    let standard = conv.stride == [2, 2] && matches!(conv.padding, PaddingConfig2d::Explicit(2, 2, 2, 2)) && conv.dilation == [1, 1] && conv.groups == 1;
+    if !standard || kh != KERNEL || kw != KERNEL {
+        return Err(Error::Model(format!("analysis layer {inputs} -> {outputs} is not a 5x5 stride-2 downsampling")));
+    }
+    Ok(Downsampling::new(&floats(conv.weight.val())?, inputs, outputs, bias(conv.bias.as_ref(), outputs)?, normalization(gdn, outputs)?))
+}
+
+fn upsampling(deconv: &ConvTranspose2d, gdn: Option<&Gdn>) -> Result<Upsampling> {
+    let [inputs, outputs, kh, kw] = deconv.weight.val().dims();
+    let standard = deconv.stride == [2, 2] && deconv.padding == [2, 2] && deconv.padding_out == [1, 1] && deconv.dilation == [1, 1] && deconv.groups == 1;
+    if !standard || kh != KERNEL || kw != KERNEL {
+        return Err(Error::Model(format!("synthesis layer {:?} is not a 5x5 stride-2 upsampling", deconv.channels)));
+    }
+    Ok(Upsampling::new(&floats(deconv.weight.val())?, inputs, outputs, bias(deconv.bias.as_ref(), outputs)?, normalization(gdn, outputs)?))
+}
+
+/// An analysis transform ready to run: 2x downsampling layers with GDN.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    layers: Vec<Downsampling>,
+}
+
+impl Analysis {
+    /// Packs the weights of a trained analysis transform.
+    pub fn from_model(model: &BurnAnalysis) -> Result<Self> {
+        let layers: Vec<Downsampling> = model.layers().map(|(conv, gdn)| downsampling(conv, gdn)).collect::<Result<_>>()?;
+        if layers.windows(2).any(|pair| pair[0].channels().1 != pair[1].channels().0) {
+            return Err(Error::Model("analysis layers do not chain".into()));
+        }
+        Ok(Self { layers })
+    }
+
+    /// Channels of the latents it gives.
+    pub fn latent_channels(&self) -> usize {
+        self.layers.last().map_or(0, |l| l.channels().1)
+    }
+
+    /// Runs the transform: picture planes `[inputs, h, w]` (`h` and `w` multiples of
+    /// 2^layers) → latent planes `[latent_channels, h / 2^layers, w / 2^layers]`.
+    ///
+    /// # Panics
+    /// If the planes do not have the first layer's channels or the size is not a multiple.
+    pub fn forward(&self, planes: &[f32], h: usize, w: usize) -> Vec<f32> {
+        let inputs = self.layers.first().map_or(0, |l| l.channels().0);
+        let mut maps = Maps::from_planes(planes, inputs, h, w);
+        for layer in &self.layers {
+            maps = layer.forward(&maps);
+        }
+        maps.to_planes()
+    }
+}
+
+impl Synthesis {
+    /// Packs the weights of a trained synthesis transform.
+    pub fn from_model(model: &BurnSynthesis) -> Result<Self> {
+        let layers: Vec<Upsampling> = model.layers().map(|(deconv, gdn)| upsampling(deconv, gdn)).collect::<Result<_>>()?;
+        if layers.windows(2).any(|pair| pair[0].channels().1 != pair[1].channels().0) {
+            return Err(Error::Model("synthesis layers do not chain".into()));
+        }
+        Ok(Self { layers })
+    }
+
+    /// Channels of the latents it takes.
+    pub fn latent_channels(&self) -> usize {
+        self.layers.first().map_or(0, |l| l.channels().0)
+    }
+
+    /// How many times larger the output is than the latents, each way.
+    pub fn upsampling(&self) -> usize {
+        1 << self.layers.len()
+    }
+
+    /// Runs the transform: latents `[channels, h, w]` (planes) → picture planes
+    /// `[outputs, h * upsampling, w * upsampling]`.
+    ///
+    /// # Panics
+    /// If the latents do not have [`Synthesis::latent_channels`] channels.
+    pub fn forward(&self, latents: &[f32], h: usize, w: usize) -> Vec<f32> {
+        self.forward_observed(latents, h, w, |_| {})
+    }
+
+    /// [`Synthesis::forward`], calling `after(layer)` after each layer (0, 1, …): for profiling.
+    pub fn forward_observed(&self, latents: &[f32], h: usize, w: usize, mut after: impl FnMut(usize)) -> Vec<f32> {
+        let mut maps = Maps::from_planes(latents, self.latent_channels(), h, w);
+        for (i, layer) in self.layers.iter().enumerate() {
+            maps = layer.forward(&maps);
+            after(i);
+        }
+        maps.to_planes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FactorizedConfig;
+
+    #[test]
+    fn packed_analysis_gives_burns_results() {
+        let device = Device::flex();
+        let model = FactorizedConfig::new().with_hidden(8).with_latent(6).init(&device);
+        let (h, w) = (32, 48);
+        let picture: Vec<f32> = (0..3 * h * w).map(|i| (i * 31 % 256) as f32 / 255.0).collect();
+        let expected = floats(model.analysis.forward(Tensor::<4>::from_data(TensorData::new(picture.clone(), [1, 3, h, w]), &device))).unwrap();
+        let fast = Analysis::from_model(&model.analysis).unwrap();
+        assert_eq!(fast.latent_channels(), 6);
+        let out = fast.forward(&picture, h, w);
+        assert_eq!(out.len(), expected.len());
+        let worst = out.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(worst < 1e-4, "differs from burn by {worst}");
+    }
+
+    #[test]
+    fn packed_synthesis_gives_burns_results() {
+        let device = Device::flex();
+        let model = FactorizedConfig::new().with_hidden(8).with_latent(6).init(&device);
+        let (h, w) = (3, 5);
+        let latents: Vec<f32> = (0..6 * h * w).map(|i| ((i * 37 % 23) as f32 - 11.0) / 3.0).collect();
+        let expected = floats(model.synthesis.forward(Tensor::<4>::from_data(TensorData::new(latents.clone(), [1, 6, h, w]), &device))).unwrap();
+        let fast = Synthesis::from_model(&model.synthesis).unwrap();
+        assert_eq!((fast.latent_channels(), fast.upsampling()), (6, 16));
+        let out = fast.forward(&latents, h, w);
+        assert_eq!(out.len(), expected.len());
+        let worst = out.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(worst < 1e-4, "differs from burn by {worst}");
+    }
+}
