@@ -103,81 +103,147 @@ impl Downsampling {
         (self.inputs, self.outputs)
     }
 
-    /// Runs the layer: `[inputs, h, w]` → `[outputs, h/2, w/2]`.
+    /// The layout of the maps this layer reads.
+    pub fn input_layout(&self) -> Layout {
+        match self.plan {
+            Plan::Phases(_) => Layout::Phases,
+            Plan::Stacked(_) => Layout::Stacked,
+        }
+    }
+
+    /// Runs the layer on its input in [`Downsampling::input_layout`] (the input picture or
+    /// maps `[inputs, 2h, 2w]` arranged by [`arrange`]) and gives `[outputs, h, w]` in
+    /// `layout`: the next layer's, so that no layer copies its input into phases.
     ///
     /// # Panics
-    /// If `input` does not have the layer's input channels, or an odd height or width.
-    pub fn forward(&self, input: &Maps) -> Maps {
-        let [channels, h, w] = input.dims();
-        assert_eq!(channels, self.inputs, "input channels");
-        assert!(h % 2 == 0 && w % 2 == 0, "downsampling needs an even size, not {h}x{w}");
-        let (h2, w2) = (h / 2, w / 2);
-        let phases: Vec<Maps> = match self.plan {
-            Plan::Phases(_) => PHASES.iter().map(|&(a, b)| phase(input, a, b)).collect(),
-            Plan::Stacked(_) => {
-                let mut stacked = Maps::zeros(4 * channels, h2, w2);
-                for (q, &(a, b)) in PHASES.iter().enumerate() {
-                    fill_phase(&mut stacked, input, a, b, q * channels);
-                }
-                vec![stacked]
-            }
+    /// If the input is not in this layer's layout with its channels, or `layout` is not
+    /// [`Layout::Plain`] and `h` or `w` is odd.
+    pub fn forward(&self, input: &[Maps], layout: Layout) -> Vec<Maps> {
+        let expected = match self.plan {
+            Plan::Phases(_) => (4, self.inputs),
+            Plan::Stacked(_) => (1, 4 * self.inputs),
         };
-        let mut out = Maps::zeros(self.outputs, h2, w2);
-        let stride = out.stride();
-        let out_row = stride * self.outputs;
-        let rows_per_block = (BLOCK_POSITIONS / stride).max(1);
-        let body = &mut out.data[out_row..(h2 + 1) * out_row];
-        body.par_chunks_mut(rows_per_block * out_row).enumerate().for_each_init(Scratch::default, |scratch, (i, band)| {
+        assert!(input.len() == expected.0 && input.iter().all(|m| m.channels == expected.1 && m.dims() == input[0].dims()), "input layout");
+        let [_, h, w] = input[0].dims();
+        let c = self.outputs;
+        let mut outputs = layout.empty(c, h, w);
+        let stride = input[0].stride();
+        // Blocks of an even number of rows: in a split layout they fill whole rows of each map.
+        let rows_per_block = (BLOCK_POSITIONS / stride).max(1).next_multiple_of(2);
+        let rows_out = if layout == Layout::Plain { rows_per_block } else { rows_per_block / 2 };
+        let mut bodies: Vec<_> = outputs
+            .iter_mut()
+            .map(|m| {
+                let row = m.stride() * m.channels;
+                let height = m.height;
+                m.data[row..(height + 1) * row].chunks_mut(rows_out * row)
+            })
+            .collect();
+        let mut bands: Vec<Vec<&mut [f32]>> = Vec::new();
+        while let Some(band) = bodies.iter_mut().map(Iterator::next).collect::<Option<Vec<_>>>() {
+            bands.push(band);
+        }
+        bands.into_par_iter().enumerate().for_each_init(Scratch::default, |scratch, (i, mut band)| {
             let first = i * rows_per_block;
-            let rows = first..(first + rows_per_block).min(h2);
+            let rows = first..(first + rows_per_block).min(h);
             let (start, positions) = (rows.start * stride, rows.len() * stride);
             match &self.plan {
                 Plan::Phases(taps) => {
-                    for (q, (maps, taps)) in phases.iter().zip(taps).enumerate() {
-                        products(maps, start, positions, taps, self.outputs, &mut scratch.values, q > 0);
+                    for (q, (maps, taps)) in input.iter().zip(taps).enumerate() {
+                        products(maps, start, positions, taps, c, &mut scratch.values, q > 0);
                     }
                 }
                 Plan::Stacked(taps) => {
-                    products(&phases[0], start, positions, taps, self.outputs, &mut scratch.values, false);
+                    products(&input[0], start, positions, taps, c, &mut scratch.values, false);
                 }
             }
             let values = &mut scratch.values;
-            for row in values.chunks_exact_mut(self.outputs) {
+            for row in values.chunks_exact_mut(c) {
                 row.iter_mut().zip(&self.bias).for_each(|(v, b)| *v += b);
             }
             if let Some(norm) = &self.normalization {
                 norm.apply(values, &mut scratch.squares, &mut scratch.norms);
             }
             // Position (m, n) of the block is output pixel (first + m, n); the frame columns
-            // (n >= w2) are dropped.
-            let c = self.outputs;
+            // (n >= w) are dropped.
+            // The band holds the maps' rows from `first` (plain) or `first / 2` (split) on.
+            let band_start = layout.row_start(first, c, w);
             for m in 0..rows.len() {
-                let from = m * stride * c;
-                let to = (m * stride + 1) * c;
-                band[to..to + w2 * c].copy_from_slice(&values[from..from + w2 * c]);
+                for n in 0..w {
+                    let (map, at) = layout.locate(first + m, n, c, w);
+                    let from = (m * stride + n) * c;
+                    band[map][at - band_start..at - band_start + c].copy_from_slice(&values[from..from + c]);
+                }
             }
         });
-        out
+        outputs
     }
 }
 
-/// Phase `(a, b)` of `input` (rows `2y + a`, columns `2x + b`) as maps of their own.
-fn phase(input: &Maps, a: usize, b: usize) -> Maps {
-    let mut maps = Maps::zeros(input.channels, input.height / 2, input.width / 2);
-    fill_phase(&mut maps, input, a, b, 0);
-    maps
+/// How a transform's maps are laid out between two layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One map of the picture's size.
+    Plain,
+    /// Four maps of half the size, one per phase ([`PHASES`] order).
+    Phases,
+    /// One map of half the size with four times the channels, phase-major.
+    Stacked,
 }
 
-/// Copies phase `(a, b)` of `input` into channels `first ..` of `maps`.
-fn fill_phase(maps: &mut Maps, input: &Maps, a: usize, b: usize, first: usize) {
-    let c = input.channels;
-    for y in 0..maps.height {
-        for x in 0..maps.width {
-            let from = input.index(2 * y + a, 2 * x + b);
-            let to = maps.index(y, x) + first;
-            maps.data[to..to + c].copy_from_slice(&input.data[from..from + c]);
+impl Layout {
+    /// Zero maps of `channels` x `h` x `w` in this layout.
+    fn empty(self, channels: usize, h: usize, w: usize) -> Vec<Maps> {
+        if self != Layout::Plain {
+            assert!(h.is_multiple_of(2) && w.is_multiple_of(2), "phases of an odd size {h}x{w}");
+        }
+        match self {
+            Layout::Plain => vec![Maps::zeros(channels, h, w)],
+            Layout::Phases => (0..4).map(|_| Maps::zeros(channels, h / 2, w / 2)).collect(),
+            Layout::Stacked => vec![Maps::zeros(4 * channels, h / 2, w / 2)],
         }
     }
+
+    /// Index of the start of the buffer row that holds pixel row `y` (even in split layouts)
+    /// of maps `channels` deep and `w` pixels wide.
+    fn row_start(self, y: usize, channels: usize, w: usize) -> usize {
+        match self {
+            Layout::Plain => (y + 1) * (w + 2) * channels,
+            Layout::Phases => (y / 2 + 1) * (w / 2 + 2) * channels,
+            Layout::Stacked => (y / 2 + 1) * (w / 2 + 2) * 4 * channels,
+        }
+    }
+
+    /// Where pixel `(y, x)` of maps `channels` deep and `w` pixels wide lies in this layout:
+    /// the map and the index of its first channel there.
+    fn locate(self, y: usize, x: usize, channels: usize, w: usize) -> (usize, usize) {
+        let q = 2 * (y % 2) + x % 2;
+        let half = ((y / 2 + 1) * (w / 2 + 2) + x / 2 + 1) * channels;
+        match self {
+            Layout::Plain => (0, ((y + 1) * (w + 2) + x + 1) * channels),
+            Layout::Phases => (q, half),
+            Layout::Stacked => (0, 4 * half + q * channels),
+        }
+    }
+}
+
+/// A picture or maps (`[channels, h, w]` planes) in `layout`.
+///
+/// # Panics
+/// If `planes` does not hold `channels * h * w` values, or `layout` is not [`Layout::Plain`]
+/// and `h` or `w` is odd.
+pub fn arrange(planes: &[f32], channels: usize, h: usize, w: usize, layout: Layout) -> Vec<Maps> {
+    assert_eq!(planes.len(), channels * h * w, "plane size");
+    let mut maps = layout.empty(channels, h, w);
+    for y in 0..h {
+        for x in 0..w {
+            let (map, at) = layout.locate(y, x, channels, w);
+            for c in 0..channels {
+                maps[map].data[at + c] = planes[(c * h + y) * w + x];
+            }
+        }
+    }
+    maps
 }
 
 #[cfg(test)]
@@ -217,14 +283,21 @@ mod tests {
 
     #[test]
     fn downsampling_matches_the_strided_convolution_definition() {
-        for (ci, co, h, w) in [(3, 4, 6, 8), (9, 3, 2, 2), (2, 5, 10, 400)] {
+        for (ci, co, h, w) in [(3, 4, 6, 8), (9, 3, 2, 2), (2, 5, 10, 400), (3, 4, 8, 12), (9, 5, 8, 20)] {
             let (x, wt, bias) = (values(ci * h * w, 1), values(ci * co * 25, 2), values(co, 3));
             let layer = Downsampling::new(&wt, ci, co, bias.clone(), None);
-            let out = layer.forward(&Maps::from_planes(&x, ci, h, w));
-            assert_eq!(out.dims(), [co, h / 2, w / 2]);
+            let out = layer.forward(&arrange(&x, ci, h, w, layer.input_layout()), Layout::Plain);
+            assert_eq!(out[0].dims(), [co, h / 2, w / 2]);
             let expected = reference(&x, &wt, &bias, (ci, co, h, w));
-            let worst = out.to_planes().iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            let worst = out[0].to_planes().iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
             assert!(worst < 1e-4, "{ci}x{h}x{w} -> {co}: differs by {worst}");
+            // The split layouts hold the same values.
+            for layout in [Layout::Phases, Layout::Stacked] {
+                if (h / 2) % 2 == 0 && (w / 2) % 2 == 0 {
+                    let split = layer.forward(&arrange(&x, ci, h, w, layer.input_layout()), layout);
+                    assert_eq!(split, arrange(&out[0].to_planes(), co, h / 2, w / 2, layout), "{layout:?}");
+                }
+            }
         }
     }
 }

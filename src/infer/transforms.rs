@@ -6,7 +6,7 @@ use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::prelude::*;
 
 use super::Maps;
-use super::downsampling::Downsampling;
+use super::downsampling::{Downsampling, Layout, arrange};
 use super::layers::{KERNEL, Normalization, Upsampling};
 use crate::error::{Error, Result};
 use crate::model::factorized::{Analysis as BurnAnalysis, Synthesis as BurnSynthesis};
@@ -82,12 +82,13 @@ impl Analysis {
     /// # Panics
     /// If the planes do not have the first layer's channels or the size is not a multiple.
     pub fn forward(&self, planes: &[f32], h: usize, w: usize) -> Vec<f32> {
-        let inputs = self.layers.first().map_or(0, |l| l.channels().0);
-        let mut maps = Maps::from_planes(planes, inputs, h, w);
-        for layer in &self.layers {
-            maps = layer.forward(&maps);
+        let Some(first) = self.layers.first() else { return planes.to_vec() };
+        let mut maps = arrange(planes, first.channels().0, h, w, first.input_layout());
+        for (i, layer) in self.layers.iter().enumerate() {
+            let next = self.layers.get(i + 1).map_or(Layout::Plain, Downsampling::input_layout);
+            maps = layer.forward(&maps, next);
         }
-        maps.to_planes()
+        maps[0].to_planes()
     }
 }
 
