@@ -1,13 +1,15 @@
 //! `cargo bench`: encode and decode time of a 768x512 photo at the default level and at the
 //! top level of the built-in quality scale, the share of entropy coding in it, against the
 //! `image` crate's JPEG encoder in the same run (machines are noisy: compare the ratios, not
-//! the seconds).
+//! the seconds). Also burn's transforms against the inference layer (`aec::infer`) that coding
+//! runs, on the same latents and picture.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use aec::codec::{EncodeOptions, Ladder, PhotoCodec};
-use aec::format::{CoderId, Limits};
+use aec::format::{CoderId, Limits, SectionFile};
+use burn::prelude::*;
 use image::DynamicImage;
 
 fn median_time(runs: usize, mut f: impl FnMut()) -> Duration {
@@ -37,9 +39,10 @@ fn measure(ladder: &Ladder, picture: &DynamicImage, quality: u8, jpeg: Duration,
     let encode_zstd = median_time(runs, || drop(black_box(ladder.encode(picture, &zstd).unwrap())));
     let decode = median_time(runs, || drop(black_box(ladder.decode(&bytes, &Limits::default()).unwrap())));
     let decode_zstd = median_time(runs, || drop(black_box(ladder.decode(&zstd_bytes, &Limits::default()).unwrap())));
-    let file = aec::format::AecFile::parse(&bytes, &Limits::default()).unwrap();
-    let plane = usize::from(file.header.latent.height) * usize::from(file.header.latent.width);
     let (codec, step) = ladder.level(quality).unwrap();
+    let parsed = SectionFile::parse(&bytes, &Limits::default()).unwrap();
+    let file = parsed.as_single_payload(codec.latent_shape(parsed.header.width, parsed.header.height), &Limits::default()).unwrap();
+    let plane = usize::from(file.header.latent.height) * usize::from(file.header.latent.width);
     let tables = codec.tables_for_step(step).unwrap();
     let latents = aec::entropy::coding::decode_range(file.latents, plane, tables).unwrap();
     let range_encode = median_time(runs, || drop(black_box(aec::entropy::coding::encode_range(&latents, plane, tables))));
@@ -58,6 +61,36 @@ fn measure(ladder: &Ladder, picture: &DynamicImage, quality: u8, jpeg: Duration,
         100.0 * ms(range_decode) / ms(decode)
     );
     println!("  file: {} bytes with the range coder, {} with zstd", bytes.len(), zstd_bytes.len());
+    let latent = file.header.latent;
+    let (c, h, w) = (usize::from(latent.channels), usize::from(latent.height), usize::from(latent.width));
+    let values: Vec<f32> = latents.iter().map(|&v| f32::from(v) * f32::from(step) / 256.0).collect();
+    let device = Device::flex();
+    let packed = aec::infer::Synthesis::from_model(&codec.model().synthesis).unwrap();
+    let burn_synthesis = median_time(runs, || {
+        let y = Tensor::<4>::from_data(TensorData::new(values.clone(), [1, c, h, w]), &device);
+        drop(black_box(codec.model().synthesis.forward(y).into_data()));
+    });
+    let fast_synthesis = median_time(runs, || drop(black_box(packed.forward(&values, h, w))));
+    let planes = aec::bench::pixels_of(picture).samples.iter().enumerate().fold(vec![0.0f32; 3 * 16 * h * 16 * w], |mut planes, (i, &v)| {
+        let (pixel, channel) = (i / 3, i % 3);
+        planes[channel * 256 * h * w + pixel] = f32::from(v) / 255.0;
+        planes
+    });
+    let analysis = aec::infer::Analysis::from_model(&codec.model().analysis).unwrap();
+    let burn_analysis = median_time(runs, || {
+        let x = Tensor::<4>::from_data(TensorData::new(planes.clone(), [1, 3, 16 * h, 16 * w]), &device);
+        drop(black_box(codec.model().analysis.forward(x).into_data()));
+    });
+    let fast_analysis = median_time(runs, || drop(black_box(analysis.forward(&planes, 16 * h, 16 * w))));
+    println!(
+        "  synthesis: burn {:.1} ms, inference layer {:.1} ms ({:.2}x faster); analysis: burn {:.1} ms, inference layer {:.1} ms ({:.2}x faster)",
+        ms(burn_synthesis),
+        ms(fast_synthesis),
+        ms(burn_synthesis) / ms(fast_synthesis),
+        ms(burn_analysis),
+        ms(fast_analysis),
+        ms(burn_analysis) / ms(fast_analysis)
+    );
 }
 
 fn main() {
