@@ -44,27 +44,48 @@ struct Span {
     run: Range<usize>,
 }
 
-/// The tiles of an axis of `len` latent positions.
-fn spans(len: usize) -> Vec<Span> {
-    if len <= MAX_WHOLE {
-        return vec![Span { keep: 0..len, run: 0..len }];
+/// How a picture is cut into tiles, in latent positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tiling {
+    /// Positions each tile keeps, each way.
+    pub tile: usize,
+    /// Positions computed beyond a tile on each side and then dropped.
+    pub margin: usize,
+    /// Axes of at most this many positions are not cut.
+    pub max_whole: usize,
+}
+
+impl Tiling {
+    /// The tiling that coding uses: [`TILE`], [`MARGIN`], [`MAX_WHOLE`].
+    pub const DEFAULT: Tiling = Tiling { tile: TILE, margin: MARGIN, max_whole: MAX_WHOLE };
+
+    /// The tiles of an axis of `len` latent positions.
+    fn spans(&self, len: usize) -> Vec<Span> {
+        if len <= self.max_whole {
+            return vec![Span { keep: 0..len, run: 0..len }];
+        }
+        (0..len)
+            .step_by(self.tile.max(1))
+            .map(|start| {
+                let end = (start + self.tile.max(1)).min(len);
+                Span { keep: start..end, run: start.saturating_sub(self.margin)..(end + self.margin).min(len) }
+            })
+            .collect()
     }
-    (0..len)
-        .step_by(TILE)
-        .map(|start| {
-            let end = (start + TILE).min(len);
-            Span { keep: start..end, run: start.saturating_sub(MARGIN)..(end + MARGIN).min(len) }
-        })
-        .collect()
 }
 
 /// Runs an analysis transform (16× downsampling: picture planes `[3, h, w]` → latent planes)
 /// over a picture padded to a multiple of `multiple` pixels (edges replicated), tile by tile.
 /// Returns the latents (`ph/16 x pw/16`) and the padded size `(ph, pw)`.
 pub fn analyze(pixels: &Pixels, multiple: usize, transform: impl Fn(&[f32], usize, usize) -> Vec<f32>) -> (LatentPlanes, usize, usize) {
+    analyze_with(&Tiling::DEFAULT, pixels, multiple, transform)
+}
+
+/// [`analyze`] with another tiling (to compare tiled with whole results).
+pub fn analyze_with(tiling: &Tiling, pixels: &Pixels, multiple: usize, transform: impl Fn(&[f32], usize, usize) -> Vec<f32>) -> (LatentPlanes, usize, usize) {
     let (ph, pw) = (round_up(pixels.height, multiple), round_up(pixels.width, multiple));
     let (lh, lw) = (ph / SCALE, pw / SCALE);
-    let (rows, cols) = (spans(lh), spans(lw));
+    let (rows, cols) = (tiling.spans(lh), tiling.spans(lw));
     if rows.len() == 1 && cols.len() == 1 {
         let (planes, ph, pw) = to_padded_planes(pixels, multiple);
         let values = transform(&planes, ph, pw);
@@ -131,8 +152,20 @@ impl LatentPlanes {
 /// 16w]`) tile by tile, into an 8-bit picture of `width` x `height` with `channels` channels
 /// (1: the three output planes averaged into gray; 3: RGB).
 pub fn synthesize(latents: &LatentPlanes, width: usize, height: usize, channels: usize, transform: impl Fn(&LatentPlanes) -> Vec<f32>) -> Pixels {
+    synthesize_with(&Tiling::DEFAULT, latents, width, height, channels, transform)
+}
+
+/// [`synthesize`] with another tiling (to compare tiled with whole results).
+pub fn synthesize_with(
+    tiling: &Tiling,
+    latents: &LatentPlanes,
+    width: usize,
+    height: usize,
+    channels: usize,
+    transform: impl Fn(&LatentPlanes) -> Vec<f32>,
+) -> Pixels {
     let (lh, lw) = (latents.height, latents.width);
-    let (rows, cols) = (spans(lh), spans(lw));
+    let (rows, cols) = (tiling.spans(lh), tiling.spans(lw));
     if rows.len() == 1 && cols.len() == 1 {
         return from_padded_planes(&transform(latents), lh * SCALE, lw * SCALE, width, height, channels);
     }
@@ -155,9 +188,9 @@ mod tests {
 
     #[test]
     fn tiles_cover_each_axis_once_with_margins() {
-        assert_eq!(spans(MAX_WHOLE), vec![Span { keep: 0..MAX_WHOLE, run: 0..MAX_WHOLE }]);
+        assert_eq!(Tiling::DEFAULT.spans(MAX_WHOLE), vec![Span { keep: 0..MAX_WHOLE, run: 0..MAX_WHOLE }]);
         for len in [MAX_WHOLE + 1, 100, 250, 375] {
-            let tiles = spans(len);
+            let tiles = Tiling::DEFAULT.spans(len);
             assert_eq!(tiles[0].keep.start, 0);
             assert_eq!(tiles.last().unwrap().keep.end, len);
             for pair in tiles.windows(2) {
@@ -190,7 +223,7 @@ mod tests {
     fn tiled_transforms_give_the_whole_picture_results() {
         let codec = super::super::Codec::embedded().unwrap();
         let pixels = wide_photo();
-        assert!(spans(round_up(pixels.width, SCALE) / SCALE).len() == 3, "the test picture is tiled");
+        assert!(Tiling::DEFAULT.spans(round_up(pixels.width, SCALE) / SCALE).len() == 3, "the test picture is tiled");
         let encoder = crate::infer::Analysis::from_model(&codec.model().analysis).unwrap();
         let (tiled, ph, pw) = analyze(&pixels, SCALE, |x, h, w| encoder.forward(x, h, w));
         let (planes, _, _) = to_padded_planes(&pixels, SCALE);
