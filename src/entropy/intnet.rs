@@ -11,6 +11,12 @@
 //! layer's flag says so. Sums use wrapping `i64` arithmetic (exact for any real model, and
 //! defined even for a hostile one), so their order does not matter.
 //!
+//! Speed: when a layer's largest possible sum, `max |x| · max_o Σ |w|`, is below 2^53, every
+//! product and every partial sum is an integer that `f64` holds exactly, in whatever order the
+//! additions happen; the layer then runs as `f64` matrix products (`infer::matmul`, the same
+//! kernels as the transforms) and gives bit for bit what the `i64` loops give. Otherwise (a
+//! hostile model, or inputs far beyond any real picture's) it runs the `i64` loops.
+//!
 //! Serialized layout (little-endian): `b"AECH"`, version `u16` = 1, layer count `u16`; per
 //! layer: kind `u8` (0 = 5x5 transposed convolution of stride 2, padding 2, output padding 1;
 //! 1 = 1x1 convolution), ReLU `u8` (0 or 1), shift `u8` (0..=30), reserved `u8` = 0, input
@@ -21,6 +27,10 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::infer::matmul::{MatRef, matmul_strided};
+
+/// Sums below this magnitude are exact in `f64` whatever the order of their additions.
+const EXACT_IN_F64: u128 = 1 << 53;
 
 /// Fractional bits of the activations (and of the outputs: means and log-scales).
 pub const ACT_BITS: u32 = 12;
@@ -110,8 +120,88 @@ impl IntLayer {
         if self.relu { v.max(0) } else { v }
     }
 
-    /// Runs the layer on `[inputs][h][w]` activations.
+    /// Runs the layer on `[inputs][h][w]` activations: as exact `f64` products when no sum can
+    /// reach 2^53, else in `i64`; both give the same bits.
     fn forward(&self, input: &[i32], h: usize, w: usize) -> Vec<i32> {
+        let largest_input = input.iter().map(|v| u128::from(v.unsigned_abs())).max().unwrap_or(0);
+        let largest_weights =
+            self.weights.chunks_exact(self.inputs * self.kind.taps()).map(|o| o.iter().map(|v| u128::from(v.unsigned_abs())).sum::<u128>()).max().unwrap_or(0);
+        if largest_input * largest_weights < EXACT_IN_F64 { self.forward_f64(input, h, w) } else { self.forward_i64(input, h, w) }
+    }
+
+    /// [`IntLayer::forward`] as `f64` matrix products: the sums, exact integers, are then
+    /// biased and requantized in `i64` like [`IntLayer::forward_i64`]'s.
+    fn forward_f64(&self, input: &[i32], h: usize, w: usize) -> Vec<i32> {
+        let (oh, ow) = self.output_size(h, w);
+        let (inputs, outputs, taps) = (self.inputs, self.outputs, self.kind.taps());
+        let weights: Vec<f64> = self.weights.iter().map(|&v| f64::from(v)).collect();
+        let mut out = vec![0i32; outputs * oh * ow];
+        match self.kind {
+            LayerKind::Pointwise => {
+                let plane = h * w;
+                let x: Vec<f64> = input.iter().map(|&v| f64::from(v)).collect();
+                let a = MatRef { data: &x, offset: 0, rows: plane, cols: inputs, row_stride: 1, col_stride: plane };
+                // Output channels in groups, over the threads; each group's sums are planes.
+                let group = outputs.div_ceil(4).max(1);
+                out.par_chunks_mut(group * plane).enumerate().for_each(|(g, out_planes)| {
+                    let count = out_planes.len() / plane.max(1);
+                    let b = MatRef { data: &weights, offset: g * group * inputs, rows: inputs, cols: count, row_stride: 1, col_stride: inputs };
+                    let mut sums = vec![0.0f64; count * plane];
+                    matmul_strided(&mut sums, (1, plane), a, b, false);
+                    for (i, (dst, &sum)) in out_planes.iter_mut().zip(&sums).enumerate() {
+                        *dst = self.requantize((sum as i64).wrapping_add(self.biases[g * group + i / plane]));
+                    }
+                });
+            }
+            LayerKind::Up5 => {
+                let stride = w + 2;
+                let padded_plane = (h + 2) * stride;
+                let mut x = vec![0.0f64; inputs * padded_plane];
+                for (i, plane) in input.chunks_exact(h * w).enumerate() {
+                    for (y, row) in plane.chunks_exact(w).enumerate() {
+                        let dst = i * padded_plane + (y + 1) * stride + 1;
+                        x[dst..dst + w].iter_mut().zip(row).for_each(|(d, &v)| *d = f64::from(v));
+                    }
+                }
+                // Each output parity (py, px) is a sum over its taps of products of the shifted
+                // input planes (`len` positions, rows `stride` apart) with that tap's weights.
+                let len = h * stride - 2;
+                let phases: Vec<Vec<f64>> = [(0, 0), (0, 1), (1, 0), (1, 1)]
+                    .par_iter()
+                    .map(|&(py, px)| {
+                        let mut sums = vec![0.0f64; len * outputs];
+                        let mut first = true;
+                        for &(ky, dy) in up5_taps(py) {
+                            for &(kx, dx) in up5_taps(px) {
+                                let offset = ((1 + dy) as usize) * stride + (1 + dx) as usize;
+                                let a = MatRef { data: &x, offset, rows: len, cols: inputs, row_stride: 1, col_stride: padded_plane };
+                                let b =
+                                    MatRef { data: &weights, offset: ky * 5 + kx, rows: inputs, cols: outputs, row_stride: taps, col_stride: inputs * taps };
+                                matmul_strided(&mut sums, (1, len), a, b, !first);
+                                first = false;
+                            }
+                        }
+                        sums
+                    })
+                    .collect();
+                for (q, sums) in phases.iter().enumerate() {
+                    let (py, px) = (q / 2, q % 2);
+                    for (o, plane) in sums.chunks_exact(len).enumerate() {
+                        let out_plane = &mut out[o * oh * ow..(o + 1) * oh * ow];
+                        for yy in 0..h {
+                            for xx in 0..w {
+                                out_plane[(2 * yy + py) * ow + 2 * xx + px] = self.requantize((plane[yy * stride + xx] as i64).wrapping_add(self.biases[o]));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// [`IntLayer::forward`] in wrapping `i64` arithmetic: defined for any weights and inputs.
+    fn forward_i64(&self, input: &[i32], h: usize, w: usize) -> Vec<i32> {
         let (oh, ow) = self.output_size(h, w);
         let plane = h * w;
         // Input planes with a border of one zero, for the transposed convolution.
@@ -347,6 +437,23 @@ mod tests {
             let g = f64::from(*g) / 4096.0;
             assert!((g - r).abs() < 2e-3, "{g} vs {r}");
         }
+    }
+
+    #[test]
+    fn exact_f64_products_give_the_bits_of_the_i64_loops() {
+        for (kind, relu, inputs, outputs, h, w) in
+            [(LayerKind::Up5, true, 7, 9, 5, 6), (LayerKind::Up5, false, 16, 5, 1, 9), (LayerKind::Pointwise, false, 9, 13, 4, 7)]
+        {
+            let weights = pseudo_random(inputs * outputs * kind.taps(), 7, 0.8);
+            let layer = IntLayer::quantize(kind, relu, inputs, outputs, &weights, &pseudo_random(outputs, 8, 0.5)).unwrap();
+            // Activations of every size up to ~2^24 (as after a few layers), signs mixed.
+            let x: Vec<i32> = pseudo_random(inputs * h * w, 9, 1.0).iter().enumerate().map(|(i, v)| (v * (1 << (i % 25)) as f32) as i32).collect();
+            assert_eq!(layer.forward_f64(&x, h, w), layer.forward_i64(&x, h, w), "{kind:?} {inputs} -> {outputs}");
+        }
+        // Beyond 2^53 the layer keeps to the i64 loops.
+        let layer = IntLayer::quantize(LayerKind::Pointwise, false, 2, 1, &[1.0, -1.0], &[0.0]).unwrap();
+        let huge = vec![i32::MAX, i32::MIN];
+        assert_eq!(layer.forward(&huge, 1, 1), layer.forward_i64(&huge, 1, 1));
     }
 
     #[test]

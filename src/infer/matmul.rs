@@ -1,13 +1,35 @@
-//! The one matrix product of the inference layer: a safe, bounds-checked front to the `gemm`
-//! crate (the same kernels burn's flex backend uses), and the only `unsafe` code in aec.
+//! The one matrix product of aec: a safe, bounds-checked front to the `gemm` crate (the same
+//! kernels burn's flex backend uses), and the only `unsafe` code in aec. The inference layer
+//! runs its convolutions on it in `f32`; the integer hyper-synthesis runs on it in `f64` where
+//! every sum is provably an exact integer (`entropy::intnet`).
+
+/// The element types the kernels take: `f32` and `f64`.
+pub trait Element: Copy + Default + 'static + sealed::Sealed {
+    /// One.
+    const ONE: Self;
+}
+
+impl Element for f32 {
+    const ONE: Self = 1.0;
+}
+
+impl Element for f64 {
+    const ONE: Self = 1.0;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
 
 /// A read-only `rows x cols` matrix inside a slice: element `(i, j)` is
 /// `data[offset + i * row_stride + j * col_stride]`. Rows may overlap (the neighbourhoods of
 /// adjacent pixels share samples), which is how a convolution reads its input without copying.
 #[derive(Debug, Clone, Copy)]
-pub struct MatRef<'a> {
+pub struct MatRef<'a, T = f32> {
     /// The slice the matrix lives in.
-    pub data: &'a [f32],
+    pub data: &'a [T],
     /// Index of element `(0, 0)`.
     pub offset: usize,
     /// Number of rows.
@@ -20,20 +42,26 @@ pub struct MatRef<'a> {
     pub col_stride: usize,
 }
 
-impl<'a> MatRef<'a> {
+impl<'a, T> MatRef<'a, T> {
     /// A dense row-major `rows x cols` matrix filling `data`.
-    pub fn dense(data: &'a [f32], rows: usize, cols: usize) -> Self {
+    pub fn dense(data: &'a [T], rows: usize, cols: usize) -> Self {
         Self { data, offset: 0, rows, cols, row_stride: cols, col_stride: 1 }
     }
 
     /// Panics unless every element lies inside `data`.
     fn check(&self) {
-        if self.rows == 0 || self.cols == 0 {
-            return;
-        }
-        let last = self.offset + (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride;
-        assert!(last < self.data.len(), "matrix reaches element {last} of a slice of {}", self.data.len());
+        check_within(self.data.len(), self.offset, self.rows, self.cols, self.row_stride, self.col_stride);
     }
+}
+
+/// Panics unless a `rows x cols` matrix at `offset` with these strides lies inside `len`
+/// elements.
+fn check_within(len: usize, offset: usize, rows: usize, cols: usize, row_stride: usize, col_stride: usize) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    let last = offset + (rows - 1) * row_stride + (cols - 1) * col_stride;
+    assert!(last < len, "matrix reaches element {last} of a slice of {len}");
 }
 
 /// `out = a · b` (or `out += a · b` when `accumulate`), where `out` is a dense row-major
@@ -42,33 +70,50 @@ impl<'a> MatRef<'a> {
 ///
 /// # Panics
 /// If the shapes do not agree or a matrix reaches outside its slice.
-pub fn matmul(out: &mut [f32], a: MatRef<'_>, b: MatRef<'_>, accumulate: bool) {
-    assert_eq!(a.cols, b.rows, "inner dimensions differ");
+pub fn matmul<T: Element>(out: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>, accumulate: bool) {
     assert_eq!(out.len(), a.rows * b.cols, "output size");
+    let cols = b.cols;
+    matmul_strided(out, (cols, 1), a, b, accumulate);
+}
+
+/// [`matmul`] into an output whose element `(i, j)` is `out[i * strides.0 + j * strides.1]`
+/// (`(1, rows)`: column by column).
+///
+/// # Panics
+/// If the shapes do not agree or a matrix reaches outside its slice.
+pub fn matmul_strided<T: Element>(out: &mut [T], strides: (usize, usize), a: MatRef<'_, T>, b: MatRef<'_, T>, accumulate: bool) {
+    assert_eq!(a.cols, b.rows, "inner dimensions differ");
+    check_within(out.len(), 0, a.rows, b.cols, strides.0, strides.1);
     a.check();
     b.check();
-    if out.is_empty() {
+    if a.rows == 0 || b.cols == 0 {
         return;
     }
     if a.cols == 0 {
         if !accumulate {
-            out.fill(0.0);
+            for i in 0..a.rows {
+                for j in 0..b.cols {
+                    out[i * strides.0 + j * strides.1] = T::default();
+                }
+            }
         }
         return;
     }
     let stride = |s: usize| isize::try_from(s).expect("stride fits isize");
     #[allow(unsafe_code)]
-    // SAFETY: `check` proved that every element of `a` and `b` lies inside its slice, and `out`
-    // holds exactly `a.rows * b.cols` elements with row stride `b.cols`; the slices outlive the
-    // call and `out` is borrowed mutably, so nothing else reads or writes it meanwhile.
+    // SAFETY: the checks proved that every element `gemm` reads or writes (of `a`, `b` and
+    // `out`, given their sizes and strides) lies inside its slice; the slices outlive the call
+    // and `out` is borrowed mutably, so nothing else reads or writes it meanwhile (strides that
+    // make output elements share an index only give meaningless sums). `gemm` takes `f32` and
+    // `f64`, the only `Element`s.
     unsafe {
         gemm::gemm(
             a.rows,
             b.cols,
             a.cols,
             out.as_mut_ptr(),
-            1,
-            stride(b.cols),
+            stride(strides.1),
+            stride(strides.0),
             accumulate,
             a.data.as_ptr().add(a.offset),
             stride(a.col_stride),
@@ -76,8 +121,8 @@ pub fn matmul(out: &mut [f32], a: MatRef<'_>, b: MatRef<'_>, accumulate: bool) {
             b.data.as_ptr().add(b.offset),
             stride(b.col_stride),
             stride(b.row_stride),
-            1.0,
-            1.0,
+            T::ONE,
+            T::ONE,
             false,
             false,
             false,
