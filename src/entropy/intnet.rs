@@ -310,14 +310,28 @@ impl IntNet {
     /// # Panics
     /// If `input.len() != inputs · h · w` (a caller's bug).
     pub fn forward(&self, input: &[i16], h: usize, w: usize) -> Vec<i32> {
+        self.run(input, h, w, IntLayer::forward)
+    }
+
+    /// Runs the layers with `forward` (one of [`IntLayer`]'s).
+    fn run(&self, input: &[i16], h: usize, w: usize, forward: fn(&IntLayer, &[i32], usize, usize) -> Vec<i32>) -> Vec<i32> {
         assert_eq!(input.len(), self.inputs() * h * w, "input size");
         let mut x: Vec<i32> = input.iter().map(|&v| i32::from(v) << ACT_BITS).collect();
         let (mut h, mut w) = (h, w);
         for layer in &self.layers {
-            x = layer.forward(&x, h, w);
+            x = forward(layer, &x, h, w);
             (h, w) = layer.output_size(h, w);
         }
         x
+    }
+
+    /// [`IntNet::forward`] with every layer in the `i64` loops: the reference that the exact
+    /// `f64` path must equal bit for bit (tests and fuzzing compare them).
+    ///
+    /// # Panics
+    /// As [`IntNet::forward`].
+    pub fn forward_reference(&self, input: &[i16], h: usize, w: usize) -> Vec<i32> {
+        self.run(input, h, w, IntLayer::forward_i64)
     }
 
     /// Serializes the network.
