@@ -46,8 +46,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}x{} at quality {quality}: {} bytes", picture.width(), picture.height(), bytes.len());
     println!("model load        {:8.1} ms (once)", load.as_secs_f64() * 1000.0);
     println!("parse             {:8.2} ms", ms(parse));
-    println!("entropy layer     {:8.1} ms (z decode, integer h_s, y decode)", ms(entropy));
-    println!("  integer h_s     {:8.1} ms", ms(hyper_synthesis));
+    let share = |part: f64| 100.0 * part / total;
+    println!("entropy layer     {:8.1} ms (z decode, integer h_s, y decode; {:.1}% of the decode)", ms(entropy), share(entropy));
+    println!("  integer h_s     {:8.1} ms ({:.1}%)", ms(hyper_synthesis), share(hyper_synthesis));
+    let coding = (entropy - hyper_synthesis).max(0.0);
+    println!("  z and y coding  {:8.1} ms ({:.1}%: range decoding and table indices, the rest of the entropy layer)", ms(coding), share(coding));
     println!("synthesis + rest  {:8.1} ms", ms(total - entropy - parse));
     println!("whole decode      {:8.1} ms", ms(total));
     Ok(())

@@ -12,7 +12,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::Maps;
-use super::layers::{BLOCK_POSITIONS, KERNEL, Normalization, Scratch, TapRow, products};
+use super::layers::{BLOCK_POSITIONS, KERNEL, Normalization, Scratch, TapRow, check_sizes, finish, products, tap_rows};
 
 /// Layers with fewer inputs than this (the picture's 3 channels) stack the four phases as
 /// channels of one map and read them in one product per tap row (36 taps of which 25 are not
@@ -59,41 +59,17 @@ impl Downsampling {
     /// # Panics
     /// If the sizes do not agree.
     pub fn new(weight: &[f32], inputs: usize, outputs: usize, bias: Vec<f32>, normalization: Option<Normalization>) -> Self {
-        assert_eq!(weight.len(), inputs * outputs * KERNEL * KERNEL, "weight size");
-        assert_eq!(bias.len(), outputs, "bias size");
-        assert!(normalization.as_ref().is_none_or(|n| n.beta.len() == outputs && n.gamma.len() == outputs * outputs), "normalization size");
+        check_sizes(weight, inputs, outputs, &bias, normalization.as_ref());
         let at = |co: usize, ci: usize, ky: usize, kx: usize| weight[((co * inputs + ci) * KERNEL + ky) * KERNEL + kx];
         let plan = if inputs < FEW_INPUTS {
-            let rows = (-1..2)
-                .map(|ey| {
-                    let mut weights = Vec::with_capacity(3 * 4 * inputs * outputs);
-                    for ex in -1..2 {
-                        for (a, b) in PHASES {
-                            let used = offsets(a).contains(&ey) && offsets(b).contains(&ex);
-                            for ci in 0..inputs {
-                                weights.extend((0..outputs).map(|co| if used { at(co, ci, tap(a, ey), tap(b, ex)) } else { 0.0 }));
-                            }
-                        }
-                    }
-                    TapRow { row: (1 + ey) as usize, column: 0, width: 3, weights }
-                })
-                .collect();
-            Plan::Stacked(rows)
-        } else {
-            Plan::Phases(PHASES.map(|(a, b)| {
-                offsets(a)
-                    .map(|ey| {
-                        let columns = offsets(b);
-                        let mut weights = Vec::with_capacity(columns.len() * inputs * outputs);
-                        for ex in columns.clone() {
-                            for ci in 0..inputs {
-                                weights.extend((0..outputs).map(|co| at(co, ci, tap(a, ey), tap(b, ex))));
-                            }
-                        }
-                        TapRow { row: (1 + ey) as usize, column: (1 + columns.start) as usize, width: columns.len(), weights }
-                    })
-                    .collect()
+            // Input channel k of the stacked map is phase q = k / inputs, channel k % inputs.
+            Plan::Stacked(tap_rows(-1..2, -1..2, 4 * inputs, outputs, |ey, ex, k, co| {
+                let (a, b) = PHASES[k / inputs];
+                let used = offsets(a).contains(&ey) && offsets(b).contains(&ex);
+                if used { at(co, k % inputs, tap(a, ey), tap(b, ex)) } else { 0.0 }
             }))
+        } else {
+            Plan::Phases(PHASES.map(|(a, b)| tap_rows(offsets(a), offsets(b), inputs, outputs, |ey, ex, ci, co| at(co, ci, tap(a, ey), tap(b, ex)))))
         };
         Self { inputs, outputs, plan, bias, normalization }
     }
@@ -158,12 +134,7 @@ impl Downsampling {
                 }
             }
             let values = &mut scratch.values;
-            for row in values.chunks_exact_mut(c) {
-                row.iter_mut().zip(&self.bias).for_each(|(v, b)| *v += b);
-            }
-            if let Some(norm) = &self.normalization {
-                norm.apply(values, &mut scratch.squares, &mut scratch.norms);
-            }
+            finish(values, &self.bias, self.normalization.as_ref(), &mut scratch.squares, &mut scratch.norms);
             // Position (m, n) of the block is output pixel (first + m, n); the frame columns
             // (n >= w) are dropped.
             // The band holds the maps' rows from `first` (plain) or `first / 2` (split) on.

@@ -108,8 +108,8 @@ pub struct Upsampling {
 
 /// `values` (+)= the sum over `taps` of the rows of `maps` they read times their weights,
 /// `[positions, columns]` for the `positions` positions from `start` (counted in the maps'
-/// framed rows). Adds to `values` when `accumulate`, else overwrites it. Returns `columns`.
-pub(super) fn products(maps: &Maps, start: usize, positions: usize, taps: &[TapRow], columns: usize, values: &mut Vec<f32>, accumulate: bool) -> usize {
+/// framed rows). Adds to `values` when `accumulate`, else overwrites it.
+pub(super) fn products(maps: &Maps, start: usize, positions: usize, taps: &[TapRow], columns: usize, values: &mut Vec<f32>, accumulate: bool) {
     values.resize(positions * columns, 0.0);
     let inputs = maps.channels;
     for (i, tap_row) in taps.iter().enumerate() {
@@ -123,7 +123,51 @@ pub(super) fn products(maps: &Maps, start: usize, positions: usize, taps: &[TapR
         };
         matmul(values, a, MatRef::dense(&tap_row.weights, tap_row.width * inputs, columns), accumulate || i > 0);
     }
-    columns
+}
+
+/// The tap rows of a convolution over framed maps: for each row offset `d` in `rows`, one
+/// [`TapRow`] reading input row `m + d` at columns `n + columns.start ..` with the weights
+/// `weight(d, dx, input channel, output column)` for `dx` in `columns`.
+pub(super) fn tap_rows(
+    rows: Range<isize>,
+    columns: Range<isize>,
+    inputs: usize,
+    outputs: usize,
+    weight: impl Fn(isize, isize, usize, usize) -> f32,
+) -> Vec<TapRow> {
+    rows.map(|d| {
+        let mut weights = Vec::with_capacity(columns.len() * inputs * outputs);
+        for dx in columns.clone() {
+            for i in 0..inputs {
+                weights.extend((0..outputs).map(|o| weight(d, dx, i, o)));
+            }
+        }
+        TapRow { row: (1 + d) as usize, column: (1 + columns.start) as usize, width: columns.len(), weights }
+    })
+    .collect()
+}
+
+/// Checks a layer's sizes.
+///
+/// # Panics
+/// If `weight`, `bias` or `normalization` do not have the sizes of a 5x5 layer from `inputs`
+/// to `outputs` channels.
+pub(super) fn check_sizes(weight: &[f32], inputs: usize, outputs: usize, bias: &[f32], normalization: Option<&Normalization>) {
+    assert_eq!(weight.len(), inputs * outputs * KERNEL * KERNEL, "weight size");
+    assert_eq!(bias.len(), outputs, "bias size");
+    assert!(normalization.is_none_or(|n| n.beta.len() == outputs && n.gamma.len() == outputs * outputs), "normalization size");
+}
+
+/// Adds the bias to every group of `bias.len()` values (a position's outputs, or one phase's
+/// outputs of a position in a joint product), then applies the normalization, if any.
+pub(super) fn finish(values: &mut [f32], bias: &[f32], normalization: Option<&Normalization>, scratch_squares: &mut Vec<f32>, scratch_norms: &mut Vec<f32>) {
+    let columns = bias.len();
+    for row in values.chunks_exact_mut(columns) {
+        row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
+    }
+    if let Some(norm) = normalization {
+        norm.apply(values, scratch_squares, scratch_norms);
+    }
 }
 
 /// Scratch buffers of one thread.
@@ -140,46 +184,22 @@ impl Upsampling {
     /// # Panics
     /// If the sizes do not agree.
     pub fn new(weight: &[f32], inputs: usize, outputs: usize, bias: Vec<f32>, normalization: Option<Normalization>) -> Self {
-        assert_eq!(weight.len(), inputs * outputs * KERNEL * KERNEL, "weight size");
-        assert_eq!(bias.len(), outputs, "bias size");
-        assert!(normalization.as_ref().is_none_or(|n| n.beta.len() == outputs && n.gamma.len() == outputs * outputs), "normalization size");
+        check_sizes(weight, inputs, outputs, &bias, normalization.as_ref());
         let at = |ci: usize, co: usize, ky: usize, kx: usize| weight[((ci * outputs + co) * KERNEL + ky) * KERNEL + kx];
         let plan = if outputs < FEW_OUTPUTS && normalization.is_none() {
-            let rows = (-1..2)
-                .map(|dy| {
-                    let mut weights = Vec::with_capacity(3 * inputs * 4 * outputs);
-                    for dx in -1..2 {
-                        for ci in 0..inputs {
-                            for (py, px) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                                let used = offsets(py).contains(&dy) && offsets(px).contains(&dx);
-                                weights.extend((0..outputs).map(|co| if used { at(ci, co, tap(py, dy), tap(px, dx)) } else { 0.0 }));
-                            }
-                        }
-                    }
-                    TapRow { row: (1 + dy) as usize, column: 0, width: 3, weights }
-                })
-                .collect();
-            Plan::Joint(rows)
+            // Output column j is phase q = 2 py + px, channel co: j = q * outputs + co.
+            Plan::Joint(tap_rows(-1..2, -1..2, inputs, 4 * outputs, |dy, dx, ci, j| {
+                let (py, px, co) = (j / outputs / 2, j / outputs % 2, j % outputs);
+                let used = offsets(py).contains(&dy) && offsets(px).contains(&dx);
+                if used { at(ci, co, tap(py, dy), tap(px, dx)) } else { 0.0 }
+            }))
         } else {
-            let mut phases = Vec::with_capacity(4);
-            for py in 0..2 {
-                for px in 0..2 {
-                    let rows = offsets(py)
-                        .map(|dy| {
-                            let columns = offsets(px);
-                            let mut weights = Vec::with_capacity(columns.len() * inputs * outputs);
-                            for dx in columns.clone() {
-                                for ci in 0..inputs {
-                                    weights.extend((0..outputs).map(|co| at(ci, co, tap(py, dy), tap(px, dx))));
-                                }
-                            }
-                            TapRow { row: (1 + dy) as usize, column: (1 + columns.start) as usize, width: columns.len(), weights }
-                        })
-                        .collect();
-                    phases.push(Phase { py, px, rows });
-                }
-            }
-            Plan::Phases(phases)
+            let phases = [(0, 0), (0, 1), (1, 0), (1, 1)].map(|(py, px)| Phase {
+                py,
+                px,
+                rows: tap_rows(offsets(py), offsets(px), inputs, outputs, |dy, dx, ci, co| at(ci, co, tap(py, dy), tap(px, dx))),
+            });
+            Plan::Phases(phases.into())
         };
         Self { inputs, outputs, plan, bias, normalization }
     }
@@ -215,23 +235,16 @@ impl Upsampling {
         match &self.plan {
             Plan::Phases(phases) => {
                 for phase in phases {
-                    let columns = products(input, start, positions, &phase.rows, self.outputs, &mut scratch.values, false);
+                    products(input, start, positions, &phase.rows, self.outputs, &mut scratch.values, false);
                     let values = &mut scratch.values;
-                    for row in values.chunks_exact_mut(columns) {
-                        row.iter_mut().zip(&self.bias).for_each(|(v, b)| *v += b);
-                    }
-                    if let Some(norm) = &self.normalization {
-                        norm.apply(values, &mut scratch.squares, &mut scratch.norms);
-                    }
+                    finish(values, &self.bias, self.normalization.as_ref(), &mut scratch.squares, &mut scratch.norms);
                     self.scatter(values, input, |p| (p, phase.py, phase.px), band);
                 }
             }
             Plan::Joint(taps) => {
-                let columns = products(input, start, positions, taps, 4 * self.outputs, &mut scratch.values, false);
+                products(input, start, positions, taps, 4 * self.outputs, &mut scratch.values, false);
                 let values = &mut scratch.values;
-                for row in values.chunks_exact_mut(columns) {
-                    row.iter_mut().zip(self.bias.iter().cycle()).for_each(|(v, b)| *v += b);
-                }
+                finish(values, &self.bias, None, &mut scratch.squares, &mut scratch.norms);
                 for (q, (py, px)) in [(0, 0), (0, 1), (1, 0), (1, 1)].into_iter().enumerate() {
                     self.scatter(values, input, |p| (4 * p + q, py, px), band);
                 }
