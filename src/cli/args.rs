@@ -21,7 +21,9 @@ Examples:
   aec encode digit.png --model mnist-deep -o code.npy
   aec sample -n 64 -o new-digits.png")]
 pub struct Cli {
-    /// The burn backend the networks run on.
+    /// The burn backend for the networks that burn runs: training, the MNIST models, the
+    /// colouriser and the hyperprior's hyper-analysis. The photo transforms always run on aec's
+    /// own inference layer, whatever the backend.
     #[arg(long, global = true, value_enum, default_value_t = BackendArg::Flex)]
     pub backend: BackendArg,
     /// What to do.
