@@ -22,7 +22,10 @@ use image::DynamicImage;
 use super::pixels::{self, Pixels};
 use super::tables::{LevelTables, QuantizedTables};
 use super::tiles::LatentPlanes;
-use super::{EncodeOptions, check_model, check_picture_size, compress_alpha, join_picture, latent_coding, model_id, quantize, registry, split_picture, tiles};
+use super::{
+    EncodeOptions, check_model, check_picture_size, compress_alpha, join_picture, latent_coding, model_id, quantize, registry, split_picture, tiles,
+    weight_store,
+};
 use crate::error::{Error, Result};
 use crate::format::{AecFile, CoderId, ColorModel, Header, LatentShape, Limits, ModelId, ParsedFile};
 use crate::infer::{Analysis as PackedAnalysis, Synthesis};
@@ -107,9 +110,10 @@ impl Codec {
         registry::default_photo().load(device)
     }
 
-    /// A model from files embedded in the binary.
-    pub(crate) fn from_static(settings: &str, weights: &'static [u8], tables: &[u8], device: Device) -> Result<Self> {
-        Self::from_parts(parse_config(settings)?, BurnpackStore::from_static(weights), weights, tables, device)
+    /// A model from files embedded in the binary (weights in half precision), with the
+    /// identity of its original files.
+    pub(crate) fn from_static(settings: &str, weights: &'static [u8], tables: &[u8], id: ModelId, device: Device) -> Result<Self> {
+        Self::from_parts(parse_config(settings)?, weight_store(weights.to_vec()), id, tables, device)
     }
 
     /// A model from files written by `aec train`: `NAME.bpk` (weights), `NAME.cdf` (tables)
@@ -124,11 +128,11 @@ impl Codec {
         let config_path = weights.with_extension("json");
         let config_text = String::from_utf8(read(&config_path)?).map_err(|_| Error::Model("model settings are not UTF-8".into()))?;
         let config = parse_config(&config_text)?;
-        let store = BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(weight_bytes.clone())));
-        Self::from_parts(config, store, &weight_bytes, &tables, device)
+        let id = model_id(ARCH_FACTORIZED, &[&weight_bytes, &tables]);
+        Self::from_parts(config, weight_store(weight_bytes), id, &tables, device)
     }
 
-    fn from_parts(config: FactorizedConfig, mut store: BurnpackStore, weights: &[u8], tables: &[u8], device: Device) -> Result<Self> {
+    fn from_parts(config: FactorizedConfig, mut store: BurnpackStore, id: ModelId, tables: &[u8], device: Device) -> Result<Self> {
         let mut model = config.init(&device);
         model.load_from(&mut store).map_err(|e| Error::Model(format!("loading weights: {e:?}")))?;
         let parsed = QuantizedTables::from_bytes(tables)?;
@@ -140,7 +144,7 @@ impl Codec {
             decoder: Synthesis::from_model(&model.synthesis)?,
             model: model.valid(),
             tables: parsed,
-            id: model_id(ARCH_FACTORIZED, &[weights, tables]),
+            id,
             device,
         })
     }

@@ -123,7 +123,7 @@ impl HyperCodec {
         let settings = read(&weights.with_extension("json"))?;
         let tables = read(&weights.with_extension("cdf"))?;
         let hsi = read(&weights.with_extension("hsi"))?;
-        let store = BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(weight_bytes.clone())));
+        let store = super::weight_store(weight_bytes.clone());
         Self::from_parts(&settings, store, &[&weight_bytes, &tables, &hsi], device)
     }
 

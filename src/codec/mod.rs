@@ -65,6 +65,13 @@ impl Default for EncodeOptions {
 #[repr(C, align(64))]
 pub(crate) struct Aligned<T: ?Sized>(pub(crate) T);
 
+/// A store that loads burnpack weights into a model, widening half-precision tensors (the
+/// built-in models are embedded in `f16`, see build.rs) to the model's `f32`.
+pub(crate) fn weight_store(bytes: Vec<u8>) -> burn::store::BurnpackStore {
+    burn::store::BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(bytes)))
+        .with_from_adapter(burn::store::FloatCastAdapter::to(burn::tensor::DType::F32))
+}
+
 /// Identifies a model by its architecture number and a hash of its files (weights, tables).
 pub fn model_id(architecture: u32, files: &[&[u8]]) -> ModelId {
     let digest = files.iter().fold(Sha256::new(), |hash, file| hash.chain_update(file)).finalize();

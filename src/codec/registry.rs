@@ -57,6 +57,7 @@ pub struct BuiltinPhoto {
     pub name: &'static str,
     /// Rate–distortion trade-off it was trained for.
     pub lambda: f64,
+    /// The weights in half precision (build.rs).
     weights: &'static Aligned<[u8]>,
     tables: &'static [u8],
     settings: &'static str,
@@ -82,7 +83,7 @@ impl BuiltinPhoto {
     /// # Errors
     /// [`Error::Model`] if the embedded files are inconsistent (a build problem).
     pub fn load(&self, device: Device) -> Result<Codec> {
-        Codec::from_static(self.settings, &self.weights.0, self.tables, device)
+        Codec::from_static(self.settings, &self.weights.0, self.tables, self.id(), device)
     }
 }
 
@@ -119,7 +120,7 @@ macro_rules! builtin_photo {
         BuiltinPhoto {
             name: $name,
             lambda: $lambda,
-            weights: &Aligned(*include_bytes!(concat!("../../models/", $file, ".bpk"))),
+            weights: &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/half/", $file, ".bpk"))),
             tables: include_bytes!(concat!("../../models/", $file, ".cdf")),
             settings: include_str!(concat!("../../models/", $file, ".json")),
             hash: built_hash($file),
@@ -178,6 +179,7 @@ pub fn builtin_photo_by_id(id: ModelId) -> Option<&'static BuiltinPhoto> {
 struct BuiltinDigits {
     name: &'static str,
     arch: DigitArch,
+    /// The weights in half precision (build.rs).
     weights: &'static Aligned<[u8]>,
     settings: &'static [u8],
     /// First 8 bytes of the SHA-256 of weights and settings, computed by build.rs.
@@ -197,7 +199,7 @@ macro_rules! builtin_digits {
         BuiltinDigits {
             name: $name,
             arch: $arch,
-            weights: &Aligned(*include_bytes!(concat!("../../models/mnist/", $file, ".bpk"))),
+            weights: &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/half/mnist/", $file, ".bpk"))),
             settings: include_bytes!(concat!("../../models/mnist/", $file, ".json")),
             hash: built_hash(concat!("mnist/", $file)),
         }
@@ -229,7 +231,7 @@ pub fn builtin_colorizer() -> Result<super::colorize::Colorizer> {
 /// # Errors
 /// [`Error::Model`] for a build problem.
 pub fn builtin_colorizer_on(device: Device) -> Result<super::colorize::Colorizer> {
-    static WEIGHTS: &Aligned<[u8]> = &Aligned(*include_bytes!("../../models/colorize.bpk"));
+    static WEIGHTS: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/half/colorize.bpk")));
     super::colorize::Colorizer::from_bytes(&WEIGHTS.0, device)
 }
 
@@ -259,7 +261,7 @@ pub fn builtin_digits_on(name: &str, device: Device) -> Result<DigitCodec> {
         .iter()
         .find(|b| b.name == name)
         .ok_or_else(|| Error::InvalidArgument(format!("no built-in model {name:?} (built in: {})", builtin_names().join(", "))))?;
-    DigitCodec::from_bytes(&builtin.weights.0, builtin.settings, device)
+    DigitCodec::from_parts(&builtin.weights.0, builtin.settings, builtin.id(), device)
 }
 
 /// Any model aec codes with: a photographic codec of one of the registered families, or a
@@ -421,12 +423,15 @@ mod tests {
     use crate::codec::model_id;
 
     #[test]
-    fn identities_hashed_at_build_time_are_the_hashes_of_the_embedded_files() {
+    fn identities_hashed_at_build_time_are_the_hashes_of_the_trained_files() {
+        // The trained files are models/NAME.bpk and models/mnist/NAME.bpk (built-in "mnist-NAME").
+        let original = |file: &str| std::fs::read(format!("models/{file}.bpk")).unwrap();
         for photo in &BUILTIN_PHOTO {
-            assert_eq!(photo.id(), model_id(ARCH_FACTORIZED, &[&photo.weights.0, photo.tables]), "{}", photo.name);
+            assert_eq!(photo.id(), model_id(ARCH_FACTORIZED, &[&original(photo.name), photo.tables]), "{}", photo.name);
         }
         for digits in &BUILTIN_DIGITS {
-            assert_eq!(digits.id(), model_id(architecture_number(digits.arch), &[&digits.weights.0, digits.settings]), "{}", digits.name);
+            let file = digits.name.replacen("mnist-", "mnist/", 1);
+            assert_eq!(digits.id(), model_id(architecture_number(digits.arch), &[&original(&file), digits.settings]), "{}", digits.name);
         }
     }
 }
