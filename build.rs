@@ -6,11 +6,11 @@
 //!   `f16`), which the binary embeds instead of the `f32` files: half the size, and decoded
 //!   pictures within the format's pixel tolerance (the loaders widen them back to `f32`).
 //!
-//! Writes `$OUT_DIR/model_hashes.rs`: `MODEL_HASHES`, for every `models/NAME.bpk` with a
-//! `NAME.cdf` beside it (photo models: weights then tables) and every `models/mnist/NAME.bpk`
-//! with a `NAME.json` (digit models: weights then settings), the key `NAME` or `mnist/NAME` and
-//! the first 8 bytes (little-endian) of the SHA-256 of those files, as `codec::model_id`
-//! computes them. A test checks that the two agree.
+//! Writes `$OUT_DIR/model_hashes.rs`: `MODEL_HASHES`, for every embedded photo model
+//! `models/NAME.bpk` (with its `NAME.cdf`: weights then tables) and digit model
+//! `models/mnist/NAME.bpk` (with its `NAME.json`: weights then settings), the key `NAME` or
+//! `mnist/NAME` and the first 8 bytes (little-endian) of the SHA-256 of those files, as
+//! `codec::model_id` computes them. A test checks that the two agree.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -77,18 +77,14 @@ fn hash(files: &[&Path]) -> u64 {
 }
 
 fn main() {
+    // The identity of a photo model hashes its weights and tables, that of a digit model its
+    // weights and settings; the colouriser has none (it writes no files).
     let mut entries = Vec::new();
-    for (dir, prefix, second) in [("models", "", "cdf"), ("models/mnist", "mnist/", "json")] {
-        println!("cargo:rerun-if-changed={dir}");
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .unwrap_or_else(|e| panic!("{dir}: {e}"))
-            .filter_map(|entry| entry.ok()?.file_name().to_str()?.strip_suffix(".bpk").map(str::to_string))
-            .filter(|name| Path::new(dir).join(format!("{name}.{second}")).exists())
-            .collect();
-        names.sort();
-        for name in names {
-            let (weights, other) = (Path::new(dir).join(format!("{name}.bpk")), Path::new(dir).join(format!("{name}.{second}")));
-            entries.push((format!("{prefix}{name}"), hash(&[&weights, &other])));
+    for name in EMBEDDED {
+        let second = if name.starts_with("mnist/") { "json" } else { "cdf" };
+        let (weights, other) = (Path::new("models").join(format!("{name}.bpk")), Path::new("models").join(format!("{name}.{second}")));
+        if other.exists() {
+            entries.push((name.to_string(), hash(&[&weights, &other])));
         }
     }
     let mut code = String::from(

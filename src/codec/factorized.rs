@@ -112,7 +112,7 @@ impl Codec {
 
     /// A model from files embedded in the binary (weights in half precision), with the
     /// identity of its original files.
-    pub(crate) fn from_static(settings: &str, weights: &'static [u8], tables: &[u8], id: ModelId, device: Device) -> Result<Self> {
+    pub(crate) fn from_static(settings: &str, weights: &[u8], tables: &[u8], id: ModelId, device: Device) -> Result<Self> {
         Self::from_parts(parse_config(settings)?, weight_store(weights.to_vec()), id, tables, device)
     }
 

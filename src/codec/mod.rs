@@ -61,10 +61,6 @@ impl Default for EncodeOptions {
     }
 }
 
-/// Bytes embedded with `include_bytes!`, aligned as burn's flex backend requires.
-#[repr(C, align(64))]
-pub(crate) struct Aligned<T: ?Sized>(pub(crate) T);
-
 /// A store that loads burnpack weights into a model, widening half-precision tensors (the
 /// built-in models are embedded in `f16`, see build.rs) to the model's `f32`.
 pub(crate) fn weight_store(bytes: Vec<u8>) -> burn::store::BurnpackStore {

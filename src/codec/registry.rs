@@ -9,7 +9,7 @@ use burn::prelude::Device;
 use image::DynamicImage;
 
 use super::digits::{DigitCodec, arch_of, architecture_number};
-use super::{ARCH_FACTORIZED, Aligned, Codec, EncodeOptions, Ladder, PhotoCodec};
+use super::{ARCH_FACTORIZED, Codec, EncodeOptions, Ladder, PhotoCodec};
 use crate::error::{Error, Result};
 use crate::format::{Limits, ModelId, ParsedFile};
 use crate::model::DigitArch;
@@ -58,7 +58,7 @@ pub struct BuiltinPhoto {
     /// Rate–distortion trade-off it was trained for.
     pub lambda: f64,
     /// The weights in half precision (build.rs).
-    weights: &'static Aligned<[u8]>,
+    weights: &'static [u8],
     tables: &'static [u8],
     settings: &'static str,
     /// First 8 bytes of the SHA-256 of weights and tables, computed by build.rs.
@@ -83,7 +83,7 @@ impl BuiltinPhoto {
     /// # Errors
     /// [`Error::Model`] if the embedded files are inconsistent (a build problem).
     pub fn load(&self, device: Device) -> Result<Codec> {
-        Codec::from_static(self.settings, &self.weights.0, self.tables, self.id(), device)
+        Codec::from_static(self.settings, self.weights, self.tables, self.id(), device)
     }
 }
 
@@ -120,7 +120,7 @@ macro_rules! builtin_photo {
         BuiltinPhoto {
             name: $name,
             lambda: $lambda,
-            weights: &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/half/", $file, ".bpk"))),
+            weights: include_bytes!(concat!(env!("OUT_DIR"), "/half/", $file, ".bpk")),
             tables: include_bytes!(concat!("../../models/", $file, ".cdf")),
             settings: include_str!(concat!("../../models/", $file, ".json")),
             hash: built_hash($file),
@@ -180,7 +180,7 @@ struct BuiltinDigits {
     name: &'static str,
     arch: DigitArch,
     /// The weights in half precision (build.rs).
-    weights: &'static Aligned<[u8]>,
+    weights: &'static [u8],
     settings: &'static [u8],
     /// First 8 bytes of the SHA-256 of weights and settings, computed by build.rs.
     hash: u64,
@@ -199,7 +199,7 @@ macro_rules! builtin_digits {
         BuiltinDigits {
             name: $name,
             arch: $arch,
-            weights: &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/half/mnist/", $file, ".bpk"))),
+            weights: include_bytes!(concat!(env!("OUT_DIR"), "/half/mnist/", $file, ".bpk")),
             settings: include_bytes!(concat!("../../models/mnist/", $file, ".json")),
             hash: built_hash(concat!("mnist/", $file)),
         }
@@ -231,8 +231,7 @@ pub fn builtin_colorizer() -> Result<super::colorize::Colorizer> {
 /// # Errors
 /// [`Error::Model`] for a build problem.
 pub fn builtin_colorizer_on(device: Device) -> Result<super::colorize::Colorizer> {
-    static WEIGHTS: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/half/colorize.bpk")));
-    super::colorize::Colorizer::from_bytes(&WEIGHTS.0, device)
+    super::colorize::Colorizer::from_bytes(include_bytes!(concat!(env!("OUT_DIR"), "/half/colorize.bpk")), device)
 }
 
 /// Name of the built-in photographic quality scale (all the built-in photo models).
@@ -261,7 +260,7 @@ pub fn builtin_digits_on(name: &str, device: Device) -> Result<DigitCodec> {
         .iter()
         .find(|b| b.name == name)
         .ok_or_else(|| Error::InvalidArgument(format!("no built-in model {name:?} (built in: {})", builtin_names().join(", "))))?;
-    DigitCodec::from_parts(&builtin.weights.0, builtin.settings, builtin.id(), device)
+    DigitCodec::from_parts(builtin.weights, builtin.settings, builtin.id(), device)
 }
 
 /// Any model aec codes with: a photographic codec of one of the registered families, or a

@@ -123,10 +123,16 @@ impl IntLayer {
     /// Runs the layer on `[inputs][h][w]` activations: as exact `f64` products when no sum can
     /// reach 2^53, else in `i64`; both give the same bits.
     fn forward(&self, input: &[i32], h: usize, w: usize) -> Vec<i32> {
+        if self.largest_sum(input) < EXACT_IN_F64 { self.forward_f64(input, h, w) } else { self.forward_i64(input, h, w) }
+    }
+
+    /// A bound on the magnitude of every sum (and partial sum) of products this layer forms
+    /// from `input`: `max |x| · max over outputs of Σ |w|`.
+    fn largest_sum(&self, input: &[i32]) -> u128 {
         let largest_input = input.iter().map(|v| u128::from(v.unsigned_abs())).max().unwrap_or(0);
-        let largest_weights =
-            self.weights.chunks_exact(self.inputs * self.kind.taps()).map(|o| o.iter().map(|v| u128::from(v.unsigned_abs())).sum::<u128>()).max().unwrap_or(0);
-        if largest_input * largest_weights < EXACT_IN_F64 { self.forward_f64(input, h, w) } else { self.forward_i64(input, h, w) }
+        let per_output = (self.inputs * self.kind.taps()).max(1);
+        let largest_weights = self.weights.chunks_exact(per_output).map(|o| o.iter().map(|v| u128::from(v.unsigned_abs())).sum::<u128>()).max().unwrap_or(0);
+        largest_input * largest_weights
     }
 
     /// [`IntLayer::forward`] as `f64` matrix products: the sums, exact integers, are then
@@ -464,9 +470,13 @@ mod tests {
             let x: Vec<i32> = pseudo_random(inputs * h * w, 9, 1.0).iter().enumerate().map(|(i, v)| (v * (1 << (i % 25)) as f32) as i32).collect();
             assert_eq!(layer.forward_f64(&x, h, w), layer.forward_i64(&x, h, w), "{kind:?} {inputs} -> {outputs}");
         }
-        // Beyond 2^53 the layer keeps to the i64 loops.
-        let layer = IntLayer::quantize(LayerKind::Pointwise, false, 2, 1, &[1.0, -1.0], &[0.0]).unwrap();
-        let huge = vec![i32::MAX, i32::MIN];
+        // Beyond 2^53 the layer keeps to the i64 loops: 512 weights of 2^14 (1.0 quantized at
+        // its largest shift) times inputs of 2^31 reach 2^54, where f64 sums would round.
+        let inputs = 512;
+        let weights: Vec<f32> = (0..inputs).map(|i| if i % 3 == 0 { -1.0 } else { 1.0 }).collect();
+        let layer = IntLayer::quantize(LayerKind::Pointwise, false, inputs, 1, &weights, &[0.0]).unwrap();
+        let huge: Vec<i32> = (0..inputs).map(|i| if i % 2 == 0 { i32::MAX } else { i32::MIN + 1 }).collect();
+        assert!(layer.largest_sum(&huge) >= EXACT_IN_F64, "the test needs sums beyond 2^53");
         assert_eq!(layer.forward(&huge, 1, 1), layer.forward_i64(&huge, 1, 1));
     }
 

@@ -1,5 +1,6 @@
-//! The layers of the decoder transform: a 5x5 stride-2 transposed convolution (2x upsampling)
-//! and the (inverse) generalized divisive normalization that may follow it, fused block by block.
+//! The upsampling layer of the decoder transform (a 5x5 stride-2 transposed convolution with
+//! the inverse GDN that may follow it, fused block by block), and what both layer kinds share:
+//! the normalization, tap rows and their products over framed maps, the bias epilogue.
 
 use std::ops::Range;
 
@@ -62,7 +63,9 @@ pub(super) struct TapRow {
     pub(super) column: usize,
     /// Input columns this row of taps reads.
     pub(super) width: usize,
-    /// `[width * inputs, outputs]`, row-major: rows ordered by column, then input channel.
+    /// `[width * inputs, outputs]`, row-major: rows ordered by column, then input channel
+    /// (`inputs`: the map's channels, `4 x` a layer's inputs in a stacked map; `outputs`:
+    /// `4 x` a layer's outputs in a joint product).
     pub(super) weights: Vec<f32>,
 }
 
@@ -316,6 +319,28 @@ mod tests {
             let worst = out.to_planes().iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
             assert!(worst < 1e-4, "{ci}x{h}x{w} -> {co}: differs by {worst}");
         }
+    }
+
+    #[test]
+    fn upsampling_by_phases_with_inverse_gdn_matches_the_definition() {
+        // 12 outputs: the per-phase plan; 190 columns: several blocks of rows.
+        let (ci, co, h, w) = (9, 12, 7, 190);
+        let (x, wt, bias) = (values(ci * h * w, 4), values(ci * co * 25, 5), values(co, 6));
+        let beta: Vec<f32> = values(co, 7).iter().map(|v| 0.5 + v.abs()).collect();
+        let gamma: Vec<f32> = values(co * co, 8).iter().map(|v| 0.1 * v.abs()).collect();
+        let norm = Normalization { beta: beta.clone(), gamma: gamma.clone(), inverse: true };
+        let out = Upsampling::new(&wt, ci, co, bias.clone(), Some(norm)).forward(&Maps::from_planes(&x, ci, h, w)).to_planes();
+        let linear = reference(&x, &wt, &bias, (ci, co, h, w));
+        let plane = 4 * h * w;
+        let mut worst = 0.0f32;
+        for p in 0..plane {
+            for o in 0..co {
+                let norm: f32 = beta[o] + (0..co).map(|j| gamma[o * co + j] * linear[j * plane + p].powi(2)).sum::<f32>();
+                let expected = linear[o * plane + p] * norm.sqrt();
+                worst = worst.max((out[o * plane + p] - expected).abs() / expected.abs().max(1.0));
+            }
+        }
+        assert!(worst < 1e-4, "differs by {worst}");
     }
 
     #[test]

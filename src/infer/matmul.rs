@@ -1,5 +1,6 @@
 //! The one matrix product of aec: a safe, bounds-checked front to the `gemm` crate (the same
-//! kernels burn's flex backend uses), and the only `unsafe` code in aec. The inference layer
+//! kernels burn's flex backend uses), and the only `unsafe` code in the library (the binary
+//! has a few `libc` calls of its own in `cli/io.rs`). The inference layer
 //! runs its convolutions on it in `f32`; the integer hyper-synthesis runs on it in `f64` where
 //! every sum is provably an exact integer (`entropy::intnet`).
 
@@ -60,29 +61,35 @@ fn check_within(len: usize, offset: usize, rows: usize, cols: usize, row_stride:
     if rows == 0 || cols == 0 {
         return;
     }
-    let last = offset + (rows - 1) * row_stride + (cols - 1) * col_stride;
-    assert!(last < len, "matrix reaches element {last} of a slice of {len}");
+    let last = (rows - 1)
+        .checked_mul(row_stride)
+        .and_then(|r| (cols - 1).checked_mul(col_stride).and_then(|c| r.checked_add(c)))
+        .and_then(|rc| rc.checked_add(offset));
+    assert!(last.is_some_and(|last| last < len), "matrix reaches element {last:?} of a slice of {len}");
 }
 
 /// `out = a · b` (or `out += a · b` when `accumulate`), where `out` is a dense row-major
-/// `a.rows x b.cols` matrix. Runs on the calling thread; the order of its additions depends
-/// only on the sizes and the CPU's instruction set, not on any other thread.
+/// `a.rows x b.cols` matrix. Runs on the calling thread; the order of its additions depends on
+/// the sizes and on the CPU (its instruction set and cache sizes), not on any other thread.
 ///
 /// # Panics
 /// If the shapes do not agree or a matrix reaches outside its slice.
 pub fn matmul<T: Element>(out: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>, accumulate: bool) {
-    assert_eq!(out.len(), a.rows * b.cols, "output size");
+    assert_eq!(Some(out.len()), a.rows.checked_mul(b.cols), "output size");
     let cols = b.cols;
     matmul_strided(out, (cols, 1), a, b, accumulate);
 }
 
-/// [`matmul`] into an output whose element `(i, j)` is `out[i * strides.0 + j * strides.1]`
-/// (`(1, rows)`: column by column).
+/// [`matmul`] into a dense output in either layout: element `(i, j)` is
+/// `out[i * strides.0 + j * strides.1]` with `strides` = `(cols, 1)` (row by row) or
+/// `(1, rows)` (column by column).
 ///
 /// # Panics
 /// If the shapes do not agree or a matrix reaches outside its slice.
 pub fn matmul_strided<T: Element>(out: &mut [T], strides: (usize, usize), a: MatRef<'_, T>, b: MatRef<'_, T>, accumulate: bool) {
     assert_eq!(a.cols, b.rows, "inner dimensions differ");
+    // A dense layout: distinct output elements never share an index.
+    assert!(strides == (b.cols, 1) || strides == (1, a.rows), "output strides {strides:?} are not a dense layout of {} x {}", a.rows, b.cols);
     check_within(out.len(), 0, a.rows, b.cols, strides.0, strides.1);
     a.check();
     b.check();
@@ -101,11 +108,12 @@ pub fn matmul_strided<T: Element>(out: &mut [T], strides: (usize, usize), a: Mat
     }
     let stride = |s: usize| isize::try_from(s).expect("stride fits isize");
     #[allow(unsafe_code)]
-    // SAFETY: the checks proved that every element `gemm` reads or writes (of `a`, `b` and
-    // `out`, given their sizes and strides) lies inside its slice; the slices outlive the call
-    // and `out` is borrowed mutably, so nothing else reads or writes it meanwhile (strides that
-    // make output elements share an index only give meaningless sums). `gemm` takes `f32` and
-    // `f64`, the only `Element`s.
+    // SAFETY: the checks proved (without overflow) that every element `gemm` reads or writes
+    // (of `a`, `b` and `out`, given their sizes and strides) lies inside its slice, so every
+    // offset is below the slice's length and fits an `isize`; the output layout is dense, so
+    // no two output elements share an index; the slices outlive the call and `out` is borrowed
+    // mutably, so nothing else reads or writes it meanwhile. `gemm` takes `f32` and `f64`, the
+    // only `Element`s.
     unsafe {
         gemm::gemm(
             a.rows,
@@ -164,6 +172,21 @@ mod tests {
         assert!(out.iter().zip(&expected).all(|(x, y)| (x - y).abs() < 1e-4), "{out:?} != {expected:?}");
         matmul(&mut out, a, b, true);
         assert!(out.iter().zip(&expected).all(|(x, y)| (x - 2.0 * y).abs() < 1e-4));
+    }
+
+    #[test]
+    #[should_panic(expected = "matrix reaches")]
+    fn strides_that_overflow_are_refused() {
+        let data = vec![0.0f32; 4];
+        let a = MatRef { data: &data, offset: 2, rows: 3, cols: 1, row_stride: usize::MAX / 2 + 1, col_stride: 1 };
+        matmul(&mut [0.0; 3], a, MatRef::dense(&[1.0], 1, 1), false);
+    }
+
+    #[test]
+    #[should_panic(expected = "not a dense layout")]
+    fn output_layouts_that_alias_are_refused() {
+        let data = vec![1.0f32; 4];
+        matmul_strided(&mut [0.0; 4], (0, 0), MatRef::dense(&data, 2, 2), MatRef::dense(&data, 2, 2), false);
     }
 
     #[test]
