@@ -55,6 +55,16 @@ fn upsampling(deconv: &ConvTranspose2d, gdn: Option<&Gdn>) -> Result<Upsampling>
     Ok(Upsampling::new(&floats(deconv.weight.val())?, inputs, outputs, bias(deconv.bias.as_ref(), outputs)?, normalization(gdn, outputs)?))
 }
 
+/// Refuses layers (their channels in and out, in order) whose outputs do not feed the next
+/// layer's inputs.
+fn check_chain(channels: impl Iterator<Item = (usize, usize)>, transform: &str) -> Result<()> {
+    let channels: Vec<(usize, usize)> = channels.collect();
+    if channels.windows(2).any(|pair| pair[0].1 != pair[1].0) {
+        return Err(Error::Model(format!("{transform} layers do not chain")));
+    }
+    Ok(())
+}
+
 /// An analysis transform ready to run: 2x downsampling layers with GDN.
 #[derive(Debug, Clone)]
 pub struct Analysis {
@@ -65,9 +75,7 @@ impl Analysis {
     /// Packs the weights of a trained analysis transform.
     pub fn from_model(model: &BurnAnalysis) -> Result<Self> {
         let layers: Vec<Downsampling> = model.layers().map(|(conv, gdn)| downsampling(conv, gdn)).collect::<Result<_>>()?;
-        if layers.windows(2).any(|pair| pair[0].channels().1 != pair[1].channels().0) {
-            return Err(Error::Model("analysis layers do not chain".into()));
-        }
+        check_chain(layers.iter().map(Downsampling::channels), "analysis")?;
         Ok(Self { layers })
     }
 
@@ -96,9 +104,7 @@ impl Synthesis {
     /// Packs the weights of a trained synthesis transform.
     pub fn from_model(model: &BurnSynthesis) -> Result<Self> {
         let layers: Vec<Upsampling> = model.layers().map(|(deconv, gdn)| upsampling(deconv, gdn)).collect::<Result<_>>()?;
-        if layers.windows(2).any(|pair| pair[0].channels().1 != pair[1].channels().0) {
-            return Err(Error::Model("synthesis layers do not chain".into()));
-        }
+        check_chain(layers.iter().map(Upsampling::channels), "synthesis")?;
         Ok(Self { layers })
     }
 
