@@ -6,10 +6,13 @@
 //!   `f16`), which the binary embeds instead of the `f32` files: half the size, and decoded
 //!   pictures within the format's pixel tolerance (the loaders widen them back to `f32`).
 //!
-//! Writes `$OUT_DIR/model_hashes.rs`: `MODEL_HASHES`, for every embedded photo model
-//! `models/NAME.bpk` (with its `NAME.cdf`: weights then tables) and digit model
-//! `models/mnist/NAME.bpk` (with its `NAME.json`: weights then settings), the key `NAME` or
-//! `mnist/NAME` and the first 8 bytes (little-endian) of the SHA-256 of those files, as
+//!   A hyperprior's float hyper-synthesis is left out (its integer copy runs), and its integer
+//!   hyper-synthesis (`NAME.hsi`) is embedded compressed with zstd (`$OUT_DIR/half/NAME.hsi.zst`).
+//!
+//! Writes `$OUT_DIR/model_hashes.rs`: `MODEL_HASHES`, for every embedded model with an
+//! identity (see [`EMBEDDED`]: photo models hash `NAME.bpk` and `NAME.cdf`, hyperpriors also
+//! `NAME.hsi`, digit models `NAME.bpk` and `NAME.json`), the key `NAME` or `mnist/NAME` and the
+//! first 8 bytes (little-endian) of the SHA-256 of those files in that order, as
 //! `codec::model_id` computes them. A test checks that the two agree.
 
 use std::fmt::Write as _;
@@ -18,23 +21,37 @@ use std::path::Path;
 use burn_pack::{Bytes, DType, Reader, Tensor, Writer};
 use sha2::{Digest, Sha256};
 
-/// The weights the binary embeds (the registry's built-in models; a name missing here is a
-/// compile error there).
-const EMBEDDED: &[&str] = &[
-    "default",
-    "lambda-0.0018",
-    "lambda-0.0483",
-    "wide-0.08",
-    "colorize",
-    "mnist/dense",
-    "mnist/deep",
-    "mnist/conv",
-    "mnist/denoise",
-    "mnist/denoise-0.25",
-    "mnist/vae",
+/// Files whose SHA-256 is a factorized photo model's identity (weights, then tables).
+const PHOTO: &[&str] = &["bpk", "cdf"];
+/// Files whose SHA-256 is a hyperprior's identity (weights, `z` tables, integer hyper-synthesis).
+const HYPER: &[&str] = &["bpk", "cdf", "hsi"];
+/// Files whose SHA-256 is a digit model's identity (weights, then settings).
+const DIGITS: &[&str] = &["bpk", "json"];
+
+/// The models the binary embeds (`models/NAME.*`; the registry's built-in models: a name
+/// missing here is a compile error there) and the files of each identity (the colouriser has
+/// none: it writes no files).
+const EMBEDDED: &[(&str, &[&str])] = &[
+    ("default", PHOTO),
+    ("lambda-0.0018", PHOTO),
+    ("lambda-0.0483", PHOTO),
+    ("wide-0.08", PHOTO),
+    ("hyper", HYPER),
+    ("colorize", &[]),
+    ("mnist/dense", DIGITS),
+    ("mnist/deep", DIGITS),
+    ("mnist/conv", DIGITS),
+    ("mnist/denoise", DIGITS),
+    ("mnist/denoise-0.25", DIGITS),
+    ("mnist/vae", DIGITS),
 ];
 
-/// Rewrites the burnpack file `src` into `dst` with every `f32` tensor in `f16`.
+/// Tensors that the binary does not need: a hyperprior's float hyper-synthesis, whose exact
+/// integer copy (`NAME.hsi`) is what runs.
+const NOT_EMBEDDED: &str = "hyper_synthesis.";
+
+/// Rewrites the burnpack file `src` into `dst` with every `f32` tensor in `f16`, leaving out
+/// the tensors under [`NOT_EMBEDDED`].
 fn halve(src: &Path, dst: &Path) {
     println!("cargo:rerun-if-changed={}", src.display());
     let reader = Reader::from_file_exact(src).unwrap_or_else(|e| panic!("{}: {e:?}", src.display()));
@@ -43,6 +60,7 @@ fn halve(src: &Path, dst: &Path) {
         .into_tensors()
         .unwrap_or_else(|e| panic!("{}: {e:?}", src.display()))
         .into_iter()
+        .filter(|tensor| !tensor.name.starts_with(NOT_EMBEDDED))
         .map(|tensor| {
             let (name, dtype, shape, id, bytes) = tensor.into_parts().unwrap_or_else(|e| panic!("{}: {e:?}", src.display()));
             if dtype != DType::F32 {
@@ -76,30 +94,34 @@ fn hash(files: &[&Path]) -> u64 {
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
+/// Writes `src` compressed with zstd into `dst` (the integer hyper-synthesis: its small
+/// integers halve).
+fn pack(src: &Path, dst: &Path) {
+    println!("cargo:rerun-if-changed={}", src.display());
+    let bytes = std::fs::read(src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+    let packed = zstd::bulk::compress(&bytes, 19).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+    std::fs::write(dst, packed).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
+}
+
 fn main() {
-    // The identity of a photo model hashes its weights and tables, that of a digit model its
-    // weights and settings; the colouriser has none (it writes no files).
-    let mut entries = Vec::new();
-    for name in EMBEDDED {
-        let second = if name.starts_with("mnist/") { "json" } else { "cdf" };
-        let (weights, other) = (Path::new("models").join(format!("{name}.bpk")), Path::new("models").join(format!("{name}.{second}")));
-        if other.exists() {
-            entries.push((name.to_string(), hash(&[&weights, &other])));
-        }
-    }
+    let file = |name: &str, extension: &str| Path::new("models").join(format!("{name}.{extension}"));
     let mut code = String::from(
         "/// Built-in model files and the first 8 bytes of their SHA-256 (written by build.rs).\npub(crate) const MODEL_HASHES: &[(&str, u64)] = &[\n",
     );
-    for (key, hash) in entries {
-        writeln!(code, "    ({key:?}, {hash:#018x}),").expect("write to a String");
+    for (name, identity) in EMBEDDED.iter().filter(|(_, identity)| !identity.is_empty()) {
+        let files: Vec<_> = identity.iter().map(|extension| file(name, extension)).collect();
+        writeln!(code, "    ({name:?}, {:#018x}),", hash(&files.iter().map(|f| f.as_path()).collect::<Vec<_>>())).expect("write to a String");
     }
     code.push_str("];\n");
     let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let out = out_dir.join("model_hashes.rs");
     std::fs::write(&out, code).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
-    for name in EMBEDDED {
+    for (name, identity) in EMBEDDED {
         let dst = out_dir.join("half").join(format!("{name}.bpk"));
         std::fs::create_dir_all(dst.parent().expect("a folder")).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
-        halve(&Path::new("models").join(format!("{name}.bpk")), &dst);
+        halve(&file(name, "bpk"), &dst);
+        if identity.contains(&"hsi") {
+            pack(&file(name, "hsi"), &out_dir.join("half").join(format!("{name}.hsi.zst")));
+        }
     }
 }

@@ -125,7 +125,7 @@ fn info_describes_the_file() {
     let out = aec(&["info", path_str(&packed)]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for expected in ["768 x 512", "quality:       3", "bits per pixel", "the built-in photo model ", "Range"] {
+    for expected in ["768 x 512", "quality:       3", "bits per pixel", "the built-in hyperprior", "Range"] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
 }
@@ -136,8 +136,8 @@ fn help_shows_examples_and_bad_usage_exits_with_2() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"));
     assert_eq!(aec(&["compress"]).status.code(), Some(2));
     let help = String::from_utf8_lossy(&aec(&["compress", "--help"]).stdout).into_owned();
-    let scale = aec::codec::Ladder::builtin();
-    let range = format!("1 (smallest file) to {} (best) with the built-in models, default {}", scale.max_quality(), scale.default_quality());
+    let model = aec::codec::hyper::HyperCodec::builtin().unwrap();
+    let range = format!("1 (smallest file) to {} (best) with the default model, default {}", model.max_quality(), model.default_quality());
     assert!(help.contains(&range), "compress --help must say {range:?}:\n{help}");
     assert_eq!(aec(&["compress", PHOTO, "-q", "99", "-o", "-"]).status.code(), Some(2));
 }

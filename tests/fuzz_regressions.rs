@@ -16,11 +16,12 @@ fn files(dir: &str) -> Vec<PathBuf> {
     files
 }
 
-/// The decoders of the `decode` target: the built-in photo scale, `mnist-conv`, and the
-/// hyperprior of the format's test vectors.
-fn codecs() -> [AnyCodec; 3] {
+/// The decoders of the `decode` target: the default model (the built-in hyperprior), the
+/// version-1 scale, `mnist-conv`, and the hyperprior of the format's test vectors.
+fn codecs() -> [AnyCodec; 4] {
     [
         AnyCodec::open("default").unwrap(),
+        AnyCodec::open("factorized").unwrap(),
         AnyCodec::open("mnist-conv").unwrap(),
         AnyCodec::from_files(std::path::Path::new("format-spec/vectors/models/hyper-tiny.bpk")).unwrap(),
     ]

@@ -167,8 +167,12 @@ fn the_command_line_compresses_with_a_hyperprior_model_file() {
     for q in 1..=codec.max_quality() {
         assert_eq!(codec.rate_of_fraction(f64::from(q)).unwrap(), codec.rate_of(q).unwrap());
     }
-    let out = aec(&["compress".as_ref(), input.as_os_str(), "-o".as_ref(), dir.path().join("x.aec").as_os_str(), "-q".as_ref(), "2.5".as_ref()]);
-    assert_eq!(out.status.code(), Some(2), "the built-in scale has whole levels only");
+    let x = dir.path().join("x.aec");
+    let out =
+        aec(&["compress".as_ref(), input.as_os_str(), "-o".as_ref(), x.as_os_str(), "-q".as_ref(), "2.5".as_ref(), "--model".as_ref(), "factorized".as_ref()]);
+    assert_eq!(out.status.code(), Some(2), "the version-1 scale has whole levels only");
+    let out = aec(&["compress".as_ref(), input.as_os_str(), "-o".as_ref(), x.as_os_str(), "-q".as_ref(), "2.5".as_ref()]);
+    assert!(out.status.success(), "the default model takes fractions: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// Options for one level with the given coder, within the decoder's default limits.

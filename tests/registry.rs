@@ -26,18 +26,22 @@ fn every_family_has_a_number_of_its_own() {
 
 #[test]
 fn files_name_the_model_that_decodes_them() {
-    let any = AnyCodec::open("default").unwrap();
-    let codec = any.photo().unwrap();
-    assert_eq!(codec.family().name, "factorized");
-    let bytes = codec.encode(&photo(), &EncodeOptions::default()).unwrap();
-    let file = ParsedFile::parse(&bytes, &Limits::default()).unwrap();
-    assert!(codec.decodes(file.model()));
-    let found = AnyCodec::for_parsed(&file).unwrap();
-    assert_eq!(found.decode_parsed(&file, &Limits::default()).unwrap().width(), 120);
-    // A level says what it is made of: a built-in model and its step.
-    let info = codec.level_info(codec.default_quality()).unwrap();
-    assert!(info.lambda.is_some() && info.rate > 0.0, "{info:?}");
-    assert!(codec.level_info(0).is_err() && codec.level_info(codec.max_quality() + 1).is_err());
+    // The default model is the built-in hyperprior; the version-1 scale stays built in.
+    for (name, family) in [("default", "hyperprior"), ("factorized", "factorized")] {
+        let any = AnyCodec::open(name).unwrap();
+        let codec = any.photo().unwrap();
+        assert_eq!(codec.family().name, family);
+        let bytes = codec.encode(&photo(), &EncodeOptions::default()).unwrap();
+        let file = ParsedFile::parse(&bytes, &Limits::default()).unwrap();
+        assert!(codec.decodes(file.model()));
+        let found = AnyCodec::for_parsed(&file).unwrap();
+        assert_eq!(found.photo().unwrap().family().name, family);
+        assert_eq!(found.decode_parsed(&file, &Limits::default()).unwrap().width(), 120);
+        // A level says what it is made of: a built-in model, its λ and its rate parameter.
+        let info = codec.level_info(codec.default_quality()).unwrap();
+        assert!(info.lambda.is_some() && info.rate > 0.0, "{info:?}");
+        assert!(codec.level_info(0).is_err() && codec.level_info(codec.max_quality() + 1).is_err());
+    }
 }
 
 #[test]
@@ -52,15 +56,18 @@ fn a_trained_hyperprior_opens_by_path_and_its_files_need_it() {
     assert_eq!(codec.family().name, "hyperprior");
     let bytes = codec.encode_fraction(&photo(), 1.5, &EncodeOptions::default()).unwrap();
     let file = ParsedFile::parse(&bytes, &Limits::default()).unwrap();
-    // No built-in hyperprior: the registry says which model the file needs.
+    // Not the built-in hyperprior: the registry says which model the file needs.
     match AnyCodec::for_parsed(&file) {
         Err(Error::UnknownModel { made_by, expected: None }) => assert_eq!(made_by, file.model()),
         other => panic!("expected UnknownModel, got {other:?}"),
     }
     assert_eq!(any.decode_parsed(&file, &Limits::default()).unwrap().height(), 80);
-    // The built-in scale refuses it, naming both models.
+    // The built-in hyperprior refuses it, naming both models; the version-1 scale refuses it.
     let builtin = AnyCodec::open("default").unwrap();
-    assert!(matches!(builtin.decode_parsed(&file, &Limits::default()), Err(Error::UnknownModel { expected: None, .. })));
+    let expected = Some(aec::codec::hyper::HyperCodec::builtin_id());
+    assert!(matches!(builtin.decode_parsed(&file, &Limits::default()), Err(Error::UnknownModel { expected: e, .. }) if e == expected));
+    let scale = AnyCodec::open("factorized").unwrap();
+    assert!(matches!(scale.decode_parsed(&file, &Limits::default()), Err(Error::UnknownModel { expected: None, .. })));
     // Settings of no known family are refused as a model problem.
     std::fs::write(path.with_extension("json"), br#"{"something": 1}"#).unwrap();
     assert!(matches!(AnyCodec::from_files(&path), Err(Error::Model(_))));

@@ -1,5 +1,6 @@
-//! Full decoding on arbitrary bytes, under small size limits, with the built-in photo models
-//! (the quality scale), the built-in `mnist-conv` digit model and the small hyperprior of the
+//! Full decoding on arbitrary bytes, under small size limits, with the default model (the
+//! built-in hyperprior), the version-1 scale of built-in factorized models, the built-in
+//! `mnist-conv` digit model and the small hyperprior of the
 //! format's test vectors (its integer hyper-synthesis and Gaussian bank included); a seed of
 //! each kind is in `seeds/decode`.
 //! Inputs whose checksum fails stop early, so the target also fixes up the checksum of
@@ -12,7 +13,7 @@ use aec::codec::registry::AnyCodec;
 use aec::format::Limits;
 use libfuzzer_sys::fuzz_target;
 
-static CODECS: OnceLock<[AnyCodec; 3]> = OnceLock::new();
+static CODECS: OnceLock<[AnyCodec; 4]> = OnceLock::new();
 
 /// The hyperprior that made the format's hyperprior test vectors.
 const HYPER_TINY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../format-spec/vectors/models/hyper-tiny.bpk");
@@ -21,6 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let codecs = CODECS.get_or_init(|| {
         [
             AnyCodec::open("default").expect("embedded model"),
+            AnyCodec::open("factorized").expect("the embedded version-1 scale"),
             AnyCodec::open("mnist-conv").expect("built-in digit model"),
             AnyCodec::from_files(std::path::Path::new(HYPER_TINY)).expect("the test vectors' hyperprior"),
         ]

@@ -288,9 +288,10 @@ pub struct BenchArgs {
     /// Measure aec alone (no JPEG, WebP or lossless baselines): quicker, to compare models.
     #[arg(long)]
     pub aec_only: bool,
-    /// A model written by `aec train` instead of the built-in scale.
-    #[arg(long)]
-    pub model: Option<PathBuf>,
+    /// A built-in photo model (default, factorized, lambda-0.0018, ...) or one written by
+    /// `aec train` (its NAME.bpk).
+    #[arg(long, default_value = "default")]
+    pub model: String,
     /// Overwrite --csv/--plot outputs that exist.
     #[arg(short, long)]
     pub force: bool,
@@ -330,9 +331,10 @@ pub struct CompressArgs {
     /// its input), or - for standard output [default: the input with .aec].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// Quality level: 1 (smallest file) to 18 (best) with the built-in models, default 8;
+    /// Quality level: 1 (smallest file) to 22 (best) with the default model, default 11;
     /// other models have their own range and default (`aec levels` lists them). A
-    /// variable-rate (hyperprior) model also takes fractions, e.g. 7.5 (continuous quality).
+    /// variable-rate (hyperprior) model such as the default also takes fractions, e.g. 7.5
+    /// (continuous quality).
     #[arg(short, long)]
     pub quality: Option<f64>,
     /// How the latents are coded.
@@ -347,8 +349,9 @@ pub struct CompressArgs {
     /// Pick the smallest file whose PSNR reaches this many dB.
     #[arg(long, conflicts_with = "quality")]
     pub target_psnr: Option<f64>,
-    /// A built-in model (default: the quality scale over all photo models; lambda-0.0018,
-    /// lambda-0.0483, wide-0.08: one of them alone, as `aec levels` names them; mnist-dense,
+    /// A built-in model (default: the mean-scale hyperprior; factorized: the version-1 quality
+    /// scale over the factorized models lambda-0.0018, lambda-0.0067, lambda-0.0483 and
+    /// wide-0.08, or one of them alone, as `aec levels --model factorized` names them; mnist-dense,
     /// mnist-deep, mnist-conv, mnist-denoise, mnist-denoise-0.25, mnist-vae) or a model written
     /// by `aec train` (NAME.bpk with NAME.json, and NAME.cdf for photo models, beside it). The
     /// MNIST models code gray digits.
@@ -419,15 +422,18 @@ pub struct InfoArgs {
 
 /// `aec levels`.
 #[derive(Args)]
-#[command(after_help = "Examples:\n  aec levels\n  aec levels photo.png\n  aec levels photo.png --model models/mine.bpk")]
+#[command(
+    after_help = "Examples:\n  aec levels\n  aec levels photo.png\n  aec levels --model factorized              # the version-1 scale\n  aec levels photo.png --model models/mine.bpk"
+)]
 pub struct LevelsArgs {
     /// A picture: also print the size in bytes and bits per pixel the entropy models predict
     /// for it at each level (the encoder runs once per model), and the PSNR it gets at each
     /// level (every level is coded and decoded; nothing is written).
     pub picture: Option<PathBuf>,
-    /// A model written by `aec train` instead of the built-in scale.
-    #[arg(long)]
-    pub model: Option<PathBuf>,
+    /// A built-in photo model (default, factorized, lambda-0.0018, ...) or one written by
+    /// `aec train` (its NAME.bpk).
+    #[arg(long, default_value = "default")]
+    pub model: String,
 }
 
 /// Model families `aec train` builds.
@@ -520,7 +526,12 @@ pub struct TrainArgs {
     /// Minutes between checkpoints.
     #[arg(long, default_value_t = 5.0)]
     pub checkpoint_minutes: f64,
-    /// Hyperprior: the λ of every rate level, increasing, comma-separated.
+    /// Hyperprior: the fraction of the run (0..1) after which the learning rate decays along a
+    /// cosine to 1e-5.
+    #[arg(long, default_value_t = 0.7)]
+    pub decay_from: f64,
+    /// Hyperprior: the λ of every rate level, increasing, comma-separated (with --init-from a
+    /// hyperprior of other λ, the new levels' gains are read off its trained ones).
     #[arg(long, value_delimiter = ',', default_values_t = [0.0016, 0.0033, 0.0068, 0.014, 0.029, 0.06, 0.125, 0.26])]
     pub lambdas: Vec<f64>,
     /// Hyperprior: hidden channels of the hyper-analysis and hyper-synthesis.

@@ -8,7 +8,7 @@ use image::{DynamicImage, ImageFormat};
 
 use aec::codec::digits::DigitCodec;
 use aec::codec::registry::AnyCodec;
-use aec::codec::{EncodeOptions, Ladder, PhotoCodec, RateTarget};
+use aec::codec::{EncodeOptions, PhotoCodec, RateTarget};
 use aec::format::{AecFile, CoderId, Limits, Metadata, ModelId, ParsedFile};
 use aec::model::{DigitArch, FactorizedConfig, HyperpriorConfig};
 use aec::pictures::Picture;
@@ -19,13 +19,9 @@ use aec::train::hyperprior::HyperTrainConfig;
 use super::args::{ArchArg, BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, DenoiseArgs, EvalMnistArgs, InfoArgs, LevelsArgs, TrainArgs};
 use super::io::{check_memory, check_writable, max_aec_bytes, read_input, read_picture, read_picture_to_code, write_output};
 
-/// The photographic codec of `--model PATH`, or the built-in scale.
-fn load_photo(model: Option<&Path>) -> Result<Box<dyn PhotoCodec>> {
-    let codec = match model {
-        Some(path) => AnyCodec::from_files_on(path, super::device())?,
-        None => AnyCodec::Photo(Box::new(Ladder::builtin_on(super::device()))),
-    };
-    match codec {
+/// The photographic codec of `--model NAME` (a built-in name or model files).
+fn load_photo(model: &str) -> Result<Box<dyn PhotoCodec>> {
+    match AnyCodec::open_on(model, super::device())? {
         AnyCodec::Photo(codec) => Ok(codec),
         AnyCodec::Digits(_) => Err(aec::Error::InvalidArgument("an MNIST model has no photographic quality scale: use aec eval-mnist".into()).into()),
     }
@@ -269,6 +265,9 @@ fn model_note(model: ModelId) -> String {
     if let Some(arch) = aec::codec::digits::arch_of(model.architecture) {
         return format!(" (an mnist {} model)", arch.name());
     }
+    if model == aec::codec::hyper::HyperCodec::builtin_id() {
+        return " (the built-in hyperprior, the default model)".to_string();
+    }
     match (builtin_photo_by_id(model), family_of(model.architecture)) {
         (Some(builtin), _) => format!(" (the built-in photo model {}, λ={})", builtin.name, builtin.lambda),
         (None, Some(family)) => format!(" ({}, not built in)", family.description),
@@ -313,9 +312,16 @@ fn level_psnrs(scale: &dyn PhotoCodec, picture: &DynamicImage) -> Result<Vec<f64
     Ok(psnrs)
 }
 
+/// A positive number to three significant digits, without trailing zeros (0.0178, 0.0003).
+fn three_digits(value: f64) -> String {
+    let decimals = (2 - value.log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+}
+
 /// `aec levels`.
 pub fn levels(args: LevelsArgs) -> Result<()> {
-    let codec = load_photo(args.model.as_deref())?;
+    let codec = load_photo(&args.model)?;
     let picture = args.picture.as_deref().map(|p| read_picture(p, Limits::default().max_pixels)).transpose()?;
     let estimates = picture.as_ref().map(|p| codec.estimated_sizes(p)).transpose()?;
     let psnrs = picture.as_ref().map(|p| level_psnrs(codec.as_ref(), p)).transpose()?;
@@ -324,8 +330,8 @@ pub fn levels(args: LevelsArgs) -> Result<()> {
     println!("{:>7}  {:<16} {:>8}  {rate:>5}{}", "quality", "model", "λ", if estimates.is_some() { "      bytes     bpp    PSNR" } else { "" });
     for quality in 1..=codec.max_quality() {
         let info = codec.level_info(quality)?;
-        let name = args.model.as_deref().map_or(info.model, |p| p.display().to_string());
-        let lambda = info.lambda.map_or_else(|| "-".to_string(), |l| l.to_string());
+        let name = if Path::new(&args.model).is_file() { args.model.clone() } else { info.model };
+        let lambda = info.lambda.map_or_else(|| "-".to_string(), three_digits);
         let size = match (&estimates, &psnrs) {
             (Some(e), Some(p)) => {
                 let bytes = e[usize::from(quality) - 1];
@@ -418,8 +424,12 @@ fn train_hyper(args: TrainArgs) -> Result<()> {
         .with_latent(args.latent)
         .with_hyper_hidden(args.hyper_hidden)
         .with_hyper_latent(args.hyper_latent);
-    let config =
-        HyperTrainConfig::new(model).with_lr(args.lr.unwrap_or(3e-4)).with_steps(args.steps).with_batch(args.batch.unwrap_or(8)).with_patch(args.patch);
+    let config = HyperTrainConfig::new(model)
+        .with_lr(args.lr.unwrap_or(3e-4))
+        .with_steps(args.steps)
+        .with_batch(args.batch.unwrap_or(8))
+        .with_patch(args.patch)
+        .with_decay_from(args.decay_from);
     let summary = aec::train::hyperprior::train(config, &run_options(data, out, &args.init_from, args.resume, args.max_minutes, args.checkpoint_minutes))?;
     eprintln!("stopped at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp (means over the levels)", summary.step, summary.last.0, summary.last.1, summary.last.2);
     Ok(())
@@ -442,7 +452,7 @@ pub fn bench(args: BenchArgs) -> Result<()> {
     for path in args.csv.iter().chain(&args.plot) {
         check_writable(path, args.force)?;
     }
-    let codec = load_photo(args.model.as_deref())?;
+    let codec = load_photo(&args.model)?;
     let pictures = aec::bench::load_pictures(&args.input)?;
     let cjpeg = !args.no_cjpeg && aec::baseline::cjpeg_available();
     let options = aec::bench::BenchOptions { jobs: args.jobs, cjpeg, baselines: !args.aec_only, progress: !args.json };

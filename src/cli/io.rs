@@ -115,13 +115,15 @@ pub mod signals {
         }
     }
 
-    /// Installs the handler for SIGINT and SIGTERM (exit code 128 + the signal, as shells do).
+    /// Installs the handler for SIGINT, SIGTERM and SIGPIPE (exit code 128 + the signal, as
+    /// shells do; SIGPIPE: the reader of standard output went away, as in `aec levels | head`).
     pub fn install() {
         #[cfg(unix)]
         // SAFETY: `on_signal` only calls async-signal-safe functions.
         unsafe {
             libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
             libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+            libc::signal(libc::SIGPIPE, on_signal as *const () as libc::sighandler_t);
         }
     }
 

@@ -27,8 +27,8 @@ use crate::model::hyperprior::{HYPER_DOWNSAMPLING, HyperpriorConfig, HyperpriorM
 
 /// Architecture number of the hyperprior family in the container's model registry.
 pub const ARCH_HYPERPRIOR: u32 = 2;
-/// The hyperprior family in the registry (no built-in model yet: its files decode with
-/// `--model`).
+/// The hyperprior family in the registry; the binary's built-in hyperprior (the default model)
+/// decodes its files.
 pub static FAMILY: super::registry::Family = super::registry::Family {
     name: "hyperprior",
     architecture: ARCH_HYPERPRIOR,
@@ -37,8 +37,12 @@ pub static FAMILY: super::registry::Family = super::registry::Family {
     rate_label: "rate",
     owns_settings: |settings| settings.get("lambdas").is_some(),
     open_files: |weights, device| Ok(Box::new(HyperCodec::from_files(weights, device)?)),
-    builtin: None,
+    builtin: Some(|device| Box::new(HyperCodec::builtin_on(device).expect("the embedded hyperprior loads (a build problem otherwise)"))),
 };
+/// λ of the default quality level (about 0.6 bpp on photographs).
+const DEFAULT_LAMBDA: f64 = 0.02;
+/// Largest size the built-in integer hyper-synthesis may unpack to.
+const MAX_EMBEDDED_HSI: usize = 64 << 20;
 /// Quality levels between two trained rate levels, plus one (3: each trained level and two
 /// interpolated ones between neighbours).
 const LEVELS_PER_TRAINED: usize = 3;
@@ -123,25 +127,48 @@ impl HyperCodec {
         let settings = read(&weights.with_extension("json"))?;
         let tables = read(&weights.with_extension("cdf"))?;
         let hsi = read(&weights.with_extension("hsi"))?;
-        let store = super::weight_store(weight_bytes.clone());
-        Self::from_parts(&settings, store, &[&weight_bytes, &tables, &hsi], device)
+        let id = model_id(ARCH_HYPERPRIOR, &[&weight_bytes, &tables, &hsi]);
+        Self::from_parts(&settings, super::weight_store(weight_bytes), &tables, &hsi, id, device)
     }
 
-    /// `files` are the weights, the `z` tables and the integer hyper-synthesis, in that order.
-    fn from_parts(settings: &[u8], mut store: BurnpackStore, files: &[&[u8]; 3], device: Device) -> Result<Self> {
+    /// The hyperprior built into the binary (the default model), on burn's flex CPU backend.
+    ///
+    /// # Errors
+    /// [`Error::Model`] if the embedded files are inconsistent (a build problem).
+    pub fn builtin() -> Result<Self> {
+        Self::builtin_on(Device::flex())
+    }
+
+    /// [`HyperCodec::builtin`] on the given device.
+    ///
+    /// # Errors
+    /// As [`HyperCodec::builtin`].
+    pub fn builtin_on(device: Device) -> Result<Self> {
+        let builtin = &super::registry::BUILTIN_HYPER;
+        let hsi = zstd::bulk::decompress(builtin.hyper_synthesis_zst, MAX_EMBEDDED_HSI).map_err(|e| Error::Model(format!("built-in hyper-synthesis: {e}")))?;
+        Self::from_parts(builtin.settings, super::weight_store(builtin.weights.to_vec()), builtin.tables, &hsi, builtin.id(), device)
+    }
+
+    /// A model from its settings, weights, `z` tables and integer hyper-synthesis, with the
+    /// identity of its trained files. The weights may lack the float hyper-synthesis (the
+    /// built-in copy does): the integer one in `hsi` is what runs.
+    fn from_parts(settings: &[u8], store: BurnpackStore, tables: &[u8], hsi: &[u8], id: ModelId, device: Device) -> Result<Self> {
         use burn::config::Config;
         let config = HyperpriorConfig::load_binary(settings).map_err(|e| Error::Model(format!("model settings: {e}")))?;
         check_sizes(&config)?;
         let mut model = config.init(&device);
-        model.load_from(&mut store).map_err(|e| Error::Model(format!("loading weights: {e:?}")))?;
-        let tables = QuantizedTables::from_bytes(files[1])?;
+        let loaded = model.load_from(&mut store.allow_partial(true)).map_err(|e| Error::Model(format!("loading weights: {e:?}")))?;
+        if let Some((missing, _)) = loaded.missing.iter().find(|(path, _)| !path.starts_with("hyper_synthesis.")) {
+            return Err(Error::Model(format!("loading weights: no tensor {missing}")));
+        }
+        let tables = QuantizedTables::from_bytes(tables)?;
         let z_tables = tables
             .levels
             .into_iter()
             .next()
             .filter(|l| l.channels.len() == config.hyper_latent && l.step == Z_STEP)
             .ok_or_else(|| Error::Model("z tables do not match the model".into()))?;
-        let hyper_synthesis = IntNet::from_bytes(files[2])?;
+        let hyper_synthesis = IntNet::from_bytes(hsi)?;
         if hyper_synthesis.inputs() != config.hyper_latent || hyper_synthesis.outputs() != 2 * config.latent || hyper_synthesis.upsampling() != 4 {
             return Err(Error::Model("integer hyper-synthesis does not match the model".into()));
         }
@@ -155,7 +182,7 @@ impl HyperCodec {
             config,
             z_tables,
             hyper_synthesis,
-            id: model_id(ARCH_HYPERPRIOR, files),
+            id,
             device,
         })
     }
@@ -175,9 +202,26 @@ impl HyperCodec {
         (LEVELS_PER_TRAINED * (self.config.levels() - 1) + 1) as u8
     }
 
-    /// The level used when none is given: the middle of the scale.
+    /// The level used when none is given: the one whose λ (interpolated like its gains,
+    /// geometrically between trained levels) is nearest [`DEFAULT_LAMBDA`].
     pub fn default_quality(&self) -> u8 {
-        self.max_quality().div_ceil(2)
+        let distance = |q: u8| self.rate_of(q).map_or(f64::INFINITY, |rate| (self.lambda_at(rate) / DEFAULT_LAMBDA).ln().abs());
+        (1..=self.max_quality()).min_by(|&a, &b| distance(a).total_cmp(&distance(b))).unwrap_or(1)
+    }
+
+    /// The λ that a rate setting stands for: geometric interpolation between the λ of the two
+    /// neighbouring trained levels, as the gains are interpolated.
+    pub fn lambda_at(&self, rate: u16) -> f64 {
+        let lambdas = &self.config.lambdas;
+        let t = f64::from(rate) / 256.0;
+        let i = (t.floor() as usize).min(lambdas.len().saturating_sub(2));
+        let next = lambdas[(i + 1).min(lambdas.len() - 1)];
+        lambdas[i] * (next / lambdas[i]).powf(t - i as f64)
+    }
+
+    /// The identity of the built-in hyperprior, without loading it.
+    pub fn builtin_id() -> ModelId {
+        super::registry::BUILTIN_HYPER.id()
     }
 
     /// The rate setting of a quality level that may be fractional (continuous quality): level
@@ -391,7 +435,9 @@ impl PhotoCodec for HyperCodec {
     }
 
     fn level_info(&self, quality: u8) -> Result<LevelInfo> {
-        Ok(LevelInfo { model: FAMILY.name.into(), lambda: None, rate: f64::from(self.rate_of(quality)?) / 256.0 })
+        let rate = self.rate_of(quality)?;
+        let model = if self.id == Self::builtin_id() { super::registry::DEFAULT_MODEL } else { FAMILY.name };
+        Ok(LevelInfo { model: model.into(), lambda: Some(self.lambda_at(rate)), rate: f64::from(rate) / 256.0 })
     }
 
     fn decodes(&self, model: ModelId) -> bool {

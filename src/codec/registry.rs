@@ -57,6 +57,9 @@ pub struct BuiltinPhoto {
     pub name: &'static str,
     /// Rate–distortion trade-off it was trained for.
     pub lambda: f64,
+    /// Name of its files in `models/` (the test of its identity reads them).
+    #[cfg_attr(not(test), allow(dead_code))]
+    file: &'static str,
     /// The weights in half precision (build.rs).
     weights: &'static [u8],
     tables: &'static [u8],
@@ -120,6 +123,7 @@ macro_rules! builtin_photo {
         BuiltinPhoto {
             name: $name,
             lambda: $lambda,
+            file: $file,
             weights: include_bytes!(concat!(env!("OUT_DIR"), "/half/", $file, ".bpk")),
             tables: include_bytes!(concat!("../../models/", $file, ".cdf")),
             settings: include_str!(concat!("../../models/", $file, ".json")),
@@ -131,7 +135,7 @@ macro_rules! builtin_photo {
 /// The photographic models embedded in the binary, the default first (trained by
 /// `aec train`, see `models/README.md`).
 pub static BUILTIN_PHOTO: [BuiltinPhoto; 4] = [
-    builtin_photo!("default", 0.0067, "default"),
+    builtin_photo!("lambda-0.0067", 0.0067, "default"),
     builtin_photo!("lambda-0.0018", 0.0018, "lambda-0.0018"),
     builtin_photo!("lambda-0.0483", 0.0483, "lambda-0.0483"),
     builtin_photo!("wide-0.08", 0.08, "wide-0.08"),
@@ -146,11 +150,11 @@ pub const PHOTO_RUNGS: [(&str, u8); 18] = [
     ("lambda-0.0018", 2),
     ("lambda-0.0018", 3),
     ("lambda-0.0018", 4),
-    ("default", 1),
-    ("default", 2),
-    ("default", 3),
-    ("default", 4),
-    ("default", 5),
+    ("lambda-0.0067", 1),
+    ("lambda-0.0067", 2),
+    ("lambda-0.0067", 3),
+    ("lambda-0.0067", 4),
+    ("lambda-0.0067", 5),
     ("lambda-0.0483", 1),
     ("lambda-0.0483", 2),
     ("wide-0.08", 1),
@@ -169,6 +173,45 @@ pub const PHOTO_DEFAULT_QUALITY: u8 = 8;
 pub fn default_photo() -> &'static BuiltinPhoto {
     &BUILTIN_PHOTO[0]
 }
+
+/// The built-in hyperprior as embedded: weights in half precision without the float
+/// hyper-synthesis, the integer hyper-synthesis compressed with zstd (build.rs), and the
+/// identity of its trained files.
+pub(crate) struct BuiltinHyper {
+    /// Name of its files in `models/` (the test of its identity reads them).
+    #[cfg_attr(not(test), allow(dead_code))]
+    name: &'static str,
+    pub(crate) weights: &'static [u8],
+    pub(crate) tables: &'static [u8],
+    pub(crate) hyper_synthesis_zst: &'static [u8],
+    pub(crate) settings: &'static [u8],
+    /// First 8 bytes of the SHA-256 of weights, tables and integer hyper-synthesis.
+    hash: u64,
+}
+
+impl BuiltinHyper {
+    /// The model's identity as written into files.
+    pub(crate) fn id(&self) -> ModelId {
+        ModelId { architecture: super::hyper::ARCH_HYPERPRIOR, weights_hash: self.hash }
+    }
+}
+
+macro_rules! builtin_hyper {
+    ($file:literal) => {
+        BuiltinHyper {
+            name: $file,
+            weights: include_bytes!(concat!(env!("OUT_DIR"), "/half/", $file, ".bpk")),
+            tables: include_bytes!(concat!("../../models/", $file, ".cdf")),
+            hyper_synthesis_zst: include_bytes!(concat!(env!("OUT_DIR"), "/half/", $file, ".hsi.zst")),
+            settings: include_bytes!(concat!("../../models/", $file, ".json")),
+            hash: built_hash($file),
+        }
+    };
+}
+
+/// The built-in hyperprior: the default model (trained by `aec train --arch hyper`, see
+/// `models/README.md`).
+pub(crate) static BUILTIN_HYPER: BuiltinHyper = builtin_hyper!("hyper");
 
 /// The built-in photographic model that made files of this identity, if any.
 pub fn builtin_photo_by_id(id: ModelId) -> Option<&'static BuiltinPhoto> {
@@ -234,12 +277,23 @@ pub fn builtin_colorizer_on(device: Device) -> Result<super::colorize::Colorizer
     super::colorize::Colorizer::from_bytes(include_bytes!(concat!(env!("OUT_DIR"), "/half/colorize.bpk")), device)
 }
 
-/// Name of the built-in photographic quality scale (all the built-in photo models).
+/// Name of the default photographic model: the built-in hyperprior (codec v2).
 pub const DEFAULT_MODEL: &str = "default";
+/// Name of the version-1 quality scale over the built-in factorized models (the default
+/// until aec 0.3; its files decode whatever `--model` says).
+pub const FACTORIZED_SCALE: &str = "factorized";
 
 /// Names of every built-in model, the photographic default first.
 pub fn builtin_names() -> Vec<&'static str> {
-    std::iter::once(DEFAULT_MODEL).chain(BUILTIN_PHOTO[1..].iter().map(|b| b.name)).chain(BUILTIN_DIGITS.iter().map(|b| b.name)).collect()
+    [DEFAULT_MODEL, FACTORIZED_SCALE].into_iter().chain(BUILTIN_PHOTO.iter().map(|b| b.name)).chain(BUILTIN_DIGITS.iter().map(|b| b.name)).collect()
+}
+
+/// The default photographic codec (the built-in hyperprior) on the given device.
+///
+/// # Errors
+/// [`Error::Model`] for a build problem.
+pub fn default_photo_codec(device: Device) -> Result<Box<dyn PhotoCodec>> {
+    Ok(Box::new(super::hyper::HyperCodec::builtin_on(device)?))
 }
 
 /// A built-in digit model by name (`mnist-dense`, `mnist-deep`, `mnist-conv`,
@@ -275,9 +329,10 @@ pub enum AnyCodec {
 }
 
 impl AnyCodec {
-    /// A built-in model by name (`default`: the built-in quality scale over all photo models;
-    /// `lambda-0.0018`, `lambda-0.0483`, `wide-0.08`: one of its models alone, with that
-    /// model's own levels; the MNIST models), or else the model files at that path
+    /// A built-in model by name (`default`: the built-in hyperprior; `factorized`: the
+    /// version-1 quality scale over the built-in factorized models; `lambda-0.0067`,
+    /// `lambda-0.0018`, `lambda-0.0483`, `wide-0.08`: one of those alone, with that model's own
+    /// levels; the MNIST models), or else the model files at that path
     /// (`NAME.bpk` with its `NAME.json`, and the family's other files).
     ///
     /// On the flex CPU backend; [`AnyCodec::open_on`] takes the device.
@@ -294,12 +349,15 @@ impl AnyCodec {
     /// As [`AnyCodec::open`].
     pub fn open_on(name_or_path: &str, device: Device) -> Result<Self> {
         if name_or_path == DEFAULT_MODEL {
+            return Ok(Self::Photo(default_photo_codec(device)?));
+        }
+        if name_or_path == FACTORIZED_SCALE {
             return Ok(Self::Photo(Box::new(Ladder::builtin_on(device))));
         }
         if BUILTIN_DIGITS.iter().any(|b| b.name == name_or_path) && !Path::new(name_or_path).exists() {
             return Ok(Self::Digits(builtin_digits_on(name_or_path, device)?));
         }
-        if let Some(builtin) = BUILTIN_PHOTO[1..].iter().find(|b| b.name == name_or_path).filter(|_| !Path::new(name_or_path).exists()) {
+        if let Some(builtin) = BUILTIN_PHOTO.iter().find(|b| b.name == name_or_path).filter(|_| !Path::new(name_or_path).exists()) {
             return Ok(Self::Photo(Box::new(Ladder::single(builtin.load(device)?))));
         }
         let path = Path::new(name_or_path);
@@ -361,8 +419,7 @@ impl AnyCodec {
     }
 
     /// The built-in model that made a parsed file: the built-in digit model with that
-    /// identity, or else the built-in codec of the file's family (whose decoder refuses files
-    /// of models it lacks with [`Error::UnknownModel`]).
+    /// identity, or else the built-in codec of the file's family if it decodes that model.
     ///
     /// # Errors
     /// [`Error::UnknownModel`] for a family without a built-in model, or an unknown one.
@@ -374,7 +431,11 @@ impl AnyCodec {
             return Ok(Self::Digits(builtin_digits_on(builtin.name, device)?));
         }
         let builtin = family_of(model.architecture).and_then(|f| f.builtin).ok_or_else(unknown)?;
-        Ok(Self::Photo(builtin(device)))
+        let codec = builtin(device);
+        if !codec.decodes(model) {
+            return Err(unknown());
+        }
+        Ok(Self::Photo(codec))
     }
 
     /// Compresses a picture at `options.quality` of the model's scale.
@@ -426,8 +487,11 @@ mod tests {
         // The trained files are models/NAME.bpk and models/mnist/NAME.bpk (built-in "mnist-NAME").
         let original = |file: &str| std::fs::read(format!("models/{file}.bpk")).unwrap();
         for photo in &BUILTIN_PHOTO {
-            assert_eq!(photo.id(), model_id(ARCH_FACTORIZED, &[&original(photo.name), photo.tables]), "{}", photo.name);
+            assert_eq!(photo.id(), model_id(ARCH_FACTORIZED, &[&original(photo.file), photo.tables]), "{}", photo.name);
         }
+        let hyper = &BUILTIN_HYPER;
+        let hsi = std::fs::read(format!("models/{}.hsi", hyper.name)).unwrap();
+        assert_eq!(hyper.id(), model_id(super::super::hyper::ARCH_HYPERPRIOR, &[&original(hyper.name), hyper.tables, &hsi]), "{}", hyper.name);
         for digits in &BUILTIN_DIGITS {
             let file = digits.name.replacen("mnist-", "mnist/", 1);
             assert_eq!(digits.id(), model_id(architecture_number(digits.arch), &[&original(&file), digits.settings]), "{}", digits.name);

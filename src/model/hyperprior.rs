@@ -176,6 +176,25 @@ impl HyperSynthesis {
     }
 }
 
+/// Rows of `rows` (`[trained.len()][width]`, one per λ of `trained`) read at each λ of
+/// `lambdas`: linear interpolation in `ln λ` between the two nearest trained λ, the end segments
+/// extended beyond the trained range (a single trained row is copied).
+fn relevel_rows(rows: &[f32], width: usize, trained: &[f64], lambdas: &[f64]) -> Vec<f32> {
+    assert!(!trained.is_empty() && trained.windows(2).all(|w| w[0] < w[1]) && rows.len() == trained.len() * width);
+    let row = |i: usize| &rows[i * width..(i + 1) * width];
+    lambdas
+        .iter()
+        .flat_map(|&lambda| {
+            if trained.len() == 1 {
+                return row(0).to_vec();
+            }
+            let i = trained.windows(2).position(|w| lambda < w[1]).unwrap_or(trained.len() - 2);
+            let t = ((lambda.ln() - trained[i].ln()) / (trained[i + 1].ln() - trained[i].ln())) as f32;
+            row(i).iter().zip(row(i + 1)).map(|(&a, &b)| a + t * (b - a)).collect()
+        })
+        .collect()
+}
+
 /// Rounding with a straight-through gradient.
 fn round_ste(x: Tensor<4>) -> Tensor<4> {
     x.clone() + (x.clone().round() - x).detach()
@@ -207,6 +226,25 @@ impl HyperpriorModel {
     /// Number of rate levels.
     pub fn levels(&self) -> usize {
         self.log_gain.dims()[0]
+    }
+
+    /// This model with other rate levels: the (inverse) gains of every new level are read off
+    /// the trained ones, piecewise linear in `ln λ` (extrapolated beyond the ends), so that a
+    /// fine-tuning run can add levels below or above the trained range.
+    ///
+    /// # Panics
+    /// If `trained` does not list one increasing λ per level of this model, or `lambdas` is empty.
+    pub fn with_levels(self, trained: &[f64], lambdas: &[f64]) -> Self {
+        let relevel = |param: Param<Tensor<2>>| {
+            let tensor = param.val();
+            let device = tensor.device();
+            let [levels, m] = tensor.dims();
+            assert_eq!(levels, trained.len(), "one λ per trained level");
+            let old: Vec<f32> = tensor.into_data().try_to_vec::<f32>().expect("f32 gains");
+            let new = relevel_rows(&old, m, trained, lambdas);
+            Param::from_tensor(Tensor::<2>::from_data(TensorData::new(new, [lambdas.len(), m]), &device))
+        };
+        Self { log_gain: relevel(self.log_gain), log_inv_gain: relevel(self.log_inv_gain), ..self }
     }
 
     /// Per-sample gain and inverse gain vectors of the given levels, `[batch, latent, 1, 1]`.
@@ -266,6 +304,19 @@ mod tests {
         // P(1.5 < X < 2.5) for X ~ N(0, 1) = 0.060598; the mean shifts, the sign does not matter.
         let p = gaussian_likelihoods(t(-1.0), t(1.0), t(1.0)).into_scalar::<f32>();
         assert!((p - 0.060_598).abs() < 1e-5, "{p}");
+    }
+
+    #[test]
+    fn new_levels_read_the_gains_in_log_lambda() {
+        // Two trained rows at λ = 1 and e²: row value = ln λ on the first channel, constant on the second.
+        let rows = [0.0, 5.0, 2.0, 5.0];
+        let trained = [1.0, 2f64.exp()];
+        let lambdas = [(-1f64).exp(), 1.0, 1f64.exp(), 2f64.exp(), 3f64.exp()];
+        let got = relevel_rows(&rows, 2, &trained, &lambdas);
+        let want = [-1.0, 5.0, 0.0, 5.0, 1.0, 5.0, 2.0, 5.0, 3.0, 5.0];
+        assert!(got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-5), "{got:?}");
+        let model = small().init(&Device::flex()).with_levels(&[0.004, 0.04], &[0.001, 0.004, 0.04, 0.1]);
+        assert_eq!(model.levels(), 4);
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub struct HyperTrainConfig {
 }
 
 /// The starting model of a new run: random, or with `init_from`'s weights — a hyperprior of
-/// the same sizes (fine-tuning), or a factorized model of the same transform sizes whose
+/// the same sizes (fine-tuning; with other λ its gains are read off the trained levels), or a factorized model of the same transform sizes whose
 /// trained analysis and synthesis transforms are kept (a warm start).
 fn initial_model(config: &HyperpriorConfig, init_from: Option<&Path>, device: &Device) -> Result<HyperpriorModel> {
     let fresh = config.init(device);
@@ -69,10 +69,12 @@ fn initial_model(config: &HyperpriorConfig, init_from: Option<&Path>, device: &D
     let settings = weights.with_extension("json");
     let text = std::fs::read(&settings).map_err(|e| Error::io(&settings, e))?;
     if let Ok(from) = HyperpriorConfig::load_binary(&text) {
-        if from != *config {
-            return Err(Error::InvalidArgument(format!("--init-from {}: a hyperprior of other sizes or levels ({from:?})", weights.display())));
+        let same_sizes = HyperpriorConfig { lambdas: config.lambdas.clone(), ..from.clone() } == *config;
+        if !same_sizes {
+            return Err(Error::InvalidArgument(format!("--init-from {}: a hyperprior of other sizes ({from:?})", weights.display())));
         }
-        return load_weights(fresh, weights);
+        let trained = load_weights(from.init(device), weights)?;
+        return Ok(if from.lambdas == config.lambdas { trained } else { trained.with_levels(&from.lambdas, &config.lambdas) });
     }
     let from = FactorizedConfig::load_binary(&text).map_err(|e| Error::Model(format!("{}: {e}", settings.display())))?;
     if from != config.transforms() {
