@@ -6,8 +6,8 @@
 //!   `f16`), which the binary embeds instead of the `f32` files: half the size, and decoded
 //!   pictures within the format's pixel tolerance (the loaders widen them back to `f32`).
 //!
-//!   A hyperprior's float hyper-synthesis is left out (its integer copy runs), and its integer
-//!   hyper-synthesis (`NAME.hsi`) is embedded compressed with zstd (`$OUT_DIR/half/NAME.hsi.zst`).
+//!   A hyperprior's float hyper-synthesis is left out: its integer copy (`NAME.hsi`, embedded
+//!   as it is) runs.
 //!
 //! Writes `$OUT_DIR/model_hashes.rs`: `MODEL_HASHES`, for every embedded model with an
 //! identity (see [`EMBEDDED`]: photo models hash `NAME.bpk` and `NAME.cdf`, hyperpriors also
@@ -94,15 +94,6 @@ fn hash(files: &[&Path]) -> u64 {
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
-/// Writes `src` compressed with zstd into `dst` (the integer hyper-synthesis: its small
-/// integers halve).
-fn pack(src: &Path, dst: &Path) {
-    println!("cargo:rerun-if-changed={}", src.display());
-    let bytes = std::fs::read(src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
-    let packed = zstd::bulk::compress(&bytes, 19).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
-    std::fs::write(dst, packed).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
-}
-
 fn main() {
     let file = |name: &str, extension: &str| Path::new("models").join(format!("{name}.{extension}"));
     let mut code = String::from(
@@ -116,12 +107,9 @@ fn main() {
     let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let out = out_dir.join("model_hashes.rs");
     std::fs::write(&out, code).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
-    for (name, identity) in EMBEDDED {
+    for (name, _) in EMBEDDED {
         let dst = out_dir.join("half").join(format!("{name}.bpk"));
         std::fs::create_dir_all(dst.parent().expect("a folder")).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
         halve(&file(name, "bpk"), &dst);
-        if identity.contains(&"hsi") {
-            pack(&file(name, "hsi"), &out_dir.join("half").join(format!("{name}.hsi.zst")));
-        }
     }
 }

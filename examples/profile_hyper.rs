@@ -51,6 +51,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  integer h_s     {:8.1} ms ({:.1}%)", ms(hyper_synthesis), share(hyper_synthesis));
     let coding = (entropy - hyper_synthesis).max(0.0);
     println!("  z and y coding  {:8.1} ms ({:.1}%: range decoding and table indices, the rest of the entropy layer)", ms(coding), share(coding));
+    // The parts of the y coding: table indices, range decoding, and the re-encoding that
+    // checks the payload is exactly the encoder's (the format's rule).
+    let file = SectionFile::parse(&bytes, &Limits::default())?;
+    let (z, q, _) = codec.decode_latents(&file, &Limits::default())?;
+    let (zh, zw) = (file.header.height.div_ceil(64) as usize, file.header.width.div_ceil(64) as usize);
+    let params = net.forward(&z, zh, zw);
+    let log_scales = &params[q.len()..];
+    let payload = file.section(aec::format::SectionKind::Latents).ok_or("no latents")?;
+    let timed = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        for _ in 0..runs {
+            f();
+        }
+        ms(t.elapsed().as_secs_f64())
+    };
+    let mut indices = Vec::new();
+    let index_ms = timed(&mut || indices = log_scales.iter().map(|&s| aec::entropy::gaussian::table_index(s)).collect());
+    let decode_ms = timed(&mut || {
+        std::hint::black_box(aec::entropy::coding::decode_indexed(payload, &indices).expect("decodes"));
+    });
+    let encode_ms = timed(&mut || {
+        std::hint::black_box(aec::entropy::coding::encode_indexed(&q, &indices));
+    });
+    println!(
+        "    y table indices {index_ms:6.2} ms; y decode with its check {decode_ms:.2} ms, of which the re-encode {encode_ms:.2} ms ({} symbols)",
+        q.len()
+    );
     println!("synthesis + rest  {:8.1} ms", ms(total - entropy - parse));
     println!("whole decode      {:8.1} ms", ms(total));
     Ok(())

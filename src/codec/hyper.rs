@@ -41,8 +41,6 @@ pub static FAMILY: super::registry::Family = super::registry::Family {
 };
 /// λ of the default quality level (about 0.6 bpp on photographs).
 const DEFAULT_LAMBDA: f64 = 0.02;
-/// Largest size the built-in integer hyper-synthesis may unpack to.
-const MAX_EMBEDDED_HSI: usize = 64 << 20;
 /// Quality levels between two trained rate levels, plus one (3: each trained level and two
 /// interpolated ones between neighbours).
 const LEVELS_PER_TRAINED: usize = 3;
@@ -145,8 +143,7 @@ impl HyperCodec {
     /// As [`HyperCodec::builtin`].
     pub fn builtin_on(device: Device) -> Result<Self> {
         let builtin = &super::registry::BUILTIN_HYPER;
-        let hsi = zstd::bulk::decompress(builtin.hyper_synthesis_zst, MAX_EMBEDDED_HSI).map_err(|e| Error::Model(format!("built-in hyper-synthesis: {e}")))?;
-        Self::from_parts(builtin.settings, super::weight_store(builtin.weights.to_vec()), builtin.tables, &hsi, builtin.id(), device)
+        Self::from_parts(builtin.settings, super::weight_store(builtin.weights.to_vec()), builtin.tables, builtin.hyper_synthesis, builtin.id(), device)
     }
 
     /// A model from its settings, weights, `z` tables and integer hyper-synthesis, with the

@@ -175,7 +175,7 @@ pub fn default_photo() -> &'static BuiltinPhoto {
 }
 
 /// The built-in hyperprior as embedded: weights in half precision without the float
-/// hyper-synthesis, the integer hyper-synthesis compressed with zstd (build.rs), and the
+/// hyper-synthesis (build.rs), its tables, integer hyper-synthesis and settings, and the
 /// identity of its trained files.
 pub(crate) struct BuiltinHyper {
     /// Name of its files in `models/` (the test of its identity reads them).
@@ -183,7 +183,7 @@ pub(crate) struct BuiltinHyper {
     name: &'static str,
     pub(crate) weights: &'static [u8],
     pub(crate) tables: &'static [u8],
-    pub(crate) hyper_synthesis_zst: &'static [u8],
+    pub(crate) hyper_synthesis: &'static [u8],
     pub(crate) settings: &'static [u8],
     /// First 8 bytes of the SHA-256 of weights, tables and integer hyper-synthesis.
     hash: u64,
@@ -202,7 +202,7 @@ macro_rules! builtin_hyper {
             name: $file,
             weights: include_bytes!(concat!(env!("OUT_DIR"), "/half/", $file, ".bpk")),
             tables: include_bytes!(concat!("../../models/", $file, ".cdf")),
-            hyper_synthesis_zst: include_bytes!(concat!(env!("OUT_DIR"), "/half/", $file, ".hsi.zst")),
+            hyper_synthesis: include_bytes!(concat!("../../models/", $file, ".hsi")),
             settings: include_bytes!(concat!("../../models/", $file, ".json")),
             hash: built_hash($file),
         }
@@ -490,8 +490,7 @@ mod tests {
             assert_eq!(photo.id(), model_id(ARCH_FACTORIZED, &[&original(photo.file), photo.tables]), "{}", photo.name);
         }
         let hyper = &BUILTIN_HYPER;
-        let hsi = std::fs::read(format!("models/{}.hsi", hyper.name)).unwrap();
-        assert_eq!(hyper.id(), model_id(super::super::hyper::ARCH_HYPERPRIOR, &[&original(hyper.name), hyper.tables, &hsi]), "{}", hyper.name);
+        assert_eq!(hyper.id(), model_id(super::super::hyper::ARCH_HYPERPRIOR, &[&original(hyper.name), hyper.tables, hyper.hyper_synthesis]), "{}", hyper.name);
         for digits in &BUILTIN_DIGITS {
             let file = digits.name.replacen("mnist-", "mnist/", 1);
             assert_eq!(digits.id(), model_id(architecture_number(digits.arch), &[&original(&file), digits.settings]), "{}", digits.name);

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use constriction::stream::{Decode, Encode};
 
+use super::gaussian::{SCALES, bank_table};
 use super::tables::{ChannelTable, LevelTables};
 use crate::format::FormatError;
 
@@ -113,10 +114,11 @@ pub fn decode_range(payload: &[u8], plane: usize, tables: &LevelTables) -> Resul
     Ok(out)
 }
 
-/// The bank's tables as range-coder models, built once per process.
-fn bank_models() -> &'static [DefaultContiguousCategoricalEntropyModel] {
-    static MODELS: OnceLock<Vec<DefaultContiguousCategoricalEntropyModel>> = OnceLock::new();
-    MODELS.get_or_init(|| super::gaussian::bank().iter().map(categorical).collect())
+/// Table `k` of the Gaussian bank and its range-coder model, both built on first use.
+fn bank_entry(k: u8) -> (&'static ChannelTable, &'static DefaultContiguousCategoricalEntropyModel) {
+    static MODELS: [OnceLock<DefaultContiguousCategoricalEntropyModel>; SCALES] = [const { OnceLock::new() }; SCALES];
+    let table = bank_table(usize::from(k));
+    (table, MODELS[usize::from(k)].get_or_init(|| categorical(table)))
 }
 
 /// Range-codes values each under the bank table its index names (the hyperprior's latents,
@@ -126,11 +128,10 @@ fn bank_models() -> &'static [DefaultContiguousCategoricalEntropyModel] {
 /// If the lengths differ or an index is not below [`super::gaussian::SCALES`] (a caller's bug).
 pub fn encode_indexed(values: &[i16], indices: &[u8]) -> Vec<u8> {
     assert_eq!(values.len(), indices.len(), "one table index per value");
-    let (tables, models) = (super::gaussian::bank(), bank_models());
     let mut encoder = DefaultRangeEncoder::new();
     let escape = escape_model();
     for (&v, &k) in values.iter().zip(indices) {
-        let (table, model) = (&tables[usize::from(k)], &models[usize::from(k)]);
+        let (table, model) = bank_entry(k);
         let index = i32::from(v) - i32::from(table.offset);
         if (0..table.symbols() as i32).contains(&index) {
             encoder.encode_symbol(index as usize, model).expect("symbol is in the table");
@@ -148,12 +149,11 @@ pub fn encode_indexed(values: &[i16], indices: &[u8]) -> Vec<u8> {
 /// # Errors
 /// [`FormatError::CorruptPayload`].
 pub fn decode_indexed(payload: &[u8], indices: &[u8]) -> Result<Vec<i16>, FormatError> {
-    let (tables, models) = (super::gaussian::bank(), bank_models());
     let mut decoder = range_decoder(payload)?;
     let escape = escape_model();
     let mut out = Vec::with_capacity(indices.len());
     for &k in indices {
-        let (table, model) = (&tables[usize::from(k)], &models[usize::from(k)]);
+        let (table, model) = bank_entry(k);
         let index = decoder.decode_symbol(model).map_err(|_| corrupt())?;
         out.push(if index < table.symbols() {
             (i32::from(table.offset) + index as i32) as i16
@@ -185,13 +185,12 @@ fn range_decoder(payload: &[u8]) -> Result<DefaultRangeDecoder, FormatError> {
 
 /// The ideal size in bits of values coded by [`encode_indexed`].
 pub fn estimated_indexed_bits(values: &[i16], indices: &[u8]) -> f64 {
-    let tables = super::gaussian::bank();
     let full = f64::from(1u32 << super::tables::PRECISION);
     values
         .iter()
         .zip(indices)
         .map(|(&v, &k)| {
-            let table = &tables[usize::from(k)];
+            let table = bank_table(usize::from(k));
             let index = i32::from(v) - i32::from(table.offset);
             match usize::try_from(index).ok().filter(|&i| i < table.symbols()) {
                 Some(i) => (full / f64::from(table.probabilities[i])).log2(),

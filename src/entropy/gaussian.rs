@@ -54,21 +54,32 @@ pub fn table_index(log_scale: i32) -> u8 {
 /// `Φ((k + ½)/σ) − Φ((k − ½)/σ)`, the escape takes the two tails (at least 1e-7).
 pub fn table_for_scale(sigma: f64) -> ChannelTable {
     let half = ((TAIL_SIGMAS * sigma).ceil() as i64).max(1);
-    // Φ(-(|k| - ½)/σ) - Φ(-(|k| + ½)/σ), symmetric around 0.
+    // tail[j] = Φ(-(j + ½)/σ); the mass of ±k is tail[k-1] - tail[k] = Φ(-(k - ½)/σ) - Φ(-(k + ½)/σ)
+    // (k - ½ and (k - 1) + ½ are the same f64), that of 0 is 1 - 2·tail[0]. Each boundary is
+    // evaluated once.
+    let tail: Vec<f64> = (0..=half).map(|j| normal_cdf_nonpositive(-(j as f64 + 0.5) / sigma)).collect();
     let mass = |k: i64| {
-        let k = k.unsigned_abs() as f64;
-        let upper = if k == 0.0 { 1.0 - 2.0 * normal_cdf_nonpositive(-0.5 / sigma) } else { normal_cdf_nonpositive(-(k - 0.5) / sigma) };
-        if k == 0.0 { upper } else { upper - normal_cdf_nonpositive(-(k + 0.5) / sigma) }
+        let k = k.unsigned_abs() as usize;
+        if k == 0 { 1.0 - 2.0 * tail[0] } else { tail[k - 1] - tail[k] }
     };
     let masses: Vec<f64> = (-half..=half).map(mass).collect();
-    let escape = (2.0 * normal_cdf_nonpositive(-(half as f64 + 0.5) / sigma)).max(ESCAPE_FLOOR);
+    let escape = (2.0 * tail[half as usize]).max(ESCAPE_FLOOR);
     ChannelTable::from_masses(-half as i16, &masses, escape).expect("at most 2563 symbols")
 }
 
-/// The whole bank, built once per process.
-pub fn bank() -> &'static [ChannelTable] {
-    static BANK: OnceLock<Vec<ChannelTable>> = OnceLock::new();
-    BANK.get_or_init(|| (0..SCALES).map(|k| table_for_scale(scale(k))).collect())
+/// Table `k` of the bank (`k < SCALES`), built on first use: a picture needs only the scales
+/// its latents have, and the wide tables cost the most to build.
+///
+/// # Panics
+/// If `k >= SCALES`.
+pub fn bank_table(k: usize) -> &'static ChannelTable {
+    static TABLES: [OnceLock<ChannelTable>; SCALES] = [const { OnceLock::new() }; SCALES];
+    TABLES[k].get_or_init(|| table_for_scale(scale(k)))
+}
+
+/// The whole bank.
+pub fn bank() -> Vec<&'static ChannelTable> {
+    (0..SCALES).map(bank_table).collect()
 }
 
 #[cfg(test)]

@@ -35,7 +35,10 @@ const EXACT_IN_F64: u128 = 1 << 53;
 /// Fractional bits of the activations (and of the outputs: means and log-scales).
 pub const ACT_BITS: u32 = 12;
 const MAGIC: &[u8; 4] = b"AECH";
-const VERSION: u16 = 1;
+/// Version of the files `to_bytes` writes: weights as `i16`.
+const VERSION: u16 = 2;
+/// The first version, still read: weights as `i32` (the same values).
+const VERSION_WIDE_WEIGHTS: u16 = 1;
 /// Largest channel count of a layer.
 const MAX_CHANNELS: usize = 4096;
 /// Largest layer count.
@@ -85,12 +88,16 @@ impl IntLayer {
     /// The shift is the largest that keeps every weight within 16 bits.
     ///
     /// # Errors
-    /// [`Error::Model`] if the sizes do not match or a value is not finite.
+    /// [`Error::Model`] if the sizes do not match, a value is not finite or a weight is
+    /// beyond ±32767.
     pub fn quantize(kind: LayerKind, relu: bool, inputs: usize, outputs: usize, weights: &[f32], biases: &[f32]) -> Result<Self> {
         if weights.len() != inputs * outputs * kind.taps() || biases.len() != outputs || !weights.iter().chain(biases).all(|v| v.is_finite()) {
             return Err(Error::Model("integer layer: sizes do not match or values are not finite".into()));
         }
         let largest = weights.iter().fold(0f64, |m, &w| m.max(f64::from(w).abs())).max(1e-30);
+        if largest > WEIGHT_MAX {
+            return Err(Error::Model(format!("integer layer: a weight of {largest} does not fit 16 bits")));
+        }
         let shift = (WEIGHT_MAX / largest).log2().floor().clamp(0.0, 30.0) as u32;
         let scale = f64::from(1u32 << shift);
         let act = f64::from(1u32 << ACT_BITS);
@@ -340,7 +347,7 @@ impl IntNet {
         self.run(input, h, w, IntLayer::forward_i64)
     }
 
-    /// Serializes the network.
+    /// Serializes the network (version 2: weights as `i16`, which every quantized weight fits).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(MAGIC);
@@ -350,7 +357,7 @@ impl IntNet {
             out.extend_from_slice(&[l.kind as u8, u8::from(l.relu), l.shift as u8, 0]);
             out.extend_from_slice(&(l.inputs as u32).to_le_bytes());
             out.extend_from_slice(&(l.outputs as u32).to_le_bytes());
-            l.weights.iter().for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
+            l.weights.iter().for_each(|&w| out.extend_from_slice(&i16::try_from(w).expect("weights are checked to fit 16 bits").to_le_bytes()));
             l.biases.iter().for_each(|b| out.extend_from_slice(&b.to_le_bytes()));
         }
         out
@@ -371,9 +378,11 @@ impl IntNet {
             rest = tail;
             Ok(head)
         };
-        if LE::read_u16(take(2)?) != VERSION {
-            return Err(bad("unknown version"));
-        }
+        let weight_bytes = match LE::read_u16(take(2)?) {
+            VERSION => 2,
+            VERSION_WIDE_WEIGHTS => 4,
+            _ => return Err(bad("unknown version")),
+        };
         let count = usize::from(LE::read_u16(take(2)?));
         if count == 0 || count > MAX_LAYERS {
             return Err(bad("layer count"));
@@ -392,7 +401,12 @@ impl IntNet {
                 return Err(bad("layer header"));
             }
             let n = inputs * outputs * kind.taps();
-            let weights: Vec<i32> = take(4 * n)?.chunks_exact(4).map(LE::read_i32).collect();
+            let raw = take(weight_bytes * n)?;
+            let weights: Vec<i32> = if weight_bytes == 2 {
+                raw.chunks_exact(2).map(|b| i32::from(LE::read_i16(b))).collect()
+            } else {
+                raw.chunks_exact(4).map(LE::read_i32).collect()
+            };
             let biases: Vec<i64> = take(8 * outputs)?.chunks_exact(8).map(LE::read_i64).collect();
             if weights.iter().any(|w| w.unsigned_abs() > WEIGHT_MAX as u32) || biases.iter().any(|b| b.unsigned_abs() > 1 << 62) {
                 return Err(bad("weight or bias out of range"));
@@ -495,5 +509,27 @@ mod tests {
         assert!(IntNet::from_bytes(&longer).is_err());
         assert_eq!(net.upsampling(), 2);
         assert_eq!(net.forward(&[1, -2, 3, 4, 0, 1, 2, 3], 2, 2).len(), 4 * 4 * 4);
+        // Version 1 (weights as i32) still reads, to the same network.
+        assert_eq!(IntNet::from_bytes(&widened(&net)).unwrap(), net);
+        // A weight beyond 16 bits is refused when quantizing and when parsing version 1.
+        assert!(IntLayer::quantize(LayerKind::Pointwise, false, 1, 1, &[40_000.0], &[0.0]).is_err());
+        let mut wide = widened(&net);
+        wide[8 + 12..8 + 16].copy_from_slice(&40_000i32.to_le_bytes());
+        assert!(IntNet::from_bytes(&wide).is_err());
+    }
+
+    /// `net` written as version 1: the same layout with `i32` weights.
+    fn widened(net: &IntNet) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&VERSION_WIDE_WEIGHTS.to_le_bytes());
+        out.extend_from_slice(&(net.layers.len() as u16).to_le_bytes());
+        for l in &net.layers {
+            out.extend_from_slice(&[l.kind as u8, u8::from(l.relu), l.shift as u8, 0]);
+            out.extend_from_slice(&(l.inputs as u32).to_le_bytes());
+            out.extend_from_slice(&(l.outputs as u32).to_le_bytes());
+            l.weights.iter().for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
+            l.biases.iter().for_each(|b| out.extend_from_slice(&b.to_le_bytes()));
+        }
+        out
     }
 }
