@@ -6,10 +6,12 @@
 //! table bank) is integer data loaded from the model's files, so a file decodes to the same
 //! latents on every machine; the float parts (`g_a`, `h_a`, gains, `g_s`) only move pixels.
 
+use std::borrow::Cow;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use burn::prelude::*;
-use burn::store::{BurnpackStore, ModuleSnapshot};
+use burn::store::{ModuleSnapshot, PathFilter};
 use image::DynamicImage;
 
 use super::pixels::{self, Pixels};
@@ -23,7 +25,7 @@ use crate::entropy::intnet::{IntLayer, IntNet, LayerKind};
 use crate::error::{Error, Result};
 use crate::format::{CoderId, ColorModel, FormatError, HeaderV2, Limits, ModelId, ParsedFile, SectionFile, SectionKind};
 use crate::infer::{Analysis, Synthesis};
-use crate::model::hyperprior::{HYPER_DOWNSAMPLING, HyperpriorConfig, HyperpriorModel};
+use crate::model::hyperprior::{HYPER_DOWNSAMPLING, HyperAnalysis, HyperpriorConfig, HyperpriorModel};
 
 /// Architecture number of the hyperprior family in the container's model registry.
 pub const ARCH_HYPERPRIOR: u32 = 2;
@@ -49,9 +51,10 @@ const Z_STEP: u16 = 256;
 
 /// A trained hyperprior ready to encode and decode pictures.
 pub struct HyperCodec {
-    model: HyperpriorModel,
-    /// The analysis transform packed for encoding.
-    encoder: Analysis,
+    /// The weights file, kept so that the encoder's parts load on first use.
+    weights: Cow<'static, [u8]>,
+    /// The parts only encoding needs, loaded on first use: a decoder never pays for them.
+    encoder: OnceLock<EncoderParts>,
     /// The synthesis transform packed for decoding.
     decoder: Synthesis,
     config: HyperpriorConfig,
@@ -62,6 +65,35 @@ pub struct HyperCodec {
     hyper_synthesis: IntNet,
     id: ModelId,
     device: Device,
+}
+
+/// The analysis transform (packed) and the hyper-analysis of a model.
+struct EncoderParts {
+    analysis: Analysis,
+    hyper_analysis: HyperAnalysis,
+}
+
+/// Whether a tensor (path, container) is one a decoder needs: the synthesis transform and the
+/// gains.
+fn decoder_tensor(path: &str, _: &str) -> bool {
+    path.starts_with("synthesis.") || path == "log_gain" || path == "log_inv_gain"
+}
+
+/// Whether a tensor is one only an encoder needs: the analysis and hyper-analysis transforms.
+fn encoder_tensor(path: &str, _: &str) -> bool {
+    path.starts_with("analysis.") || path.starts_with("hyper_analysis.")
+}
+
+/// Loads the tensors of `config`'s model that `wanted` picks from a weights file, refusing a
+/// file that lacks any of them; the others keep their initial values.
+fn load_parts(config: &HyperpriorConfig, weights: &[u8], wanted: fn(&str, &str) -> bool, device: &Device) -> Result<HyperpriorModel> {
+    let mut model = config.init(device);
+    let mut store = super::weight_store(weights.to_vec()).allow_partial(true).filter(PathFilter::new().with_predicate(wanted));
+    let loaded = model.load_from(&mut store).map_err(|e| Error::Model(format!("loading weights: {e:?}")))?;
+    if let Some((missing, _)) = loaded.missing.iter().find(|(path, container)| wanted(path, container)) {
+        return Err(Error::Model(format!("loading weights: no tensor {missing}")));
+    }
+    Ok(model)
 }
 
 impl std::fmt::Debug for HyperCodec {
@@ -126,7 +158,7 @@ impl HyperCodec {
         let tables = read(&weights.with_extension("cdf"))?;
         let hsi = read(&weights.with_extension("hsi"))?;
         let id = model_id(ARCH_HYPERPRIOR, &[&weight_bytes, &tables, &hsi]);
-        Self::from_parts(&settings, super::weight_store(weight_bytes), &tables, &hsi, id, device)
+        Self::from_parts(&settings, Cow::Owned(weight_bytes), &tables, &hsi, id, device)
     }
 
     /// The hyperprior built into the binary (the default model), on burn's flex CPU backend.
@@ -143,21 +175,18 @@ impl HyperCodec {
     /// As [`HyperCodec::builtin`].
     pub fn builtin_on(device: Device) -> Result<Self> {
         let builtin = &super::registry::BUILTIN_HYPER;
-        Self::from_parts(builtin.settings, super::weight_store(builtin.weights.to_vec()), builtin.tables, builtin.hyper_synthesis, builtin.id(), device)
+        Self::from_parts(builtin.settings, Cow::Borrowed(builtin.weights), builtin.tables, builtin.hyper_synthesis, builtin.id(), device)
     }
 
     /// A model from its settings, weights, `z` tables and integer hyper-synthesis, with the
-    /// identity of its trained files. The weights may lack the float hyper-synthesis (the
-    /// built-in copy does): the integer one in `hsi` is what runs.
-    fn from_parts(settings: &[u8], store: BurnpackStore, tables: &[u8], hsi: &[u8], id: ModelId, device: Device) -> Result<Self> {
+    /// identity of its trained files. Only what decoding needs is loaded now; the encoder's
+    /// transforms load on first use. The float hyper-synthesis is never loaded (the built-in
+    /// copy lacks it): the integer one in `hsi` is what runs.
+    fn from_parts(settings: &[u8], weights: Cow<'static, [u8]>, tables: &[u8], hsi: &[u8], id: ModelId, device: Device) -> Result<Self> {
         use burn::config::Config;
         let config = HyperpriorConfig::load_binary(settings).map_err(|e| Error::Model(format!("model settings: {e}")))?;
         check_sizes(&config)?;
-        let mut model = config.init(&device);
-        let loaded = model.load_from(&mut store.allow_partial(true)).map_err(|e| Error::Model(format!("loading weights: {e:?}")))?;
-        if let Some((missing, _)) = loaded.missing.iter().find(|(path, _)| !path.starts_with("hyper_synthesis.")) {
-            return Err(Error::Model(format!("loading weights: no tensor {missing}")));
-        }
+        let model = load_parts(&config, &weights, decoder_tensor, &device)?;
         let tables = QuantizedTables::from_bytes(tables)?;
         let z_tables = tables
             .levels
@@ -173,9 +202,9 @@ impl HyperCodec {
         Ok(Self {
             log_gains: gains(&model.log_gain)?,
             log_inv_gains: gains(&model.log_inv_gain)?,
-            encoder: Analysis::from_model(&model.analysis)?,
             decoder: Synthesis::from_model(&model.synthesis)?,
-            model,
+            weights,
+            encoder: OnceLock::new(),
             config,
             z_tables,
             hyper_synthesis,
@@ -262,17 +291,28 @@ impl HyperCodec {
         Tensor::<4>::from_data(TensorData::new(values, [1, m, 1, 1]), &self.device)
     }
 
+    /// The encoder's transforms, loaded on first use.
+    fn encoder(&self) -> Result<&EncoderParts> {
+        if let Some(parts) = self.encoder.get() {
+            return Ok(parts);
+        }
+        let model = load_parts(&self.config, &self.weights, encoder_tensor, &self.device)?;
+        let parts = EncoderParts { analysis: Analysis::from_model(&model.analysis)?, hyper_analysis: model.hyper_analysis };
+        Ok(self.encoder.get_or_init(|| parts))
+    }
+
     /// Runs the analysis transform `g_a`, tile by tile, on a picture padded to a multiple of 64
     /// (once per picture, whatever the rate); returns `y` and the padded size.
-    fn analyze(&self, pixels: &Pixels) -> (Tensor<4>, usize, usize) {
-        let (y, ph, pw) = tiles::analyze(pixels, HYPER_DOWNSAMPLING, |x, h, w| self.encoder.forward(x, h, w));
-        (y.to_tensor(&self.device), ph, pw)
+    fn analyze(&self, pixels: &Pixels) -> Result<(Tensor<4>, usize, usize)> {
+        let encoder = &self.encoder()?.analysis;
+        let (y, ph, pw) = tiles::analyze(pixels, HYPER_DOWNSAMPLING, |x, h, w| encoder.forward(x, h, w));
+        Ok((y.to_tensor(&self.device), ph, pw))
     }
 
     /// Codes analysed latents `y` (of a picture padded to `ph x pw`) at a rate setting.
     fn code(&self, y: Tensor<4>, ph: usize, pw: usize, rate: u16) -> Result<Coded> {
         let y = y * self.channel_vector(self.gain_at(&self.log_gains, rate));
-        let z = self.model.hyper_analysis.forward(y.clone());
+        let z = self.encoder()?.hyper_analysis.forward(y.clone());
         let z = to_i16(z.round().into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")))?);
         let (zh, zw) = (ph / HYPER_DOWNSAMPLING, pw / HYPER_DOWNSAMPLING);
         let params = self.hyper_synthesis.forward(&z, zh, zw);
@@ -299,7 +339,7 @@ impl HyperCodec {
         check_picture_size(width, height, &options.limits)?;
         let coder = options.coder;
         let (pixels, color, alpha) = split_picture(picture);
-        let (y, ph, pw) = self.analyze(&pixels);
+        let (y, ph, pw) = self.analyze(&pixels)?;
         let coded = self.code(y, ph, pw, rate)?;
         let (z_payload, y_payload) = match coder {
             CoderId::Zstd => (coding::encode_zstd(&coded.z), coding::encode_zstd(&coded.y)),
@@ -323,7 +363,7 @@ impl HyperCodec {
     fn latents_within(&self, picture: &DynamicImage, limits: &Limits) -> Result<Tensor<4>> {
         check_picture_size(picture.width(), picture.height(), limits)?;
         let (pixels, _, _) = split_picture(picture);
-        Ok(self.analyze(&pixels).0)
+        Ok(self.analyze(&pixels)?.0)
     }
 
     /// The size in bytes the entropy model predicts for a picture at a quality level.
@@ -346,7 +386,7 @@ impl HyperCodec {
 
     fn estimated_sizes_at(&self, picture: &DynamicImage, rates: &[u16]) -> Result<Vec<f64>> {
         let (pixels, _, alpha) = split_picture(picture);
-        let (y, ph, pw) = self.analyze(&pixels);
+        let (y, ph, pw) = self.analyze(&pixels)?;
         let alpha = alpha.map_or(0, |a| compress_alpha(&a).len() + crate::format::SECTION_ENTRY_LEN);
         let overhead = (crate::format::HEADER_V2_LEN + 16 + crate::format::CHECKSUM_LEN + alpha) as f64;
         rates
