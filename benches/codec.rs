@@ -1,12 +1,14 @@
-//! `cargo bench`: encode and decode time of a 768x512 photo at the default level and at the
-//! top level of the built-in quality scale, the share of entropy coding in it, against the
-//! `image` crate's JPEG encoder in the same run (machines are noisy: compare the ratios, not
-//! the seconds). Also burn's transforms against the inference layer (`aec::infer`) that coding
-//! runs, on the same latents and picture.
+//! `cargo bench`: encode and decode time of a 768x512 photo at the default and top levels of
+//! the default model (the built-in hyperprior) and of the version-1 scale, the share of the
+//! entropy layer in a decode, against the `image` crate's JPEG encoder and against each other in
+//! the same run (machines are noisy: compare the ratios, not the seconds). Also burn's
+//! transforms against the inference layer (`aec::infer`) that coding runs, on the same latents
+//! and picture.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use aec::codec::hyper::HyperCodec;
 use aec::codec::{EncodeOptions, Ladder, PhotoCodec};
 use aec::format::{CoderId, Limits, SectionFile};
 use burn::prelude::*;
@@ -29,8 +31,31 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Times one level with both coders, and the range coder alone on the file's own latents.
-fn measure(ladder: &Ladder, picture: &DynamicImage, quality: u8, jpeg: Duration, runs: usize) {
+/// Times one level of the default model (the built-in hyperprior): encode, decode, and the
+/// entropy layer alone (`ẑ` decoding, the integer hyper-synthesis, `y` decoding with its
+/// exactness check); `v1_decode` is the version-1 scale's default decode in the same run.
+fn measure_hyper(codec: &HyperCodec, picture: &DynamicImage, quality: u8, jpeg: Duration, v1_decode: Duration, runs: usize) {
+    let options = EncodeOptions { quality, coder: CoderId::Range, ..EncodeOptions::default() };
+    let bytes = codec.encode(picture, &options).unwrap();
+    let encode = median_time(runs, || drop(black_box(codec.encode(picture, &options).unwrap())));
+    let decode = median_time(runs, || drop(black_box(codec.decode(&bytes, &Limits::default()).unwrap())));
+    let file = SectionFile::parse(&bytes, &Limits::default()).unwrap();
+    let entropy = median_time(runs, || drop(black_box(codec.decode_latents(&file, &Limits::default()).unwrap())));
+    let bpp = bytes.len() as f64 * 8.0 / f64::from(picture.width() * picture.height());
+    println!("default model, quality {quality} ({bpp:.3} bpp, {} bytes)", bytes.len());
+    println!("  aec encode (range coder)  {:8.1} ms   {:6.1}x JPEG q75 encode+decode ({:.1} ms)", ms(encode), ms(encode) / ms(jpeg), ms(jpeg));
+    println!(
+        "  aec decode (range coder)  {:8.1} ms   {:.2}x the version-1 scale's default decode ({:.1} ms)",
+        ms(decode),
+        ms(decode) / ms(v1_decode),
+        ms(v1_decode)
+    );
+    println!("  entropy layer (z, integer h_s, y): {:.1} ms ({:.1}% of the decode)", ms(entropy), 100.0 * ms(entropy) / ms(decode));
+}
+
+/// Times one level of the version-1 scale with both coders, and the range coder alone on the
+/// file's own latents; returns the decode time with the range coder.
+fn measure(ladder: &Ladder, picture: &DynamicImage, quality: u8, jpeg: Duration, runs: usize) -> Duration {
     let options = EncodeOptions { quality, coder: CoderId::Range, ..EncodeOptions::default() };
     let zstd = EncodeOptions { coder: CoderId::Zstd, ..options.clone() };
     let bytes = ladder.encode(picture, &options).unwrap();
@@ -48,7 +73,7 @@ fn measure(ladder: &Ladder, picture: &DynamicImage, quality: u8, jpeg: Duration,
     let range_encode = median_time(runs, || drop(black_box(aec::entropy::coding::encode_range(&latents, plane, tables))));
     let range_decode = median_time(runs, || drop(black_box(aec::entropy::coding::decode_range(file.latents, plane, tables).unwrap())));
     let bpp = bytes.len() as f64 * 8.0 / f64::from(picture.width() * picture.height());
-    println!("quality {quality} ({} latent channels, {bpp:.3} bpp)", file.header.latent.channels);
+    println!("version-1 scale, quality {quality} ({} latent channels, {bpp:.3} bpp)", file.header.latent.channels);
     println!("  aec encode (range coder)  {:8.1} ms   {:6.1}x JPEG q75 encode+decode ({:.1} ms)", ms(encode), ms(encode) / ms(jpeg), ms(jpeg));
     println!("  aec decode (range coder)  {:8.1} ms", ms(decode));
     println!("  aec encode (zstd coder)   {:8.1} ms   range/zstd {:.3}", ms(encode_zstd), ms(encode) / ms(encode_zstd));
@@ -91,6 +116,7 @@ fn measure(ladder: &Ladder, picture: &DynamicImage, quality: u8, jpeg: Duration,
         ms(fast_analysis),
         ms(burn_analysis) / ms(fast_analysis)
     );
+    decode
 }
 
 fn main() {
@@ -100,7 +126,10 @@ fn main() {
     let runs = 7;
     let jpeg = median_time(runs, || drop(black_box(aec::baseline::jpeg(&pixels, 75))));
     println!("768x512 photo, median of {runs} runs");
-    for quality in [ladder.default_quality(), ladder.max_quality()] {
-        measure(&ladder, &picture, quality, jpeg, runs);
+    let v1_decode = measure(&ladder, &picture, ladder.default_quality(), jpeg, runs);
+    measure(&ladder, &picture, ladder.max_quality(), jpeg, runs);
+    let hyper = HyperCodec::builtin().unwrap();
+    for quality in [hyper.default_quality(), hyper.max_quality()] {
+        measure_hyper(&hyper, &picture, quality, jpeg, v1_decode, runs);
     }
 }

@@ -17,7 +17,7 @@ use image::DynamicImage;
 use super::pixels::{self, Pixels};
 use super::tables::{LevelTables, QuantizedTables};
 use super::tiles;
-use super::tiles::LatentPlanes;
+use super::tiles::{LatentPlanes, Tiling};
 use super::{EncodeOptions, LevelInfo, PhotoCodec, check_model, check_picture_size, compress_alpha, join_picture, model_id, split_picture};
 use crate::entropy::coding::{self, decode_indexed, encode_indexed};
 use crate::entropy::gaussian::{LOG_SCALE_BITS, table_index};
@@ -71,6 +71,32 @@ pub struct HyperCodec {
 struct EncoderParts {
     analysis: Analysis,
     hyper_analysis: HyperAnalysis,
+}
+
+/// How `h_a` is cut on large pictures, in positions of `y`: tiles of 64 with a margin of 8
+/// (its receptive field reaches 7 positions: 1 + 2 + 4), all multiples of 4 so that the tiles
+/// of `z` (4x smaller) line up. A grid of at most 64 positions each way runs whole.
+const HYPER_ANALYSIS_TILING: Tiling = Tiling { tile: 64, margin: 8, max_whole: 64 };
+
+/// `h_a` over `y` (`[1, latent, H, W]`, `H` and `W` multiples of 4), tile by tile on large
+/// pictures so that its working memory (burn's convolution buffers) is bounded by the tile.
+/// The encoder alone runs it: the decoder reads `ẑ` from the file.
+fn hyper_analysis_tiled(h_a: &HyperAnalysis, y: Tensor<4>) -> Tensor<4> {
+    let [_, c, h, w] = y.dims();
+    let (rows, cols) = (HYPER_ANALYSIS_TILING.spans(h), HYPER_ANALYSIS_TILING.spans(w));
+    if rows.len() == 1 && cols.len() == 1 {
+        return h_a.forward(y);
+    }
+    let band = |row: &tiles::Span| {
+        let tiles = cols.iter().map(|col| {
+            let z = h_a.forward(y.clone().slice([0..1, 0..c, row.run.clone(), col.run.clone()]));
+            let [_, zc, _, _] = z.dims();
+            let keep = |span: &tiles::Span| (span.keep.start - span.run.start) / 4..(span.keep.end - span.run.start) / 4;
+            z.slice([0..1, 0..zc, keep(row), keep(col)])
+        });
+        Tensor::cat(tiles.collect(), 3)
+    };
+    Tensor::cat(rows.iter().map(band).collect(), 2)
 }
 
 /// Whether a tensor (path, container) is one a decoder needs: the synthesis transform and the
@@ -312,7 +338,7 @@ impl HyperCodec {
     /// Codes analysed latents `y` (of a picture padded to `ph x pw`) at a rate setting.
     fn code(&self, y: Tensor<4>, ph: usize, pw: usize, rate: u16) -> Result<Coded> {
         let y = y * self.channel_vector(self.gain_at(&self.log_gains, rate));
-        let z = self.encoder()?.hyper_analysis.forward(y.clone());
+        let z = hyper_analysis_tiled(&self.encoder()?.hyper_analysis, y.clone());
         let z = to_i16(z.round().into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")))?);
         let (zh, zw) = (ph / HYPER_DOWNSAMPLING, pw / HYPER_DOWNSAMPLING);
         let params = self.hyper_synthesis.forward(&z, zh, zw);
@@ -340,6 +366,7 @@ impl HyperCodec {
         let coder = options.coder;
         let (pixels, color, alpha) = split_picture(picture);
         let (y, ph, pw) = self.analyze(&pixels)?;
+        drop(pixels); // 3 bytes a pixel, not needed while coding
         let coded = self.code(y, ph, pw, rate)?;
         let (z_payload, y_payload) = match coder {
             CoderId::Zstd => (coding::encode_zstd(&coded.z), coding::encode_zstd(&coded.y)),
@@ -527,4 +554,24 @@ fn check_sizes(config: &HyperpriorConfig) -> Result<()> {
 /// Rounded floats to `i16`, saturating.
 fn to_i16(values: Vec<f32>) -> Vec<i16> {
     values.iter().map(|v| v.clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tiled_hyper_analysis_is_the_whole_one() {
+        let device = Device::flex();
+        let config = HyperpriorConfig::new(vec![0.01, 0.1]).with_hidden(8).with_latent(12).with_hyper_hidden(8).with_hyper_latent(6);
+        let model = config.init(&device);
+        // 136 x 200 positions: three tiles down, four across (and a short last one each way).
+        let y = Tensor::<4>::random([1, 12, 136, 200], burn::tensor::Distribution::Uniform(-4.0, 4.0), &device);
+        let whole: Vec<f32> = model.hyper_analysis.forward(y.clone()).into_data().try_to_vec().unwrap();
+        let tiled = hyper_analysis_tiled(&model.hyper_analysis, y);
+        assert_eq!(tiled.dims(), [1, 6, 34, 50]);
+        let tiled: Vec<f32> = tiled.into_data().try_to_vec().unwrap();
+        let largest = whole.iter().zip(&tiled).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(largest < 1e-4, "tiled h_a differs from whole by {largest}");
+    }
 }

@@ -39,9 +39,11 @@ pub fn memory_for(pixels: u64, extra_per_pixel: u64) -> u64 {
 
 /// One tile along one axis, in latent positions: the part it keeps and the part it computes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Span {
-    keep: Range<usize>,
-    run: Range<usize>,
+pub(crate) struct Span {
+    /// Positions the tile keeps.
+    pub(crate) keep: Range<usize>,
+    /// Positions it computes (the kept ones and the margin).
+    pub(crate) run: Range<usize>,
 }
 
 /// How a picture is cut into tiles, in latent positions.
@@ -60,7 +62,7 @@ impl Tiling {
     pub const DEFAULT: Tiling = Tiling { tile: TILE, margin: MARGIN, max_whole: MAX_WHOLE };
 
     /// The tiles of an axis of `len` latent positions.
-    fn spans(&self, len: usize) -> Vec<Span> {
+    pub(crate) fn spans(&self, len: usize) -> Vec<Span> {
         if len <= self.max_whole {
             return vec![Span { keep: 0..len, run: 0..len }];
         }

@@ -29,6 +29,9 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::infer::matmul::{MatRef, matmul_strided};
 
+/// Positions of a pointwise layer computed at once on the `f64` path (its working copies:
+/// 8 bytes per position and channel).
+const POINTWISE_BLOCK: usize = 8192;
 /// Sums below this magnitude are exact in `f64` whatever the order of their additions.
 const EXACT_IN_F64: u128 = 1 << 53;
 
@@ -151,20 +154,32 @@ impl IntLayer {
         let mut out = vec![0i32; outputs * oh * ow];
         match self.kind {
             LayerKind::Pointwise => {
+                // Blocks of positions, one after the other, so that the f64 copies stay small
+                // whatever the picture; within a block, output channels in groups over the threads.
                 let plane = h * w;
-                let x: Vec<f64> = input.iter().map(|&v| f64::from(v)).collect();
-                let a = MatRef { data: &x, offset: 0, rows: plane, cols: inputs, row_stride: 1, col_stride: plane };
-                // Output channels in groups, over the threads; each group's sums are planes.
+                let block = POINTWISE_BLOCK.min(plane).max(1);
                 let group = outputs.div_ceil(4).max(1);
-                out.par_chunks_mut(group * plane).enumerate().for_each(|(g, out_planes)| {
-                    let count = out_planes.len() / plane.max(1);
-                    let b = MatRef { data: &weights, offset: g * group * inputs, rows: inputs, cols: count, row_stride: 1, col_stride: inputs };
-                    let mut sums = vec![0.0f64; count * plane];
-                    matmul_strided(&mut sums, (1, plane), a, b, false);
-                    for (i, (dst, &sum)) in out_planes.iter_mut().zip(&sums).enumerate() {
-                        *dst = self.requantize((sum as i64).wrapping_add(self.biases[g * group + i / plane]));
+                let mut x = vec![0.0f64; inputs * block];
+                let mut sums = vec![0.0f64; outputs * block];
+                for start in (0..plane).step_by(block) {
+                    let count = block.min(plane - start);
+                    for (i, dst) in x.chunks_exact_mut(count).take(inputs).enumerate() {
+                        dst.iter_mut().zip(&input[i * plane + start..][..count]).for_each(|(d, &v)| *d = f64::from(v));
                     }
-                });
+                    let a = MatRef { data: &x, offset: 0, rows: count, cols: inputs, row_stride: 1, col_stride: count };
+                    out.par_chunks_mut(group * plane).zip(sums[..outputs * count].par_chunks_mut(group * count)).enumerate().for_each(
+                        |(g, (out_planes, sums))| {
+                            let n = sums.len() / count;
+                            let b = MatRef { data: &weights, offset: g * group * inputs, rows: inputs, cols: n, row_stride: 1, col_stride: inputs };
+                            matmul_strided(sums, (1, count), a, b, false);
+                            for (k, (out_plane, sums)) in out_planes.chunks_exact_mut(plane).zip(sums.chunks_exact(count)).enumerate() {
+                                for (dst, &sum) in out_plane[start..start + count].iter_mut().zip(sums) {
+                                    *dst = self.requantize((sum as i64).wrapping_add(self.biases[g * group + k]));
+                                }
+                            }
+                        },
+                    );
+                }
             }
             LayerKind::Up5 => {
                 let stride = w + 2;
@@ -492,6 +507,17 @@ mod tests {
         let huge: Vec<i32> = (0..inputs).map(|i| if i % 2 == 0 { i32::MAX } else { i32::MIN + 1 }).collect();
         assert!(layer.largest_sum(&huge) >= EXACT_IN_F64, "the test needs sums beyond 2^53");
         assert_eq!(layer.forward(&huge, 1, 1), layer.forward_i64(&huge, 1, 1));
+    }
+
+    #[test]
+    fn a_pointwise_layer_over_several_blocks_is_exact() {
+        let layer = IntLayer::quantize(LayerKind::Pointwise, true, 3, 5, &pseudo_random(15, 7, 1.0), &pseudo_random(5, 8, 1.0)).unwrap();
+        // 100 x 100 positions: a whole block of POINTWISE_BLOCK and a part of one.
+        let (h, w) = (100, 100);
+        assert!(h * w > POINTWISE_BLOCK && !(h * w).is_multiple_of(POINTWISE_BLOCK));
+        let input: Vec<i32> = (0..3 * h * w).map(|i| ((i * 7919) % 20_001) as i32 - 10_000).collect();
+        assert!(layer.largest_sum(&input) < EXACT_IN_F64);
+        assert_eq!(layer.forward_f64(&input, h, w), layer.forward_i64(&input, h, w));
     }
 
     #[test]
