@@ -1,9 +1,10 @@
 //! Writes the test vectors of `format-spec/vectors/` and the fuzzing seeds of `fuzz/seeds/`
 //! with the embedded default model, one with each other built-in photo model of the quality
 //! scale, one with an ICC profile and EXIF data, and one with the built-in `mnist-conv` model.
-//! Photo files are container version 2 (`v2-*`), and the hyperprior vectors (`v2-hyper-tiny-*`,
-//! with their golden latent digests) are made by a small model stored with them; the version-1 vectors, written by aec 0.1,
-//! are kept as they are. Run after every change of a built-in model:
+//! Photo files are container version 2 (`v2-*`); the hyperprior vectors (with their golden
+//! latent digests) are made by a small model stored with them (`v2-hyper-tiny-*`) and by the
+//! default model, the built-in hyperprior (`v2-default-*`), and once written are never
+//! rewritten, like the version-1 vectors written by aec 0.1. Run after every change of a built-in model:
 //! `cargo run --release --example make_vectors`.
 
 use std::path::Path;
@@ -51,11 +52,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = photo_codec.encode(&rgb, &EncodeOptions { quality: 4, coder: CoderId::Range, metadata, ..EncodeOptions::default() })?;
     write_vector(&photo_codec, "rgb-70x50-q4-range-metadata", &bytes)?;
     write_hyperprior_vectors(&rgb, &rgba)?;
+    write_default_vectors(&rgb, &gray, &rgba)?;
     write_picture_seeds(&photo.crop_imm(200, 60, 12, 9))
 }
 
+/// The version-2 vectors of the default model (the built-in hyperprior, `v2-default-*`, with
+/// their golden latent digests): the files aec 0.3 writes by default. Never rewritten.
+fn write_default_vectors(rgb: &DynamicImage, gray: &DynamicImage, rgba: &DynamicImage) -> Result<(), Box<dyn std::error::Error>> {
+    let codec = AnyCodec::open("default")?;
+    let photo = codec.photo().expect("a photo model");
+    let default = f64::from(photo.default_quality());
+    let cases: [(String, &DynamicImage, f64, CoderId); 4] = [
+        (format!("default-rgb-70x50-q{default}-range"), rgb, default, CoderId::Range),
+        ("default-rgb-70x50-q2.5-zstd".into(), rgb, 2.5, CoderId::Zstd),
+        ("default-gray-33x47-q28-range".into(), gray, 28.0, CoderId::Range),
+        ("default-rgba-24x16-q9-range".into(), rgba, 9.0, CoderId::Range),
+    ];
+    let hyper = aec::codec::hyper::HyperCodec::builtin()?;
+    for (name, picture, quality, coder) in cases {
+        if Path::new(&format!("format-spec/vectors/v2-{name}.aec")).exists() {
+            println!("v2-{name}: kept (a vector is never rewritten)");
+            continue;
+        }
+        let bytes = photo.encode_fraction(picture, quality, &EncodeOptions { coder, ..EncodeOptions::default() })?;
+        write_vector(&codec, &name, &bytes)?;
+        let file = aec::format::SectionFile::parse(&bytes, &Limits::default())?;
+        let digest = aec::codec::hyper::latents_digest(&hyper.decode_latents(&file, &Limits::default())?);
+        std::fs::write(format!("format-spec/vectors/v2-{name}.latents.sha256"), format!("{digest}  v2-{name}.aec\n"))?;
+    }
+    Ok(())
+}
+
 /// The version-2 vectors of the hyperprior family (architecture 2), made by a small seeded
-/// model whose files live beside them (`models/hyper-tiny.*`; no hyperprior is built in).
+/// model whose files live beside them (`models/hyper-tiny.*`).
 /// Model and vectors, once written, are never rewritten: they are part of the specification.
 /// Each vector also gets `NAME.latents.sha256`, the digest of its decoded integers.
 fn write_hyperprior_vectors(rgb: &DynamicImage, rgba: &DynamicImage) -> Result<(), Box<dyn std::error::Error>> {

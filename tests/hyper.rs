@@ -179,3 +179,20 @@ fn the_command_line_compresses_with_a_hyperprior_model_file() {
 fn level(quality: u8, coder: CoderId) -> EncodeOptions {
     EncodeOptions { quality, coder, limits: Limits::default(), ..EncodeOptions::default() }
 }
+
+/// Rate control of the default model bisects over rate settings (1/256 of a trained level):
+/// the file meets the budget and the next setting up would not.
+#[test]
+fn a_size_target_is_met_to_the_rate_setting() {
+    let codec = HyperCodec::builtin().unwrap();
+    let picture = photo();
+    let options = EncodeOptions::default();
+    let size_at = |rate: u16| codec.encode_at_rate(&picture, rate, 1, &options).unwrap().len() as u64;
+    let top = codec.rate_of(codec.max_quality()).unwrap();
+    let budget = (size_at(0) + size_at(top)) / 2;
+    let (bytes, quality) = codec.encode_to_target(&picture, aec::codec::RateTarget::MaxBytes(budget), &options).unwrap();
+    let rate = SectionFile::parse(&bytes, &Limits::default()).unwrap().header.rate;
+    assert!(bytes.len() as u64 <= budget && size_at(rate + 1) > budget, "rate {rate}: {} bytes for a budget of {budget}", bytes.len());
+    assert!((1..=codec.max_quality()).contains(&quality));
+    assert_eq!(codec.decode(&bytes, &Limits::default()).unwrap().width(), picture.width());
+}

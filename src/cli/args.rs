@@ -460,7 +460,7 @@ pub enum ArchArg {
 /// `aec train`.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 20000\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 40000 --resume\n  aec train --out models/mine.bpk --export-only\n  aec train --data ../shared/datasets/train --out models/q8.bpk --init-from models/default.bpk --lambda 0.05 --lr 1e-4 --steps 10000\n  aec train --arch dense --data ../shared/datasets/mnist          # writes models/mnist/dense.bpk\n  aec train --arch denoise --noise 0.25 --data ../shared/datasets/mnist --out models/mnist/denoise-0.25.bpk"
+    after_help = "Examples:\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 20000\n  aec train --data ../shared/datasets/train --out models/mine.bpk --steps 40000 --resume\n  aec train --out models/mine.bpk --export-only\n  aec train --data ../shared/datasets/train --out models/q8.bpk --init-from models/default.bpk --lambda 0.05 --lr 1e-4 --steps 10000\n  aec train --arch hyper --data ../shared/datasets/train --out models/h.bpk --init-from models/hyper-ext.bpk --lambdas 0.001,0.01,0.1 --lr 1e-4 --steps 5000 --batch 4 --patch 256\n  aec train --arch dense --data ../shared/datasets/mnist          # writes models/mnist/dense.bpk\n  aec train --arch denoise --noise 0.25 --data ../shared/datasets/mnist --out models/mnist/denoise-0.25.bpk"
 )]
 pub struct TrainArgs {
     /// What to train.
@@ -492,8 +492,9 @@ pub struct TrainArgs {
     #[arg(long)]
     pub resume: bool,
     /// Start from the weights of this model (NAME.bpk of the same sizes or MNIST architecture
-    /// family) instead of random ones: fine-tune the default photo model for another --lambda,
-    /// or continue an MNIST run.
+    /// family) instead of random ones: fine-tune a factorized model for another --lambda, a
+    /// hyperprior for other --lambdas (the new levels' gains read off the trained ones), or
+    /// continue an MNIST run.
     #[arg(long, conflicts_with = "resume")]
     pub init_from: Option<PathBuf>,
     /// Only write the model files from the last checkpoint, without training.

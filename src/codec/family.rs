@@ -105,38 +105,62 @@ pub trait PhotoCodec: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// [`Error::InvalidArgument`] when no level meets the target.
     fn encode_to_target(&self, picture: &DynamicImage, target: RateTarget, options: &EncodeOptions) -> Result<(Vec<u8>, u8)> {
-        let pixels = f64::from(picture.width()) * f64::from(picture.height());
-        let (original, _, _) = split_picture(picture);
-        let encode = |quality| self.encode(picture, &EncodeOptions { quality, ..options.clone() });
-        let meets = |bytes: &[u8]| -> Result<bool> {
-            Ok(match target {
-                RateTarget::MaxBytes(n) => bytes.len() as u64 <= n,
-                RateTarget::BitsPerPixel(bpp) => bytes.len() as f64 * 8.0 <= bpp * pixels,
-                RateTarget::Psnr(goal) => {
-                    let (decoded, _, _) = split_picture(&self.decode(bytes, &Limits::largest())?);
-                    crate::metrics::psnr(&original.samples, &decoded.samples) >= goal
-                }
-            })
-        };
-        // Size goals are met by low levels, PSNR goals by high ones: bisect for the boundary.
-        let wants_high = matches!(target, RateTarget::Psnr(_));
-        let (mut low, mut high) = (1u8, self.max_quality());
-        let edge = if wants_high { high } else { low };
-        let mut best = encode(edge)?;
-        if !meets(&best)? {
-            return Err(Error::InvalidArgument(format!("no quality level meets {target}: quality {edge} gives {} bytes", best.len())));
-        }
-        let mut best_level = edge;
-        while low < high {
-            let middle = if wants_high { low + (high - low) / 2 } else { low + (high - low).div_ceil(2) };
-            let bytes = encode(middle)?;
-            match (meets(&bytes)?, wants_high) {
-                (true, true) => (high, best, best_level) = (middle, bytes, middle),
-                (false, true) => low = middle + 1,
-                (true, false) => (low, best, best_level) = (middle, bytes, middle),
-                (false, false) => high = middle - 1,
-            }
-        }
-        Ok((best, best_level))
+        let meets = target_check(self, picture, target);
+        let (bytes, quality) = bisect_for_target(1, u16::from(self.max_quality()), target, |quality| {
+            let bytes = self.encode(picture, &EncodeOptions { quality: quality as u8, ..options.clone() })?;
+            let ok = meets(&bytes)?;
+            Ok((bytes, ok))
+        })?;
+        Ok((bytes, quality as u8))
     }
+}
+
+/// Whether a file meets `target` for `picture` (a PSNR target decodes the file with `codec`).
+pub(crate) fn target_check<'a>(codec: &'a (impl PhotoCodec + ?Sized), picture: &DynamicImage, target: RateTarget) -> impl Fn(&[u8]) -> Result<bool> + 'a {
+    let pixels = f64::from(picture.width()) * f64::from(picture.height());
+    let original = matches!(target, RateTarget::Psnr(_)).then(|| split_picture(picture).0);
+    move |bytes: &[u8]| {
+        Ok(match target {
+            RateTarget::MaxBytes(n) => bytes.len() as u64 <= n,
+            RateTarget::BitsPerPixel(bpp) => bytes.len() as f64 * 8.0 <= bpp * pixels,
+            RateTarget::Psnr(goal) => {
+                let (decoded, _, _) = split_picture(&codec.decode(bytes, &Limits::largest())?);
+                crate::metrics::psnr(&original.as_ref().expect("kept for a PSNR target").samples, &decoded.samples) >= goal
+            }
+        })
+    }
+}
+
+/// The best setting in `low..=high` for `target` (settings grow in size and fidelity): the
+/// highest that meets a size target, or the lowest that reaches a PSNR, found by bisection.
+/// `attempt` codes at a setting and says whether the file meets the target.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when even the extreme setting misses the target; `attempt`'s.
+pub(crate) fn bisect_for_target(
+    mut low: u16,
+    mut high: u16,
+    target: RateTarget,
+    mut attempt: impl FnMut(u16) -> Result<(Vec<u8>, bool)>,
+) -> Result<(Vec<u8>, u16)> {
+    // Size goals are met by low settings, PSNR goals by high ones: bisect for the boundary.
+    let wants_high = matches!(target, RateTarget::Psnr(_));
+    let edge = if wants_high { high } else { low };
+    let (mut best, ok) = attempt(edge)?;
+    if !ok {
+        let which = if wants_high { "highest" } else { "lowest" };
+        return Err(Error::InvalidArgument(format!("no quality level meets {target}: the {which} level gives {} bytes", best.len())));
+    }
+    let mut best_setting = edge;
+    while low < high {
+        let middle = if wants_high { low + (high - low) / 2 } else { low + (high - low).div_ceil(2) };
+        let (bytes, ok) = attempt(middle)?;
+        match (ok, wants_high) {
+            (true, true) => (high, best, best_setting) = (middle, bytes, middle),
+            (false, true) => low = middle + 1,
+            (true, false) => (low, best, best_setting) = (middle, bytes, middle),
+            (false, false) => high = middle - 1,
+        }
+    }
+    Ok((best, best_setting))
 }

@@ -18,7 +18,7 @@ use super::pixels::{self, Pixels};
 use super::tables::{LevelTables, QuantizedTables};
 use super::tiles;
 use super::tiles::{LatentPlanes, Tiling};
-use super::{EncodeOptions, LevelInfo, PhotoCodec, check_model, check_picture_size, compress_alpha, join_picture, model_id, split_picture};
+use super::{EncodeOptions, LevelInfo, PhotoCodec, RateTarget, check_model, check_picture_size, compress_alpha, join_picture, model_id, split_picture};
 use crate::entropy::coding::{self, decode_indexed, encode_indexed};
 use crate::entropy::gaussian::{LOG_SCALE_BITS, table_index};
 use crate::entropy::intnet::{IntLayer, IntNet, LayerKind};
@@ -160,6 +160,19 @@ pub fn integer_hyper_synthesis(model: &HyperpriorModel) -> Result<IntNet> {
 /// As [`super::tabulate::tabulate`].
 pub fn z_tables(model: &HyperpriorModel) -> Result<QuantizedTables> {
     super::tabulate::tabulate(&model.hyper_entropy, &[Z_STEP], &Device::flex())
+}
+
+/// A picture through the analysis transform, ready to be coded at any rate.
+struct Analysed {
+    /// `y` before any gain, and the padded picture size.
+    y: Tensor<4>,
+    ph: usize,
+    pw: usize,
+    width: u32,
+    height: u32,
+    color: ColorModel,
+    /// The alpha section's payload, if the picture has alpha.
+    alpha: Option<Vec<u8>>,
 }
 
 /// What the encoder computed for one picture at one rate.
@@ -361,25 +374,40 @@ impl HyperCodec {
         if rate > self.max_rate() {
             return Err(Error::InvalidArgument(format!("rate setting must be 0..={}, not {rate}", self.max_rate())));
         }
+        self.pack(&self.analysed(picture, &options.limits)?, rate, quality, options)
+    }
+
+    /// Checks a picture against `limits` and runs the analysis transform on it (once, for any
+    /// number of rates).
+    fn analysed(&self, picture: &DynamicImage, limits: &Limits) -> Result<Analysed> {
         let (width, height) = (picture.width(), picture.height());
-        check_picture_size(width, height, &options.limits)?;
-        let coder = options.coder;
+        check_picture_size(width, height, limits)?;
         let (pixels, color, alpha) = split_picture(picture);
         let (y, ph, pw) = self.analyze(&pixels)?;
         drop(pixels); // 3 bytes a pixel, not needed while coding
-        let coded = self.code(y, ph, pw, rate)?;
+        Ok(Analysed { y, ph, pw, width, height, color, alpha: alpha.as_deref().map(compress_alpha) })
+    }
+
+    /// The file of an analysed picture at a rate setting (`quality` recorded for information).
+    fn pack(&self, analysed: &Analysed, rate: u16, quality: u8, options: &EncodeOptions) -> Result<Vec<u8>> {
+        let coder = options.coder;
+        let coded = self.code(analysed.y.clone(), analysed.ph, analysed.pw, rate)?;
         let (z_payload, y_payload) = match coder {
             CoderId::Zstd => (coding::encode_zstd(&coded.z), coding::encode_zstd(&coded.y)),
             CoderId::Range => (coding::encode_range(&coded.z, coded.z_plane, &self.z_tables), encode_indexed(&coded.y, &coded.indices)),
         };
-        let alpha_payload = alpha.as_deref().map(compress_alpha);
         let mut sections = vec![(SectionKind::HyperLatents, z_payload.as_slice()), (SectionKind::Latents, y_payload.as_slice())];
-        if let Some(a) = &alpha_payload {
+        if let Some(a) = &analysed.alpha {
             sections.push((SectionKind::Alpha, a.as_slice()));
         }
         sections.extend(options.metadata.sections());
-        let header = HeaderV2 { width, height, color, coder, quality, model: self.id, rate };
+        let header = HeaderV2 { width: analysed.width, height: analysed.height, color: analysed.color, coder, quality, model: self.id, rate };
         Ok(SectionFile { header, sections }.to_bytes()?)
+    }
+
+    /// The whole quality level nearest a rate setting (what a file records for information).
+    fn quality_of_rate(&self, rate: u16) -> u8 {
+        (1.0 + f64::from(rate) * LEVELS_PER_TRAINED as f64 / 256.0).round().clamp(1.0, f64::from(self.max_quality())) as u8
     }
 
     /// The analysis transform's latents `y` of a picture (before any gain), `[1, C, H/16, W/16]`
@@ -512,9 +540,22 @@ impl PhotoCodec for HyperCodec {
         self.encode_at_rate(picture, self.rate_of(options.quality)?, options.quality, options)
     }
 
+    /// Bisects over the rate settings (1/256 of a trained level), not only the whole levels,
+    /// with the analysis transform run once: a size target is met more closely, and sooner.
+    fn encode_to_target(&self, picture: &DynamicImage, target: RateTarget, options: &EncodeOptions) -> Result<(Vec<u8>, u8)> {
+        let analysed = self.analysed(picture, &options.limits)?;
+        let meets = super::family::target_check(self, picture, target);
+        let (bytes, rate) = super::family::bisect_for_target(0, self.max_rate(), target, |rate| {
+            let bytes = self.pack(&analysed, rate, self.quality_of_rate(rate), options)?;
+            let ok = meets(&bytes)?;
+            Ok((bytes, ok))
+        })?;
+        Ok((bytes, self.quality_of_rate(rate)))
+    }
+
     fn encode_fraction(&self, picture: &DynamicImage, quality: f64, options: &EncodeOptions) -> Result<Vec<u8>> {
-        let label = quality.round().clamp(1.0, f64::from(self.max_quality())) as u8;
-        self.encode_at_rate(picture, self.rate_of_fraction(quality)?, label, options)
+        let rate = self.rate_of_fraction(quality)?;
+        self.encode_at_rate(picture, rate, self.quality_of_rate(rate), options)
     }
 
     fn decode_parsed(&self, file: &ParsedFile, limits: &Limits) -> Result<DynamicImage> {
