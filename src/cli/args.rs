@@ -63,8 +63,8 @@ pub enum Command {
     Decompress(DecompressArgs),
     /// Show the header of an .aec file: size, colour model, quality, bits per pixel, model.
     Info(InfoArgs),
-    /// List the photographic quality levels: model, λ, quantization step, and with a picture
-    /// the size each level would give it.
+    /// List the photographic quality levels: model, λ, rate setting (or quantization step),
+    /// and with a picture the size and PSNR each level gives it.
     Levels(LevelsArgs),
     /// Train a model on a folder of images (checkpoints and --resume included).
     Train(TrainArgs),
