@@ -36,7 +36,7 @@ const EMBEDDED: &[(&str, &[&str])] = &[
     ("lambda-0.0018", PHOTO),
     ("lambda-0.0483", PHOTO),
     ("wide-0.08", PHOTO),
-    ("hyper", HYPER),
+    ("hyper-ext", HYPER),
     ("colorize", &[]),
     ("mnist/dense", DIGITS),
     ("mnist/deep", DIGITS),

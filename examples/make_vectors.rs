@@ -1,10 +1,11 @@
-//! Writes the test vectors of `format-spec/vectors/` and the fuzzing seeds of `fuzz/seeds/`
-//! with the embedded default model, one with each other built-in photo model of the quality
-//! scale, one with an ICC profile and EXIF data, and one with the built-in `mnist-conv` model.
-//! Photo files are container version 2 (`v2-*`); the hyperprior vectors (with their golden
-//! latent digests) are made by a small model stored with them (`v2-hyper-tiny-*`) and by the
-//! default model, the built-in hyperprior (`v2-default-*`), and once written are never
-//! rewritten, like the version-1 vectors written by aec 0.1. Run after every change of a built-in model:
+//! Writes the test vectors of `format-spec/vectors/` and the fuzzing seeds of `fuzz/seeds/`:
+//! with the version-1 scale's default factorized model, one with each other built-in
+//! factorized model, one with an ICC profile and EXIF data, one with the built-in `mnist-conv`
+//! model, and the hyperprior vectors (with their golden latent digests) of a small model stored
+//! with them (`v2-hyper-tiny-*`) and of the default model, the built-in hyperprior
+//! (`v2-default-*`). Photo files are container version 2 (`v2-*`); the version-1 vectors were
+//! written by aec 0.1. A vector, once written, is never rewritten (it is a file a released aec
+//! wrote): run after a new built-in model to add its vectors,
 //! `cargo run --release --example make_vectors`.
 
 use std::path::Path;
@@ -150,16 +151,16 @@ fn write_picture_seeds(picture: &DynamicImage) -> Result<(), Box<dyn std::error:
     Ok(())
 }
 
-/// Writes a vector and the SHA-256 of its decoded pixels, and the file as fuzzing seed.
-/// Vectors of container version 1 are named as before and never rewritten: they are the
-/// files that released versions of aec wrote. Version-2 vectors are named `v2-NAME`.
+/// Writes a vector, its decoded picture (`NAME.png`, the reference) and the SHA-256 of its
+/// pixels, and the file as fuzzing seed. A vector that exists is never rewritten: it is a file
+/// that a released aec wrote. Version-2 vectors are named `v2-NAME`.
 fn write_vector(codec: &AnyCodec, name: &str, bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
     let vectors = Path::new("format-spec/vectors");
     let v2 = aec::format::version_of(bytes)? == aec::format::VERSION_2;
     let name = if v2 { format!("v2-{name}") } else { name.to_string() };
     let path = vectors.join(format!("{name}.aec"));
-    if !v2 && path.exists() {
-        println!("{name}: kept (a version-1 vector is never rewritten)");
+    if path.exists() {
+        println!("{name}: kept (a vector is never rewritten: it is a file a released aec wrote)");
         return Ok(());
     }
     let decoded = codec.decode(bytes, &Limits::default())?;
@@ -167,6 +168,7 @@ fn write_vector(codec: &AnyCodec, name: &str, bytes: &[u8]) -> Result<(), Box<dy
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     std::fs::write(&path, bytes)?;
     std::fs::write(vectors.join(format!("{name}.sha256")), format!("{hex}  {name}.aec\n"))?;
+    decoded.save(vectors.join(format!("{name}.png")))?; // the reference picture the digest pins
     for target in if v2 { ["sections", "decode"] } else { ["container", "decode"] } {
         let dir = Path::new("fuzz/seeds").join(target);
         std::fs::create_dir_all(&dir)?;

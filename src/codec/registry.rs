@@ -211,7 +211,7 @@ macro_rules! builtin_hyper {
 
 /// The built-in hyperprior: the default model (trained by `aec train --arch hyper`, see
 /// `models/README.md`).
-pub(crate) static BUILTIN_HYPER: BuiltinHyper = builtin_hyper!("hyper");
+pub(crate) static BUILTIN_HYPER: BuiltinHyper = builtin_hyper!("hyper-ext");
 
 /// The built-in photographic model that made files of this identity, if any.
 pub fn builtin_photo_by_id(id: ModelId) -> Option<&'static BuiltinPhoto> {
