@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         [_, m, p, ..] => (m, p),
         _ => return Err("usage: profile_hyper MODEL.bpk PICTURE [QUALITY]".into()),
     };
-    let quality: u8 = args.get(3).map_or(Ok(11), |q| q.parse())?;
+    let quality: u8 = args.get(3).map_or(Ok(17), |q| q.parse())?;
     let started = Instant::now();
     let codec = HyperCodec::from_files(std::path::Path::new(model), Device::flex())?;
     let load = started.elapsed();

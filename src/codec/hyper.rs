@@ -162,10 +162,9 @@ pub fn z_tables(model: &HyperpriorModel) -> Result<QuantizedTables> {
     super::tabulate::tabulate(&model.hyper_entropy, &[Z_STEP], &Device::flex())
 }
 
-/// A picture through the analysis transform, ready to be coded at any rate.
+/// What an analysed picture's file needs besides its latents `y`.
 struct Analysed {
-    /// `y` before any gain, and the padded picture size.
-    y: Tensor<4>,
+    /// The padded picture size.
     ph: usize,
     pw: usize,
     width: u32,
@@ -353,11 +352,12 @@ impl HyperCodec {
         let y = y * self.channel_vector(self.gain_at(&self.log_gains, rate));
         let z = hyper_analysis_tiled(&self.encoder()?.hyper_analysis, y.clone());
         let z = to_i16(z.round().into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")))?);
+        // y leaves the tensor before h_s runs, so that the two are not held at once.
+        let y: Vec<f32> = y.into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")))?;
         let (zh, zw) = (ph / HYPER_DOWNSAMPLING, pw / HYPER_DOWNSAMPLING);
         let params = self.hyper_synthesis.forward(&z, zh, zw);
         let plane = 16 * zh * zw;
         let (means, log_scales) = params.split_at(self.config.latent * plane);
-        let y: Vec<f32> = y.into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")))?;
         let unit = f32::from(1u16 << LOG_SCALE_BITS);
         let q = to_i16(y.iter().zip(means).map(|(&v, &m)| (v - m as f32 / unit).round()).collect());
         Ok(Coded { z, y: q, indices: log_scales.iter().map(|&s| table_index(s)).collect(), z_plane: zh * zw })
@@ -374,24 +374,26 @@ impl HyperCodec {
         if rate > self.max_rate() {
             return Err(Error::InvalidArgument(format!("rate setting must be 0..={}, not {rate}", self.max_rate())));
         }
-        self.pack(&self.analysed(picture, &options.limits)?, rate, quality, options)
+        let (y, analysed) = self.analysed(picture, &options.limits)?;
+        self.pack(y, &analysed, rate, quality, options)
     }
 
     /// Checks a picture against `limits` and runs the analysis transform on it (once, for any
-    /// number of rates).
-    fn analysed(&self, picture: &DynamicImage, limits: &Limits) -> Result<Analysed> {
+    /// number of rates): `y` before any gain, and the rest of what a file needs.
+    fn analysed(&self, picture: &DynamicImage, limits: &Limits) -> Result<(Tensor<4>, Analysed)> {
         let (width, height) = (picture.width(), picture.height());
         check_picture_size(width, height, limits)?;
         let (pixels, color, alpha) = split_picture(picture);
         let (y, ph, pw) = self.analyze(&pixels)?;
         drop(pixels); // 3 bytes a pixel, not needed while coding
-        Ok(Analysed { y, ph, pw, width, height, color, alpha: alpha.as_deref().map(compress_alpha) })
+        Ok((y, Analysed { ph, pw, width, height, color, alpha: alpha.as_deref().map(compress_alpha) }))
     }
 
-    /// The file of an analysed picture at a rate setting (`quality` recorded for information).
-    fn pack(&self, analysed: &Analysed, rate: u16, quality: u8, options: &EncodeOptions) -> Result<Vec<u8>> {
+    /// The file of an analysed picture (its latents `y`, taken so that a single encode holds
+    /// them once) at a rate setting (`quality` recorded for information).
+    fn pack(&self, y: Tensor<4>, analysed: &Analysed, rate: u16, quality: u8, options: &EncodeOptions) -> Result<Vec<u8>> {
         let coder = options.coder;
-        let coded = self.code(analysed.y.clone(), analysed.ph, analysed.pw, rate)?;
+        let coded = self.code(y, analysed.ph, analysed.pw, rate)?;
         let (z_payload, y_payload) = match coder {
             CoderId::Zstd => (coding::encode_zstd(&coded.z), coding::encode_zstd(&coded.y)),
             CoderId::Range => (coding::encode_range(&coded.z, coded.z_plane, &self.z_tables), encode_indexed(&coded.y, &coded.indices)),
@@ -543,10 +545,10 @@ impl PhotoCodec for HyperCodec {
     /// Bisects over the rate settings (1/256 of a trained level), not only the whole levels,
     /// with the analysis transform run once: a size target is met more closely, and sooner.
     fn encode_to_target(&self, picture: &DynamicImage, target: RateTarget, options: &EncodeOptions) -> Result<(Vec<u8>, u8)> {
-        let analysed = self.analysed(picture, &options.limits)?;
+        let (y, analysed) = self.analysed(picture, &options.limits)?;
         let meets = super::family::target_check(self, picture, target);
         let (bytes, rate) = super::family::bisect_for_target(0, self.max_rate(), target, |rate| {
-            let bytes = self.pack(&analysed, rate, self.quality_of_rate(rate), options)?;
+            let bytes = self.pack(y.clone(), &analysed, rate, self.quality_of_rate(rate), options)?;
             let ok = meets(&bytes)?;
             Ok((bytes, ok))
         })?;
