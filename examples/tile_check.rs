@@ -1,19 +1,32 @@
-//! Tiled against whole-picture coding on a folder of photos: each photo is analysed, quantized
-//! (the built-in default model at its step 1.0) and synthesized once whole and once cut into
-//! small tiles (8x8 latent positions = 128x128 pixels, with the margin coding uses), and the
-//! PSNRs against the original are compared. Prints a Markdown table and the largest difference.
+//! Tiled against whole-picture coding on a folder of photos: each photo is analysed, rounded
+//! and synthesized once whole and once cut into small tiles (8x8 latent positions = 128x128
+//! pixels, with the margin coding uses), and the PSNRs against the original are compared, with
+//! the transforms of the default model (the built-in hyperprior, without gain: its latents
+//! rounded as they come) or of the version-1 scale's default model (`factorized`, at its step
+//! 1.0). Prints a Markdown table and the largest difference.
 //!
-//! `cargo run --release --example tile_check -- ../shared/datasets/eval`
+//! `cargo run --release --example tile_check -- ../shared/datasets/eval [default|factorized]`
 
 use aec::codec::Codec;
+use aec::codec::hyper::HyperCodec;
 use aec::codec::pixels::Pixels;
 use aec::codec::tiles::{self, LatentPlanes, Tiling};
 use aec::infer::{Analysis, Synthesis};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args().nth(1).ok_or("usage: tile_check DIR")?;
-    let codec = Codec::embedded()?;
-    let (analysis, synthesis) = (Analysis::from_model(&codec.model().analysis)?, Synthesis::from_model(&codec.model().synthesis)?);
+    let dir = std::env::args().nth(1).ok_or("usage: tile_check DIR [default|factorized]")?;
+    let (analysis, synthesis) = match std::env::args().nth(2).as_deref().unwrap_or("default") {
+        "default" => {
+            let codec = HyperCodec::builtin()?;
+            let (a, s) = codec.transforms()?;
+            (a.clone(), s.clone())
+        }
+        "factorized" => {
+            let codec = Codec::embedded()?;
+            (Analysis::from_model(&codec.model().analysis)?, Synthesis::from_model(&codec.model().synthesis)?)
+        }
+        other => return Err(format!("no model {other:?}: default or factorized").into()),
+    };
     let small = Tiling { tile: 8, margin: tiles::MARGIN, max_whole: 0 };
     let mut paths: Vec<_> = std::fs::read_dir(&dir)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "png")).collect();
     paths.sort();

@@ -283,6 +283,15 @@ impl HyperCodec {
         lambdas[i] * (next / lambdas[i]).powf(t - i as f64)
     }
 
+    /// The packed analysis and synthesis transforms (for tools that run them directly, such
+    /// as the tiling check `examples/tile_check.rs`).
+    ///
+    /// # Errors
+    /// [`Error::Model`] if the analysis transform's weights do not load.
+    pub fn transforms(&self) -> Result<(&Analysis, &Synthesis)> {
+        Ok((&self.encoder()?.analysis, &self.decoder))
+    }
+
     /// The identity of the built-in hyperprior, without loading it.
     pub fn builtin_id() -> ModelId {
         super::registry::BUILTIN_HYPER.id()
