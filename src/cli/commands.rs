@@ -65,7 +65,10 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
     let started = Instant::now();
     let options = EncodeOptions { quality: codec.default_quality(), coder, metadata, limits: Limits::largest() };
     let (encoded, quality) = match (target, args.quality) {
-        (Some(target), _) => codec.encode_to_target(&picture, target, &options).map(|(bytes, q)| (bytes, q.to_string()))?,
+        (Some(target), _) => codec.encode_to_target(&picture, target, &options).map(|(bytes, q)| {
+            let quality = coded_quality(codec.as_ref(), &bytes, q);
+            (bytes, quality)
+        })?,
         (None, Some(q)) => (codec.encode_fraction(&picture, q, &options)?, q.to_string()),
         (None, None) => (codec.encode(&picture, &options)?, options.quality.to_string()),
     };
@@ -85,6 +88,20 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
         elapsed.as_secs_f64(),
         metadata_summary(&metadata).map_or_else(String::new, |m| format!(", with {m}"))
     ))
+}
+
+/// The quality a rate-controlled file was coded at: for a variable-rate (hyperprior) model the
+/// fraction between levels that its header's rate setting stands for (to 1/100; the rate
+/// setting itself has steps of 3/256 of a level), else the whole level.
+fn coded_quality(codec: &dyn PhotoCodec, bytes: &[u8], level: u8) -> String {
+    if codec.family().architecture != aec::codec::hyper::ARCH_HYPERPRIOR {
+        return level.to_string();
+    }
+    let (Ok(file), Ok(first), Ok(second)) = (aec::format::SectionFile::parse(bytes, &Limits::largest()), codec.level_info(1), codec.level_info(2)) else {
+        return level.to_string();
+    };
+    let quality = 1.0 + (f64::from(file.header.rate) / 256.0 - first.rate) / (second.rate - first.rate);
+    format!("{quality:.2}")
 }
 
 /// "ICC profile (N bytes) and EXIF (M bytes)", or `None` for no metadata.
@@ -314,6 +331,9 @@ fn level_psnrs(scale: &dyn PhotoCodec, picture: &DynamicImage) -> Result<Vec<f64
 
 /// A positive number to three significant digits, without trailing zeros (0.0178, 0.0003).
 fn three_digits(value: f64) -> String {
+    if !(value.is_finite() && value > 0.0) {
+        return value.to_string();
+    }
     let decimals = (2 - value.log10().floor() as i32).clamp(0, 12) as usize;
     let text = format!("{value:.decimals$}");
     if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }

@@ -94,7 +94,8 @@ pub fn read_picture(path: &Path, max_pixels: u64) -> Result<image::DynamicImage>
 }
 
 /// Ctrl-C (SIGINT) and SIGTERM remove the temporary file being written before the process
-/// ends, so that no `.aec-*.tmp` is left beside the output.
+/// ends, so that no `.aec-*.tmp` is left beside the output; a closed standard output ends the
+/// process quietly.
 pub mod signals {
     use std::ffi::CString;
     use std::path::Path;
@@ -115,16 +116,31 @@ pub mod signals {
         }
     }
 
-    /// Installs the handler for SIGINT, SIGTERM and SIGPIPE (exit code 128 + the signal, as
-    /// shells do; SIGPIPE: the reader of standard output went away, as in `aec levels | head`).
+    /// Installs the handler for SIGINT and SIGTERM (exit code 128 + the signal, as shells do).
+    /// SIGPIPE stays ignored (a child such as cjpeg closing its input must not kill aec); a
+    /// reader of standard output that goes away, as in `aec levels | head`, ends aec quietly
+    /// with 141 instead ([`exit_quietly_on_closed_stdout`]).
     pub fn install() {
         #[cfg(unix)]
         // SAFETY: `on_signal` only calls async-signal-safe functions.
         unsafe {
             libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
             libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
-            libc::signal(libc::SIGPIPE, on_signal as *const () as libc::sighandler_t);
         }
+        exit_quietly_on_closed_stdout();
+    }
+
+    /// Makes the panic of `println!` on a closed standard output (its reader went away) end
+    /// the process with 141, as SIGPIPE does for other tools, instead of printing a panic.
+    fn exit_quietly_on_closed_stdout() {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let message = info.payload().downcast_ref::<String>().map(String::as_str).or_else(|| info.payload().downcast_ref::<&str>().copied());
+            if message.is_some_and(|m| m.starts_with("failed printing to stdout") && m.contains("Broken pipe")) {
+                std::process::exit(141);
+            }
+            default(info);
+        }));
     }
 
     /// Registers a temporary file for removal on a signal while it lives.

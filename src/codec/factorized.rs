@@ -88,13 +88,15 @@ impl std::fmt::Debug for Codec {
     }
 }
 
-/// The identity of the embedded default model, without loading its weights.
+/// The identity of the version-1 scale's default factorized model (`lambda-0.0067`), without
+/// loading its weights.
 pub fn embedded_model_id() -> ModelId {
     registry::default_photo().id()
 }
 
 impl Codec {
-    /// The default model embedded in the binary, on burn's flex CPU backend.
+    /// The version-1 scale's default factorized model (`lambda-0.0067`, the default model of
+    /// aec 0.1 and 0.2; today's default is the hyperprior), on burn's flex CPU backend.
     ///
     /// # Errors
     /// [`Error::Model`] if the embedded files are inconsistent (a build problem).
@@ -102,7 +104,7 @@ impl Codec {
         Self::embedded_on(Device::flex())
     }
 
-    /// The embedded default model on another burn device (e.g. `Device::ndarray()`).
+    /// [`Codec::embedded`] on another burn device (e.g. `Device::ndarray()`).
     ///
     /// # Errors
     /// As [`Codec::embedded`].

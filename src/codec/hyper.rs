@@ -594,10 +594,12 @@ pub fn latents_digest((z, q, means): &(Vec<i16>, Vec<i16>, Vec<i32>)) -> String 
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Refuses model settings that would make a network of absurd size (a hostile settings file).
+/// Refuses model settings that would make a network of absurd size, or whose λs are not
+/// positive and increasing (a hostile settings file).
 fn check_sizes(config: &HyperpriorConfig) -> Result<()> {
     let ok = |n: usize| (1..=1024).contains(&n);
-    if !(ok(config.hidden) && ok(config.latent) && ok(config.hyper_hidden) && ok(config.hyper_latent) && (2..=64).contains(&config.levels())) {
+    let lambdas_ok = config.lambdas.iter().all(|l| l.is_finite() && *l > 0.0) && config.lambdas.windows(2).all(|w| w[0] < w[1]);
+    if !(ok(config.hidden) && ok(config.latent) && ok(config.hyper_hidden) && ok(config.hyper_latent) && (2..=64).contains(&config.levels()) && lambdas_ok) {
         return Err(Error::Model(format!("model settings out of range: {config:?}")));
     }
     Ok(())

@@ -166,10 +166,11 @@ pub const PHOTO_RUNGS: [(&str, u8); 18] = [
     ("wide-0.08", 7),
 ];
 
-/// Quality level of the built-in scale used when none is given.
+/// Quality level of the version-1 scale (`--model factorized`) used when none is given.
 pub const PHOTO_DEFAULT_QUALITY: u8 = 8;
 
-/// The embedded default photographic model.
+/// The version-1 scale's default factorized model (`lambda-0.0067`; the default model of aec
+/// 0.1 and 0.2). The default model now is the hyperprior, [`default_photo_codec`].
 pub fn default_photo() -> &'static BuiltinPhoto {
     &BUILTIN_PHOTO[0]
 }
