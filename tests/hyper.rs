@@ -203,3 +203,33 @@ fn a_size_target_is_met_to_the_rate_setting() {
     assert!((1..=codec.max_quality()).contains(&quality));
     assert_eq!(codec.decode(&bytes, &Limits::default()).unwrap().width(), picture.width());
 }
+
+/// A weights file that lacks what decoding needs is refused when the model opens; one that
+/// lacks what only encoding needs opens and refuses the first encode, with a model error
+/// either way (never random weights).
+#[test]
+fn weights_without_a_transform_are_refused_when_needed() {
+    use burn::store::{BurnpackStore, ModuleSnapshot};
+    let dir = tempfile::tempdir().unwrap();
+    let path = export_small(dir.path());
+    let config = HyperpriorConfig::new(vec![0.004, 0.02, 0.1]).with_hidden(8).with_latent(16).with_hyper_hidden(8).with_hyper_latent(8);
+    let mut model = config.init(&Device::flex());
+    model.load_from(&mut BurnpackStore::from_file(&path).auto_extension(false)).unwrap();
+    let partial = dir.path().join("partial.bpk");
+    for extension in ["json", "cdf", "hsi"] {
+        std::fs::copy(path.with_extension(extension), partial.with_extension(extension)).unwrap();
+    }
+    for (keep, decodes) in [("^(analysis|hyper_analysis|hyper_synthesis|hyper_entropy|log_)", false), ("^(synthesis|hyper_synthesis|hyper_entropy|log_)", true)]
+    {
+        let _ = std::fs::remove_file(&partial);
+        model.save_into(&mut BurnpackStore::from_file(&partial).auto_extension(false).with_regex(keep)).unwrap();
+        match HyperCodec::from_files(&partial, Device::flex()) {
+            Err(Error::Model(_)) => assert!(!decodes, "{keep}: refused although decoding has what it needs"),
+            Ok(partial) => {
+                assert!(decodes, "{keep}: opened without the synthesis transform");
+                assert!(matches!(partial.encode(&photo(), &EncodeOptions::default()), Err(Error::Model(_))));
+            }
+            Err(e) => panic!("{keep}: {e}"),
+        }
+    }
+}
