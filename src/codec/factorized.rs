@@ -45,6 +45,7 @@ pub static FAMILY: registry::Family = registry::Family {
     owns_settings,
     open_files: |weights, device| Ok(Box::new(super::Ladder::single(Codec::from_files(weights, device)?))),
     builtin: Some(|device| Box::new(super::Ladder::builtin_on(device))),
+    builtin_decodes: |model| registry::builtin_photo_by_id(model).is_some(),
 };
 
 /// Whether model settings are a factorized model's (`{"hidden": .., "latent": ..}`).

@@ -40,6 +40,7 @@ pub static FAMILY: super::registry::Family = super::registry::Family {
     owns_settings: |settings| settings.get("lambdas").is_some(),
     open_files: |weights, device| Ok(Box::new(HyperCodec::from_files(weights, device)?)),
     builtin: Some(|device| Box::new(HyperCodec::builtin_on(device).expect("the embedded hyperprior loads (a build problem otherwise)"))),
+    builtin_decodes: |model| model == HyperCodec::builtin_id(),
 };
 /// λ of the default quality level (about 0.6 bpp on photographs).
 const DEFAULT_LAMBDA: f64 = 0.02;

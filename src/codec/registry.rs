@@ -34,6 +34,8 @@ pub struct Family {
     pub open_files: fn(&Path, Device) -> Result<Box<dyn PhotoCodec>>,
     /// The built-in codec that decodes this family's files, if the binary has one.
     pub builtin: Option<fn(Device) -> Box<dyn PhotoCodec>>,
+    /// Whether the built-in codec decodes files of a model, known without loading it.
+    pub builtin_decodes: fn(ModelId) -> bool,
 }
 
 impl std::fmt::Debug for Family {
@@ -431,12 +433,9 @@ impl AnyCodec {
             let builtin = BUILTIN_DIGITS.iter().find(|b| b.arch == arch && b.id() == model).ok_or_else(unknown)?;
             return Ok(Self::Digits(builtin_digits_on(builtin.name, device)?));
         }
-        let builtin = family_of(model.architecture).and_then(|f| f.builtin).ok_or_else(unknown)?;
-        let codec = builtin(device);
-        if !codec.decodes(model) {
-            return Err(unknown());
-        }
-        Ok(Self::Photo(codec))
+        let family = family_of(model.architecture).filter(|f| (f.builtin_decodes)(model)).ok_or_else(unknown)?;
+        let builtin = family.builtin.ok_or_else(unknown)?;
+        Ok(Self::Photo(builtin(device)))
     }
 
     /// Compresses a picture at `options.quality` of the model's scale.
