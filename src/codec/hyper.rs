@@ -277,11 +277,18 @@ impl HyperCodec {
     /// The λ that a rate setting stands for: geometric interpolation between the λ of the two
     /// neighbouring trained levels, as the gains are interpolated.
     pub fn lambda_at(&self, rate: u16) -> f64 {
+        let (i, j, f) = self.neighbours(rate);
         let lambdas = &self.config.lambdas;
+        lambdas[i] * (lambdas[j] / lambdas[i]).powf(f)
+    }
+
+    /// The trained levels `i` and `j` around a rate setting and how far it lies from `i`
+    /// towards `j` (exact: a rate setting is a multiple of 1/256 of a level).
+    fn neighbours(&self, rate: u16) -> (usize, usize, f64) {
+        let levels = self.config.levels();
         let t = f64::from(rate) / 256.0;
-        let i = (t.floor() as usize).min(lambdas.len().saturating_sub(2));
-        let next = lambdas[(i + 1).min(lambdas.len() - 1)];
-        lambdas[i] * (next / lambdas[i]).powf(t - i as f64)
+        let i = (t.floor() as usize).min(levels.saturating_sub(2));
+        (i, (i + 1).min(levels - 1), t - i as f64)
     }
 
     /// The packed analysis and synthesis transforms (for tools that run them directly, such
@@ -327,10 +334,9 @@ impl HyperCodec {
     /// two neighbouring trained levels.
     fn gain_at(&self, log_gains: &[f32], rate: u16) -> Vec<f32> {
         let m = self.config.latent;
-        let t = f32::from(rate) / 256.0;
-        let i = (t.floor() as usize).min(self.config.levels().saturating_sub(2));
-        let f = t - i as f32;
-        let (a, b) = (&log_gains[i * m..(i + 1) * m], &log_gains[((i + 1).min(self.config.levels() - 1)) * m..][..m]);
+        let (i, j, f) = self.neighbours(rate);
+        let f = f as f32; // exact, as in f64
+        let (a, b) = (&log_gains[i * m..(i + 1) * m], &log_gains[j * m..(j + 1) * m]);
         a.iter().zip(b).map(|(&a, &b)| ((1.0 - f) * a + f * b).exp()).collect()
     }
 

@@ -364,15 +364,26 @@ impl IntNet {
 
     /// Serializes the network (version 2: weights as `i16`, which every quantized weight fits).
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.to_bytes_of_version(VERSION)
+    }
+
+    /// Serializes the network as file version `version`: weights as `i16` (2) or `i32` (1).
+    fn to_bytes_of_version(&self, version: u16) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&version.to_le_bytes());
         out.extend_from_slice(&(self.layers.len() as u16).to_le_bytes());
         for l in &self.layers {
             out.extend_from_slice(&[l.kind as u8, u8::from(l.relu), l.shift as u8, 0]);
             out.extend_from_slice(&(l.inputs as u32).to_le_bytes());
             out.extend_from_slice(&(l.outputs as u32).to_le_bytes());
-            l.weights.iter().for_each(|&w| out.extend_from_slice(&i16::try_from(w).expect("weights are checked to fit 16 bits").to_le_bytes()));
+            for &w in &l.weights {
+                if version == VERSION_WIDE_WEIGHTS {
+                    out.extend_from_slice(&w.to_le_bytes());
+                } else {
+                    out.extend_from_slice(&i16::try_from(w).expect("weights are checked to fit 16 bits").to_le_bytes());
+                }
+            }
             l.biases.iter().for_each(|b| out.extend_from_slice(&b.to_le_bytes()));
         }
         out
@@ -546,16 +557,6 @@ mod tests {
 
     /// `net` written as version 1: the same layout with `i32` weights.
     fn widened(net: &IntNet) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(&VERSION_WIDE_WEIGHTS.to_le_bytes());
-        out.extend_from_slice(&(net.layers.len() as u16).to_le_bytes());
-        for l in &net.layers {
-            out.extend_from_slice(&[l.kind as u8, u8::from(l.relu), l.shift as u8, 0]);
-            out.extend_from_slice(&(l.inputs as u32).to_le_bytes());
-            out.extend_from_slice(&(l.outputs as u32).to_le_bytes());
-            l.weights.iter().for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
-            l.biases.iter().for_each(|b| out.extend_from_slice(&b.to_le_bytes()));
-        }
-        out
+        net.to_bytes_of_version(VERSION_WIDE_WEIGHTS)
     }
 }
