@@ -113,7 +113,7 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
 }
 
 /// File extensions of the pictures a folder is listed for (training, bench, batch commands).
-const IMAGE_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "ppm", "pnm"];
+const IMAGE_EXTENSIONS: [&str; 6] = ["png", "jpg", "jpeg", "ppm", "pnm", "webp"];
 
 /// Lists the image files directly inside `dir`, sorted by name.
 ///

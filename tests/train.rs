@@ -88,3 +88,27 @@ fn fine_tuning_can_widen_the_latents_but_not_change_the_hidden_size() {
     let err = train(other, &options(&dir.path().join("other.bpk"), false, Some("models/default.bpk"))).unwrap_err();
     assert!(matches!(err, aec::Error::InvalidArgument(_)), "{err}");
 }
+
+#[test]
+fn a_resumed_hyperprior_run_trains_every_level_of_its_checkpoint() {
+    use aec::model::hyperprior::HyperpriorConfig;
+    use aec::train::hyperprior::{HyperTrainConfig, train as train_hyper};
+    use burn::config::Config;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hyper.bpk");
+    let small = |lambdas: Vec<f64>, steps: u64| {
+        let model = HyperpriorConfig::new(lambdas).with_hidden(8).with_latent(8).with_hyper_hidden(8).with_hyper_latent(4);
+        HyperTrainConfig::new(model).with_steps(steps).with_batch(8).with_patch(64)
+    };
+    train_hyper(small(vec![0.001, 0.01, 0.1], 2), &options(&out, false, None)).unwrap();
+    // Resumed with other --lambdas (as the command line's defaults would be): the checkpoint's
+    // three levels are the ones trained and logged.
+    let summary = train_hyper(small(vec![0.5], 4), &options(&out, true, None)).unwrap();
+    assert_eq!(summary.step, 4);
+    let levels = std::fs::read_to_string(dir.path().join("hyper.train/levels.csv")).unwrap();
+    let resumed: Vec<&str> = levels.lines().filter(|l| l.starts_with("4,")).collect();
+    assert!(resumed.iter().any(|l| l.starts_with("4,2,0.1,")), "{levels}");
+    assert!(resumed.iter().all(|l| !l.contains(",0.5,")), "{levels}");
+    let json = std::fs::read(dir.path().join("hyper.json")).unwrap();
+    assert_eq!(HyperpriorConfig::load_binary(&json).unwrap().lambdas, vec![0.001, 0.01, 0.1]);
+}

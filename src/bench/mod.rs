@@ -71,7 +71,7 @@ pub struct Record {
 pub fn load_pictures(path: &Path) -> Result<Vec<(String, DynamicImage)>> {
     let paths: Vec<PathBuf> = if path.is_dir() { crate::pictures::list_images(path)? } else { vec![path.to_path_buf()] };
     if paths.is_empty() {
-        return Err(Error::InvalidArgument(format!("no PNG/JPEG/PPM picture in {}", path.display())));
+        return Err(Error::InvalidArgument(format!("no PNG/JPEG/PPM/WebP picture in {}", path.display())));
     }
     paths
         .into_iter()

@@ -40,6 +40,10 @@ pub enum BackendArg {
     /// the tests compare flex with.
     #[cfg(feature = "ndarray")]
     Ndarray,
+    /// burn's Vulkan GPU backend (built with `--features vulkan`): for `aec train` on a GPU;
+    /// the first GPU the Vulkan driver reports.
+    #[cfg(feature = "vulkan")]
+    Vulkan,
 }
 
 impl BackendArg {
@@ -50,6 +54,8 @@ impl BackendArg {
             #[cfg(feature = "ndarray")]
             #[allow(deprecated)] // burn marks ndarray deprecated; it stays as the reference backend.
             Self::Ndarray => burn::prelude::Device::ndarray(),
+            #[cfg(feature = "vulkan")]
+            Self::Vulkan => burn::prelude::Device::vulkan(burn::tensor::DeviceKind::DefaultDevice),
         }
     }
 }
@@ -268,7 +274,7 @@ pub struct EvalMnistArgs {
     after_help = "Examples:\n  aec bench tests/fixtures\n  aec bench ../shared/datasets/eval --jobs 2 --csv eval.csv --plot eval.svg\n  aec bench photos/ --json > results.json"
 )]
 pub struct BenchArgs {
-    /// A folder of PNG/JPEG/PPM pictures, or one picture.
+    /// A folder of PNG/JPEG/PPM/WebP pictures, or one picture.
     pub input: PathBuf,
     /// Pictures measured at once.
     #[arg(short, long, default_value_t = 1)]
@@ -466,7 +472,7 @@ pub struct TrainArgs {
     /// What to train.
     #[arg(long, value_enum, default_value_t = ArchArg::Photo)]
     pub arch: ArchArg,
-    /// Folder of training images (PNG/JPEG/PPM), or for the MNIST models the folder of the
+    /// Folder of training images (PNG/JPEG/PPM/WebP), or for the MNIST models the folder of the
     /// MNIST IDX files.
     #[arg(long, required_unless_present = "export_only")]
     pub data: Option<PathBuf>,

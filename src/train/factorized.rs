@@ -173,7 +173,8 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
         }
     }
     progress.finish();
-    export(&model.valid(), &config.model, &options.out)?;
+    // The tables are computed on the CPU, whatever device trained the model.
+    export(&model.valid().to_device(&Device::flex()), &config.model, &options.out)?;
     Ok(TrainSummary { step: config.step, last })
 }
 

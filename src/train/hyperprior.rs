@@ -98,8 +98,7 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
     if config.patch == 0 || !config.patch.is_multiple_of(HYPER_DOWNSAMPLING) {
         return Err(Error::InvalidArgument("--patch must be a positive multiple of 64 for a hyperprior".into()));
     }
-    let levels = config.model.levels();
-    if levels == 0 || config.model.lambdas.windows(2).any(|w| w[0] >= w[1]) {
+    if config.model.levels() == 0 || config.model.lambdas.windows(2).any(|w| w[0] >= w[1]) {
         return Err(Error::InvalidArgument("--lambdas must be one or more increasing values".into()));
     }
     let checkpoint = CheckpointDir::for_model(&options.out);
@@ -121,6 +120,8 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
         device.seed(config.seed);
         initial_model(&config.model, options.init_from.as_deref(), &device)?
     };
+    // The levels of the model trained: on --resume the checkpoint's, not --lambdas.
+    let levels = config.model.levels();
     checkpoint.create()?;
     let sampler = PatchSampler::from_dir(&options.data, config.patch)?;
     eprintln!(
@@ -203,7 +204,9 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
         }
     }
     progress.finish();
-    export(&model.valid(), &config.model, &options.out)?;
+    // The model files are computed on the CPU (the integer hyper-synthesis, the z tables),
+    // whatever device trained the model.
+    export(&model.valid().to_device(&Device::flex()), &config.model, &options.out)?;
     Ok(TrainSummary { step: config.step, last })
 }
 
