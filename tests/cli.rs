@@ -314,3 +314,30 @@ fn the_backend_is_chosen_on_the_command_line() {
     assert!(worst <= 1, "flex and ndarray decode within one level, not {worst}");
     assert_eq!(aec(&["--backend", "gpu", "info", path_str(&packed)]).status.code(), Some(2));
 }
+
+#[test]
+fn a_resumed_training_run_keeps_its_checkpoint_settings_unless_given_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("h.bpk");
+    let out = out.to_str().unwrap();
+    let sizes = ["--hidden", "8", "--latent", "8", "--hyper-hidden", "8", "--hyper-latent", "4"];
+    let first = [
+        &["train", "--arch", "hyper", "--data", "tests/fixtures", "--out", out, "--lambdas", "0.001,0.01,0.1"][..],
+        &sizes,
+        &["--steps", "2", "--batch", "2", "--patch", "64", "--lr", "1e-4", "--decay-from", "0.1"],
+    ]
+    .concat();
+    let run = aec(&first);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    // Resumed with only a new length: the λs, rates, batch and patch stay the checkpoint's.
+    let run = aec(&["train", "--arch", "hyper", "--data", "tests/fixtures", "--out", out, "--resume", "--steps", "3"]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("h.train/state.json")).unwrap()).unwrap();
+    assert_eq!(state["step"], 3);
+    assert_eq!(state["steps"], 3);
+    assert_eq!(state["batch"], 2);
+    assert_eq!(state["patch"], 64);
+    assert_eq!(state["lr"], 1e-4);
+    assert_eq!(state["decay_from"], 0.1);
+    assert_eq!(state["model"]["lambdas"].as_array().unwrap().len(), 3);
+}

@@ -155,3 +155,16 @@ fn the_cli_codes_a_digit_denoises_and_evaluates() {
     let grid = image::open(d("grid.png")).unwrap();
     assert_eq!((grid.width(), grid.height()), (10 * 88 + 4, 9 * 88 + 4));
 }
+
+/// Training runs on the device it is given (its validation pass too), not only on flex.
+#[cfg(feature = "ndarray")]
+#[test]
+#[allow(deprecated)] // burn marks ndarray deprecated; it stays as the reference backend.
+fn training_runs_on_another_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    write_mnist(dir.path(), 10);
+    let mnist = Mnist::load(dir.path()).unwrap();
+    let config = aec::train::digits::DigitTrainConfig::new(aec::model::DigitArch::Dense).with_epochs(1).with_batch(20).with_validation(20);
+    let logs = aec::train::digits::train(&config, &mnist, &dir.path().join("dense.bpk"), &burn::prelude::Device::ndarray(), false).unwrap();
+    assert!(logs[0].validation_loss.is_finite() && logs[0].validation_loss > 0.0, "{logs:?}");
+}

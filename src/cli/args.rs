@@ -41,7 +41,7 @@ pub enum BackendArg {
     #[cfg(feature = "ndarray")]
     Ndarray,
     /// burn's Vulkan GPU backend (built with `--features vulkan`): for `aec train` on a GPU;
-    /// the first GPU the Vulkan driver reports.
+    /// wgpu's best adapter (a discrete GPU first; `CUBECL_WGPU_DEFAULT_DEVICE` picks another).
     #[cfg(feature = "vulkan")]
     Vulkan,
 }
@@ -487,7 +487,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.5)]
     pub noise: f32,
     /// MNIST: decay the learning rate along a cosine to this over the second half of the run
-    /// [default: constant rate].
+    /// [default: constant rate]. Hyperprior: the rate at the last step [default: 1e-5; with
+    /// --resume, the checkpoint's].
     #[arg(long)]
     pub lr_final: Option<f64>,
     /// MNIST with --init-from: how many epochs the starting weights had been trained (recorded
@@ -506,21 +507,25 @@ pub struct TrainArgs {
     /// Only write the model files from the last checkpoint, without training.
     #[arg(long)]
     pub export_only: bool,
-    /// Total steps of the run.
-    #[arg(long, default_value_t = 100_000)]
-    pub steps: u64,
-    /// Rate–distortion trade-off λ (loss = λ·255²·MSE + bits per pixel).
-    #[arg(long, default_value_t = 0.0067)]
-    pub lambda: f64,
-    /// Peak learning rate [default: 5e-4 for photos, 1e-3 for MNIST].
+    /// Total steps of the run [default: 100000; with --resume, the checkpoint's].
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Rate–distortion trade-off λ (loss = λ·255²·MSE + bits per pixel) [default: 0.0067; with
+    /// --resume, the checkpoint's].
+    #[arg(long)]
+    pub lambda: Option<f64>,
+    /// Peak learning rate [default: 5e-4 for photo models, 3e-4 for a hyperprior, 1e-3 for MNIST;
+    /// with --resume, the checkpoint's].
     #[arg(long)]
     pub lr: Option<f64>,
-    /// Patches (photos) or digits (MNIST) per step [default: 8 for photos, 128 for MNIST].
+    /// Patches (photos) or digits (MNIST) per step [default: 8 for photos, 128 for MNIST; with
+    /// --resume, the checkpoint's].
     #[arg(long)]
     pub batch: Option<usize>,
-    /// Patch side in pixels (multiple of 16).
-    #[arg(long, default_value_t = 64)]
-    pub patch: usize,
+    /// Patch side in pixels (multiple of 16; of 64 for a hyperprior) [default: 64, 256 for a
+    /// hyperprior; with --resume, the checkpoint's].
+    #[arg(long)]
+    pub patch: Option<usize>,
     /// Hidden channels.
     #[arg(long, default_value_t = 64)]
     pub hidden: usize,
@@ -534,9 +539,9 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 5.0)]
     pub checkpoint_minutes: f64,
     /// Hyperprior: the fraction of the run (0..1) after which the learning rate decays along a
-    /// cosine to 1e-5.
-    #[arg(long, default_value_t = 0.7)]
-    pub decay_from: f64,
+    /// cosine to --lr-final [default: 0.7; with --resume, the checkpoint's].
+    #[arg(long)]
+    pub decay_from: Option<f64>,
     /// Hyperprior: the λ of every rate level, increasing, comma-separated (with --init-from a
     /// hyperprior of other λ, the new levels' gains are read off its trained ones).
     #[arg(long, value_delimiter = ',', default_values_t = [0.0016, 0.0033, 0.0068, 0.014, 0.029, 0.06, 0.125, 0.26])]

@@ -95,7 +95,11 @@ fn before_after_png(photo: &DynamicImage, coloured: &RgbImage) -> Result<Vec<u8>
 pub fn train(args: TrainArgs) -> Result<()> {
     let data = args.data.context("--data is required")?;
     let out = args.out.unwrap_or_else(|| "models/colorize.bpk".into());
-    let config = ColorizeTrainConfig::new().with_steps(args.steps).with_batch(args.batch.unwrap_or(16)).with_patch(args.patch).with_lr(args.lr.unwrap_or(1e-3));
+    let config = ColorizeTrainConfig::new()
+        .with_steps(args.steps.unwrap_or(100_000))
+        .with_batch(args.batch.unwrap_or(16))
+        .with_patch(args.patch.unwrap_or(64))
+        .with_lr(args.lr.unwrap_or(1e-3));
     eprintln!("training colorize on {}: {} steps of {} crops of {}x{}", data.display(), config.steps, config.batch, config.patch, config.patch);
     let logs = aec::train::colorize::train(&config, &data, &out, &super::device(), true)?;
     let last = logs.last().expect("at least one step");

@@ -12,6 +12,7 @@ use aec::codec::{EncodeOptions, PhotoCodec, RateTarget};
 use aec::format::{AecFile, CoderId, Limits, Metadata, ModelId, ParsedFile};
 use aec::model::{DigitArch, FactorizedConfig, HyperpriorConfig};
 use aec::pictures::Picture;
+use aec::train::checkpoint::CheckpointDir;
 use aec::train::digits::{DigitTrainConfig, InitFrom};
 use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
 use aec::train::hyperprior::HyperTrainConfig;
@@ -412,12 +413,17 @@ fn train_photo(args: TrainArgs) -> Result<()> {
         return Ok(());
     }
     let data = args.data.context("--data is required")?;
-    let config = FactorizedTrainConfig::new(FactorizedConfig::new().with_hidden(args.hidden).with_latent(args.latent))
-        .with_lambda(args.lambda)
-        .with_lr(args.lr.unwrap_or(5e-4))
-        .with_steps(args.steps)
-        .with_batch(args.batch.unwrap_or(8))
-        .with_patch(args.patch);
+    // A resumed run continues with its checkpoint's settings, except those given again.
+    let mut config = if args.resume {
+        CheckpointDir::for_model(&out).load_state::<FactorizedTrainConfig>()?
+    } else {
+        FactorizedTrainConfig::new(FactorizedConfig::new().with_hidden(args.hidden).with_latent(args.latent))
+    };
+    override_with(&mut config.lambda, args.lambda);
+    override_with(&mut config.lr, args.lr);
+    override_with(&mut config.steps, args.steps);
+    override_with(&mut config.batch, args.batch);
+    override_with(&mut config.patch, args.patch);
     let options = run_options(data, out, &args.init_from, args.resume, args.max_minutes, args.checkpoint_minutes);
     let summary = aec::train::factorized::train(config, &options)?;
     eprintln!(
@@ -439,20 +445,33 @@ fn train_hyper(args: TrainArgs) -> Result<()> {
         return Ok(());
     }
     let data = args.data.context("--data is required")?;
-    let model = HyperpriorConfig::new(args.lambdas)
-        .with_hidden(args.hidden)
-        .with_latent(args.latent)
-        .with_hyper_hidden(args.hyper_hidden)
-        .with_hyper_latent(args.hyper_latent);
-    let config = HyperTrainConfig::new(model)
-        .with_lr(args.lr.unwrap_or(3e-4))
-        .with_steps(args.steps)
-        .with_batch(args.batch.unwrap_or(8))
-        .with_patch(args.patch)
-        .with_decay_from(args.decay_from);
+    // A resumed run continues with its checkpoint's model and settings, except those given again.
+    let mut config = if args.resume {
+        CheckpointDir::for_model(&out).load_state::<HyperTrainConfig>()?
+    } else {
+        let model = HyperpriorConfig::new(args.lambdas)
+            .with_hidden(args.hidden)
+            .with_latent(args.latent)
+            .with_hyper_hidden(args.hyper_hidden)
+            .with_hyper_latent(args.hyper_latent);
+        HyperTrainConfig::new(model)
+    };
+    override_with(&mut config.lr, args.lr);
+    override_with(&mut config.lr_final, args.lr_final);
+    override_with(&mut config.steps, args.steps);
+    override_with(&mut config.batch, args.batch);
+    override_with(&mut config.patch, args.patch);
+    override_with(&mut config.decay_from, args.decay_from);
     let summary = aec::train::hyperprior::train(config, &run_options(data, out, &args.init_from, args.resume, args.max_minutes, args.checkpoint_minutes))?;
     eprintln!("stopped at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp (means over the levels)", summary.step, summary.last.0, summary.last.1, summary.last.2);
     Ok(())
+}
+
+/// Replaces a setting with the value given on the command line, if any.
+fn override_with<T>(setting: &mut T, given: Option<T>) {
+    if let Some(value) = given {
+        *setting = value;
+    }
 }
 
 fn run_options(data: PathBuf, out: PathBuf, init_from: &Option<PathBuf>, resume: bool, max_minutes: Option<f64>, checkpoint_minutes: f64) -> RunOptions {

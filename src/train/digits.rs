@@ -135,6 +135,7 @@ pub fn train(config: &DigitTrainConfig, mnist: &Mnist, out: &Path, device: &Devi
     if config.batch == 0 || config.epochs == 0 || config.validation >= mnist.train.len() {
         return Err(Error::InvalidArgument("--epochs and --batch must be positive, --validation below the training set".into()));
     }
+    let inner = device.clone();
     let device = device.clone().autodiff();
     device.seed(config.seed);
     let mut net: DigitNet = config.arch.init(&device);
@@ -167,7 +168,7 @@ pub fn train(config: &DigitTrainConfig, mnist: &Mnist, out: &Path, device: &Devi
             bar.inc(1);
             bar.set_message(format!("epoch {epoch}/{} loss {value:.4}", config.epochs));
         }
-        let (validation_loss, validation_mse) = evaluate(config, &net.valid(), &validation_set, &mut rng);
+        let (validation_loss, validation_mse) = evaluate(config, &net.valid(), &validation_set, &mut rng, &inner);
         let log = EpochLog { epoch, train_loss: total / steps_per_epoch as f64, validation_loss, validation_mse, seconds: started.elapsed().as_secs_f64() };
         super::report_line(
             &bar,
@@ -183,13 +184,13 @@ pub fn train(config: &DigitTrainConfig, mnist: &Mnist, out: &Path, device: &Devi
     Ok(logs)
 }
 
-/// Validation loss and MSE of a network on a set of digits (noisy inputs if the run has noise).
-fn evaluate(config: &DigitTrainConfig, net: &DigitNet, digits: &Digits, rng: &mut StdRng) -> (f64, f64) {
-    let device = Device::flex();
+/// Validation loss and MSE of a network on a set of digits (noisy inputs if the run has noise),
+/// on the device the network is on.
+fn evaluate(config: &DigitTrainConfig, net: &DigitNet, digits: &Digits, rng: &mut StdRng, device: &Device) -> (f64, f64) {
     let order: Vec<usize> = (0..digits.len()).collect();
     let (mut loss_sum, mut mse_sum) = (0.0, 0.0);
     for chunk in order.chunks(1000) {
-        let (input, target) = batch_tensors(digits, chunk, config.noise, rng, &device);
+        let (input, target) = batch_tensors(digits, chunk, config.noise, rng, device);
         let weight = chunk.len() as f64;
         let logits = net.forward_logits(input.clone());
         mse_sum += weight * f64::from((sigmoid(logits) - target.clone()).square().mean().into_scalar::<f32>());
