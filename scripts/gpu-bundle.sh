@@ -22,21 +22,22 @@ for folder in .gpu .gl; do
 done
 mkdir -p .gpu/data .gl
 
-lists=$(mktemp -d)
-trap 'rm -rf "$lists"' EXIT
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 cargo build --release --bin aec
-cp -r models/hyper-gpu.train "$lists/"
-target/release/aec train --arch hyper --out "$lists/hyper-gpu.bpk" --export-only
-mv "$lists/hyper-gpu.bpk" "$lists/hyper-gpu.json" .gpu/
+cp -r models/hyper-gpu.train "$scratch/"
+target/release/aec train --arch hyper --out "$scratch/hyper-gpu.bpk" --export-only
+mv "$scratch/hyper-gpu.bpk" "$scratch/hyper-gpu.json" .gpu/
 cargo build --release --features vulkan --bin aec
 xz -9e -T2 -c target/release/aec > .gpu/aec.xz.part && mv .gpu/aec.xz.part .gpu/aec.xz
 
 rm -f .gpu/data/*.webp
 ls "$data"/*.png | awk -v n="$every" 'NR % n == 1' | while read -r photo; do
-    cwebp -quiet -lossless -z 6 "$photo" -o ".gpu/data/$(basename "$photo" .png).webp"
+    cwebp -quiet -lossless -z 6 "$photo" -o ".gpu/data/$(basename "$photo" .png).webp" 2> /dev/null
 done
 
 
+lists=$scratch/lists
 mkdir -p "$lists/partial"
 apt_options=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 "-oDir::State::Lists=$lists")
 apt-get "${apt_options[@]}" update > /dev/null
