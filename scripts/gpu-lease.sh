@@ -8,8 +8,9 @@
 #   scripts/gpu-lease.sh OUT_DIR MINUTES --steps N [more aec train arguments]
 #
 # Without other arguments the run is session 10's: 16 crops of 256x256, lr 1e-4 warming up over
-# the first 10% of N steps, then a cosine to 1e-5 (0.13 s per step on an H200: N = 400 * MINUTES
-# ends the decay in time, after ~2.5 minutes of kernel compilation on a fresh machine).
+# the first 10% of N steps, then a cosine to 1e-5. On an H200: ~2.5 minutes of kernel
+# compilation on a fresh machine (counted in MINUTES), then 0.128 s per step, so
+# N ≈ 470 * (MINUTES - 2.5) ends the decay in time (7 minutes: --steps 2000).
 # Back here: cat OUT_DIR/checkpoint.tar.* | tar xf - -C DIR, then `aec train --arch hyper --out
 # DIR/hyper-gpu-2.bpk --export-only` and `aec bench` to judge it; record it in models/README.md.
 set -uo pipefail
