@@ -23,11 +23,12 @@ python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.gpu/aec.xz'), op
 chmod +x /tmp/aec
 work=/tmp/aec-lease
 rm -rf "$work" && mkdir -p "$work"
+# The sizes and λs of the model continued, read off its settings (the same levels, no relevelling).
+read -r -a model < <(python3 -c "import json; m = json.load(open('.gpu/hyper-gpu.json')); print('--hidden', m['hidden'], '--latent', m['latent'], '--hyper-hidden', m['hyper_hidden'], '--hyper-latent', m['hyper_latent'], '--lambdas', ','.join(map(str, m['lambdas'])))") || exit 1
 # The training command's own time limit ends it with a checkpoint; `timeout` only guards
 # against a hang (first start: ~2.5 minutes of kernel compilation before the first step).
 timeout $((minutes * 60 + 240)) bash scripts/gpu-train.sh /tmp/aec --arch hyper --data .gpu/data \
-    --out "$work/hyper-gpu-2.bpk" --init-from .gpu/hyper-gpu.bpk --latent 192 \
-    --lambdas 0.0003,0.0007,0.0016,0.0033,0.0068,0.014,0.029,0.06,0.125,0.26,0.6 \
+    --out "$work/hyper-gpu-2.bpk" --init-from .gpu/hyper-gpu.bpk "${model[@]}" \
     --batch 16 --patch 256 --lr 1e-4 --decay-from 0.1 \
     --checkpoint-minutes 2 --max-minutes "$minutes" "$@" > "$out/train.log" 2>&1
 echo "training ended with status $?"
