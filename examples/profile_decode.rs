@@ -60,8 +60,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         add("tensor to pixels", t.elapsed().as_secs_f64());
         let t = Instant::now();
         let mut last = Instant::now();
-        let fast = decoder.forward_observed(&values, usize::from(shape.height), usize::from(shape.width), |layer| {
-            add(&format!("inference layer: upsampling {} (with its inverse GDN)", layer + 1), last.elapsed().as_secs_f64());
+        let fast = decoder.forward_observed(&values, usize::from(shape.height), usize::from(shape.width), |stage| {
+            add(&format!("inference layer: {stage} (with its inverse GDN)"), last.elapsed().as_secs_f64());
             last = Instant::now();
         });
         add("inference layer: the whole synthesis (what decoding runs)", t.elapsed().as_secs_f64());

@@ -38,7 +38,17 @@ pub fn compress(args: CompressArgs) -> Result<()> {
 fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Path) -> Result<String> {
     check_writable(output, args.force)?;
     check_not_same(input, output)?;
-    let Picture { image: picture, icc, exif } = read_picture_to_code(input, args.max_pixels, args.max_memory)?;
+    // A photo model loads its encoder on one core while the picture is read on the other.
+    let (read, prepared) = rayon::join(
+        || read_picture_to_code(input, args.max_pixels, args.max_memory),
+        || match any {
+            AnyCodec::Photo(codec) => codec.prepare_encoder(),
+            AnyCodec::Digits(_) => Ok(()),
+        },
+    );
+    let Picture { image: picture, icc, exif } = read?;
+    prepared?;
+    super::memory::reuse_freed_memory_for(u64::from(picture.width()) * u64::from(picture.height()));
     let metadata = if args.strip { Metadata::default() } else { Metadata { icc, exif } };
     let codec = match any {
         AnyCodec::Digits(codec) => {
@@ -237,6 +247,7 @@ fn decompress_file(args: &DecompressArgs, model: Option<&AnyCodec>, input: &Path
     let file = ParsedFile::parse(&bytes, &limits).map_err(aec::Error::from)?;
     let (width, height) = file.size();
     check_memory(u64::from(width) * u64::from(height), 0, args.max_memory)?;
+    super::memory::reuse_freed_memory_for(u64::from(width) * u64::from(height));
     let found;
     let codec = match model {
         Some(model) => model,

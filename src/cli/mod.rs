@@ -6,6 +6,7 @@ pub mod colorize;
 pub mod commands;
 pub mod features;
 pub mod io;
+pub mod memory;
 
 /// The device the networks run on, chosen once by `--backend` (flex until then).
 static DEVICE: std::sync::OnceLock<burn::prelude::Device> = std::sync::OnceLock::new();

@@ -50,7 +50,7 @@ impl Colorizer {
     /// [`Error::Model`] if the bytes are not this network's weights.
     pub fn from_bytes(weights: &[u8], device: Device) -> Result<Self> {
         let mut net = ColorizeNet::new(&device);
-        let mut store = super::weight_store(weights.to_vec());
+        let mut store = super::weight_store(std::borrow::Cow::Owned(weights.to_vec()));
         net.load_from(&mut store).map_err(|e| Error::Model(format!("loading colourisation weights: {e:?}")))?;
         Ok(Self { net, device })
     }

@@ -115,8 +115,8 @@ impl Codec {
 
     /// A model from files embedded in the binary (weights in half precision), with the
     /// identity of its original files.
-    pub(crate) fn from_static(settings: &str, weights: &[u8], tables: &[u8], id: ModelId, device: Device) -> Result<Self> {
-        Self::from_parts(parse_config(settings)?, weight_store(weights.to_vec()), id, tables, device)
+    pub(crate) fn from_static(settings: &str, weights: &'static [u8], tables: &[u8], id: ModelId, device: Device) -> Result<Self> {
+        Self::from_parts(parse_config(settings)?, weight_store(std::borrow::Cow::Borrowed(weights)), id, tables, device)
     }
 
     /// A model from files written by `aec train`: `NAME.bpk` (weights), `NAME.cdf` (tables)
@@ -132,7 +132,7 @@ impl Codec {
         let config_text = String::from_utf8(read(&config_path)?).map_err(|_| Error::Model("model settings are not UTF-8".into()))?;
         let config = parse_config(&config_text)?;
         let id = model_id(ARCH_FACTORIZED, &[&weight_bytes, &tables]);
-        Self::from_parts(config, weight_store(weight_bytes), id, &tables, device)
+        Self::from_parts(config, weight_store(std::borrow::Cow::Owned(weight_bytes)), id, &tables, device)
     }
 
     fn from_parts(config: FactorizedConfig, mut store: BurnpackStore, id: ModelId, tables: &[u8], device: Device) -> Result<Self> {

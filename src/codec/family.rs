@@ -46,6 +46,16 @@ pub trait PhotoCodec: Send + Sync + std::fmt::Debug {
     /// Whether files made by `model` are this codec's to decode.
     fn decodes(&self, model: ModelId) -> bool;
 
+    /// Loads now what encoding needs and would otherwise load on the first encode, so that a
+    /// caller can do it while reading the picture (families that load everything when they
+    /// open do nothing).
+    ///
+    /// # Errors
+    /// Model errors (weights that lack an encoder's tensors).
+    fn prepare_encoder(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Compresses a picture at `options.quality`, keeping `options.metadata`.
     ///
     /// # Errors

@@ -56,8 +56,9 @@ pub struct HyperCodec {
     weights: Cow<'static, [u8]>,
     /// The parts only encoding needs, loaded on first use: a decoder never pays for them.
     encoder: OnceLock<EncoderParts>,
-    /// The synthesis transform packed for decoding.
-    decoder: Synthesis,
+    /// The synthesis transform packed for decoding, loaded on first use (while the first
+    /// file's latents are entropy-decoded): an encoder never pays for it.
+    decoder: OnceLock<Synthesis>,
     config: HyperpriorConfig,
     /// `ln` of the gain of every trained level and channel, `[levels][latent]`.
     log_gains: Vec<f32>,
@@ -100,10 +101,14 @@ fn hyper_analysis_tiled(h_a: &HyperAnalysis, y: Tensor<4>) -> Tensor<4> {
     Tensor::cat(rows.iter().map(band).collect(), 2)
 }
 
-/// Whether a tensor (path, container) is one a decoder needs: the synthesis transform and the
-/// gains.
+/// Whether a tensor (path, container) is one every coding needs: the gains.
+fn gain_tensor(path: &str, _: &str) -> bool {
+    path == "log_gain" || path == "log_inv_gain"
+}
+
+/// Whether a tensor is one only a decoder needs: the synthesis transform.
 fn decoder_tensor(path: &str, _: &str) -> bool {
-    path.starts_with("synthesis.") || path == "log_gain" || path == "log_inv_gain"
+    path.starts_with("synthesis.")
 }
 
 /// Whether a tensor is one only an encoder needs: the analysis and hyper-analysis transforms.
@@ -113,9 +118,9 @@ fn encoder_tensor(path: &str, _: &str) -> bool {
 
 /// Loads the tensors of `config`'s model that `wanted` picks from a weights file, refusing a
 /// file that lacks any of them; the others keep their initial values.
-fn load_parts(config: &HyperpriorConfig, weights: &[u8], wanted: fn(&str, &str) -> bool, device: &Device) -> Result<HyperpriorModel> {
+fn load_parts(config: &HyperpriorConfig, weights: Cow<'static, [u8]>, wanted: fn(&str, &str) -> bool, device: &Device) -> Result<HyperpriorModel> {
     let mut model = config.init(device);
-    let mut store = super::weight_store(weights.to_vec()).allow_partial(true).filter(PathFilter::new().with_predicate(wanted));
+    let mut store = super::weight_store(weights).allow_partial(true).filter(PathFilter::new().with_predicate(wanted));
     let loaded = model.load_from(&mut store).map_err(|e| Error::Model(format!("loading weights: {e:?}")))?;
     if let Some((missing, _)) = loaded.missing.iter().find(|(path, container)| wanted(path, container)) {
         return Err(Error::Model(format!("loading weights: no tensor {missing}")));
@@ -218,14 +223,14 @@ impl HyperCodec {
     }
 
     /// A model from its settings, weights, `z` tables and integer hyper-synthesis, with the
-    /// identity of its trained files. Only what decoding needs is loaded now; the encoder's
-    /// transforms load on first use. The float hyper-synthesis is never loaded (the built-in
-    /// copy lacks it): the integer one in `hsi` is what runs.
+    /// identity of its trained files. Only the gains and the entropy model load now; the
+    /// encoder's and the decoder's transforms load on first use. The float hyper-synthesis is
+    /// never loaded (the built-in copy lacks it): the integer one in `hsi` is what runs.
     fn from_parts(settings: &[u8], weights: Cow<'static, [u8]>, tables: &[u8], hsi: &[u8], id: ModelId, device: Device) -> Result<Self> {
         use burn::config::Config;
         let config = HyperpriorConfig::load_binary(settings).map_err(|e| Error::Model(format!("model settings: {e}")))?;
         check_sizes(&config)?;
-        let model = load_parts(&config, &weights, decoder_tensor, &device)?;
+        let model = load_parts(&config, weights.clone(), gain_tensor, &device)?;
         let tables = QuantizedTables::from_bytes(tables)?;
         let z_tables = tables
             .levels
@@ -241,7 +246,7 @@ impl HyperCodec {
         Ok(Self {
             log_gains: gains(&model.log_gain)?,
             log_inv_gains: gains(&model.log_inv_gain)?,
-            decoder: Synthesis::from_model(&model.synthesis)?,
+            decoder: OnceLock::new(),
             weights,
             encoder: OnceLock::new(),
             config,
@@ -297,7 +302,7 @@ impl HyperCodec {
     /// # Errors
     /// [`Error::Model`] if the analysis transform's weights do not load.
     pub fn transforms(&self) -> Result<(&Analysis, &Synthesis)> {
-        Ok((&self.encoder()?.analysis, &self.decoder))
+        Ok((&self.encoder()?.analysis, self.decoder()?))
     }
 
     /// The identity of the built-in hyperprior, without loading it.
@@ -350,9 +355,19 @@ impl HyperCodec {
         if let Some(parts) = self.encoder.get() {
             return Ok(parts);
         }
-        let model = load_parts(&self.config, &self.weights, encoder_tensor, &self.device)?;
+        let model = load_parts(&self.config, self.weights.clone(), encoder_tensor, &self.device)?;
         let parts = EncoderParts { analysis: Analysis::from_model(&model.analysis)?, hyper_analysis: model.hyper_analysis };
         Ok(self.encoder.get_or_init(|| parts))
+    }
+
+    /// The synthesis transform, loaded on first use.
+    fn decoder(&self) -> Result<&Synthesis> {
+        if let Some(synthesis) = self.decoder.get() {
+            return Ok(synthesis);
+        }
+        let model = load_parts(&self.config, self.weights.clone(), decoder_tensor, &self.device)?;
+        let synthesis = Synthesis::from_model(&model.synthesis)?;
+        Ok(self.decoder.get_or_init(|| synthesis))
     }
 
     /// Runs the analysis transform `g_a`, tile by tile, on a picture padded to a multiple of 64
@@ -508,7 +523,9 @@ impl HyperCodec {
     /// Decodes a parsed file that this model made (its identity checked by the caller).
     fn decode_file(&self, file: &SectionFile, limits: &Limits) -> Result<DynamicImage> {
         let h = &file.header;
-        let (_, q, means) = self.decode_latents(file, limits)?;
+        // The first decode loads the synthesis on one core while the other decodes the latents.
+        let (decoder, latents) = rayon::join(|| self.decoder(), || self.decode_latents(file, limits));
+        let (decoder, (_, q, means)) = (decoder?, latents?);
         if h.color != ColorModel::Rgba && file.section(SectionKind::Alpha).is_some() {
             return Err(Error::Format(FormatError::CorruptPayload("an alpha section in a picture without alpha".into())));
         }
@@ -526,7 +543,7 @@ impl HyperCodec {
         let values: Vec<f32> = q.iter().zip(&means).enumerate().map(|(i, (&v, &m))| (f32::from(v) + m as f32 / unit) * inverse_gains[i / plane]).collect();
         let y = LatentPlanes { values, channels: self.config.latent, height: ph / 16, width: pw / 16 };
         let channels = if h.color == ColorModel::Gray { 1 } else { 3 };
-        let pixels = tiles::synthesize(&y, h.width as usize, h.height as usize, channels, |t| self.decoder.forward(&t.values, t.height, t.width));
+        let pixels = tiles::synthesize(&y, h.width as usize, h.height as usize, channels, |t| decoder.forward(&t.values, t.height, t.width));
         Ok(join_picture(pixels, alpha))
     }
 }
@@ -552,6 +569,10 @@ impl PhotoCodec for HyperCodec {
 
     fn decodes(&self, model: ModelId) -> bool {
         model == self.id
+    }
+
+    fn prepare_encoder(&self) -> Result<()> {
+        self.encoder().map(|_| ())
     }
 
     fn encode(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>> {

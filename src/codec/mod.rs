@@ -62,10 +62,14 @@ impl Default for EncodeOptions {
 }
 
 /// A store that loads burnpack weights into a model, widening half-precision tensors (the
-/// built-in models are embedded in `f16`, see build.rs) to the model's `f32`.
-pub(crate) fn weight_store(bytes: Vec<u8>) -> burn::store::BurnpackStore {
-    burn::store::BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(bytes)))
-        .with_from_adapter(burn::store::FloatCastAdapter::to(burn::tensor::DType::F32))
+/// built-in models are embedded in `f16`, see build.rs) to the model's `f32`. Weights built
+/// into the binary are read in place (copying them cost milliseconds per load).
+pub(crate) fn weight_store(bytes: std::borrow::Cow<'static, [u8]>) -> burn::store::BurnpackStore {
+    let store = match bytes {
+        std::borrow::Cow::Borrowed(bytes) => burn::store::BurnpackStore::from_static(bytes),
+        std::borrow::Cow::Owned(bytes) => burn::store::BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(bytes))),
+    };
+    store.with_from_adapter(burn::store::FloatCastAdapter::to(burn::tensor::DType::F32))
 }
 
 /// Identifies a model by its architecture number and a hash of its files (weights, tables).

@@ -94,6 +94,17 @@ impl BuiltinPhoto {
 
 include!(concat!(env!("OUT_DIR"), "/model_hashes.rs"));
 
+/// `include_bytes!` at an address aligned for any tensor element: the loaders read built-in
+/// weights in place (`weight_store`), and burn refuses to view unaligned bytes as numbers.
+macro_rules! include_weights {
+    ($path:expr) => {{
+        #[repr(C, align(64))]
+        struct Aligned<T: ?Sized>(T);
+        static ALIGNED: &Aligned<[u8]> = &Aligned(*include_bytes!($path));
+        &ALIGNED.0
+    }};
+}
+
 /// The hash that build.rs computed for built-in model `key` (`NAME` or `mnist/NAME`); a model
 /// that build.rs did not hash stops the build.
 const fn built_hash(key: &str) -> u64 {
@@ -126,7 +137,7 @@ macro_rules! builtin_photo {
             name: $name,
             lambda: $lambda,
             file: $file,
-            weights: include_bytes!(concat!(env!("OUT_DIR"), "/half/", $file, ".bpk")),
+            weights: include_weights!(concat!(env!("OUT_DIR"), "/half/", $file, ".bpk")),
             tables: include_bytes!(concat!("../../models/", $file, ".cdf")),
             settings: include_str!(concat!("../../models/", $file, ".json")),
             hash: built_hash($file),
@@ -203,7 +214,7 @@ macro_rules! builtin_hyper {
     ($file:literal) => {
         BuiltinHyper {
             name: $file,
-            weights: include_bytes!(concat!(env!("OUT_DIR"), "/half/", $file, ".bpk")),
+            weights: include_weights!(concat!(env!("OUT_DIR"), "/half/", $file, ".bpk")),
             tables: include_bytes!(concat!("../../models/", $file, ".cdf")),
             hyper_synthesis: include_bytes!(concat!("../../models/", $file, ".hsi")),
             settings: include_bytes!(concat!("../../models/", $file, ".json")),
@@ -245,7 +256,7 @@ macro_rules! builtin_digits {
         BuiltinDigits {
             name: $name,
             arch: $arch,
-            weights: include_bytes!(concat!(env!("OUT_DIR"), "/half/mnist/", $file, ".bpk")),
+            weights: include_weights!(concat!(env!("OUT_DIR"), "/half/mnist/", $file, ".bpk")),
             settings: include_bytes!(concat!("../../models/mnist/", $file, ".json")),
             hash: built_hash(concat!("mnist/", $file)),
         }
@@ -277,7 +288,7 @@ pub fn builtin_colorizer() -> Result<super::colorize::Colorizer> {
 /// # Errors
 /// [`Error::Model`] for a build problem.
 pub fn builtin_colorizer_on(device: Device) -> Result<super::colorize::Colorizer> {
-    super::colorize::Colorizer::from_bytes(include_bytes!(concat!(env!("OUT_DIR"), "/half/colorize.bpk")), device)
+    super::colorize::Colorizer::from_bytes(include_weights!(concat!(env!("OUT_DIR"), "/half/colorize.bpk")), device)
 }
 
 /// Name of the default photographic model: the built-in hyperprior (codec v2).
@@ -317,7 +328,7 @@ pub fn builtin_digits_on(name: &str, device: Device) -> Result<DigitCodec> {
         .iter()
         .find(|b| b.name == name)
         .ok_or_else(|| Error::InvalidArgument(format!("no built-in model {name:?} (built in: {})", builtin_names().join(", "))))?;
-    DigitCodec::from_parts(builtin.weights, builtin.settings, builtin.id(), device)
+    DigitCodec::from_parts(std::borrow::Cow::Borrowed(builtin.weights), builtin.settings, builtin.id(), device)
 }
 
 /// Any model aec codes with: a photographic codec of one of the registered families, or a

@@ -127,12 +127,25 @@ impl Synthesis {
         self.forward_observed(latents, h, w, |_| {})
     }
 
-    /// [`Synthesis::forward`], calling `after(layer)` after each layer (0, 1, …): for profiling.
-    pub fn forward_observed(&self, latents: &[f32], h: usize, w: usize, mut after: impl FnMut(usize)) -> Vec<f32> {
+    /// [`Synthesis::forward`], calling `after(stage)` after each stage (`"upsampling 1"`, …;
+    /// the last two layers run as one stage, band by band): for profiling.
+    pub fn forward_observed(&self, latents: &[f32], h: usize, w: usize, mut after: impl FnMut(&str)) -> Vec<f32> {
         let mut maps = Maps::from_planes(latents, self.latent_channels(), h, w);
-        for (i, layer) in self.layers.iter().enumerate() {
+        let single = self.layers.len().saturating_sub(2);
+        for (i, layer) in self.layers[..single].iter().enumerate() {
             maps = layer.forward(&maps);
-            after(i);
+            after(&format!("upsampling {}", i + 1));
+        }
+        match &self.layers[single..] {
+            [first, second] => {
+                maps = first.forward_pair(second, &maps);
+                after(&format!("upsampling {} and {}, band by band", single + 1, single + 2));
+            }
+            [only] => {
+                maps = only.forward(&maps);
+                after(&format!("upsampling {}", single + 1));
+            }
+            _ => {}
         }
         maps.to_planes()
     }
