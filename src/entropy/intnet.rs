@@ -31,7 +31,7 @@ use crate::infer::matmul::{MatRef, matmul_strided};
 
 /// Positions of a pointwise layer computed at once on the `f64` path (its working copies:
 /// 8 bytes per position and channel).
-const POINTWISE_BLOCK: usize = 8192;
+const POINTWISE_BLOCK: usize = 512;
 /// Sums below this magnitude are exact in `f64` whatever the order of their additions.
 const EXACT_IN_F64: u128 = 1 << 53;
 
@@ -150,7 +150,6 @@ impl IntLayer {
     fn forward_f64(&self, input: &[i32], h: usize, w: usize) -> Vec<i32> {
         let (oh, ow) = self.output_size(h, w);
         let (inputs, outputs, taps) = (self.inputs, self.outputs, self.kind.taps());
-        let weights: Vec<f64> = self.weights.iter().map(|&v| f64::from(v)).collect();
         let mut out = vec![0i32; outputs * oh * ow];
         match self.kind {
             LayerKind::Pointwise => {
@@ -170,7 +169,9 @@ impl IntLayer {
                     out.par_chunks_mut(group * plane).zip(sums[..outputs * count].par_chunks_mut(group * count)).enumerate().for_each(
                         |(g, (out_planes, sums))| {
                             let n = sums.len() / count;
-                            let b = MatRef { data: &weights, offset: g * group * inputs, rows: inputs, cols: n, row_stride: 1, col_stride: inputs };
+                            // The group's weights, `[out][in]`, as `f64` (a copy of the group only).
+                            let weights: Vec<f64> = self.weights[g * group * inputs..][..n * inputs].iter().map(|&v| f64::from(v)).collect();
+                            let b = MatRef { data: &weights, offset: 0, rows: inputs, cols: n, row_stride: 1, col_stride: inputs };
                             matmul_strided(sums, (1, count), a, b, false);
                             for (k, (out_plane, sums)) in out_planes.chunks_exact_mut(plane).zip(sums.chunks_exact(count)).enumerate() {
                                 for (dst, &sum) in out_plane[start..start + count].iter_mut().zip(sums) {
@@ -198,13 +199,17 @@ impl IntLayer {
                     .par_iter()
                     .map(|&(py, px)| {
                         let mut sums = vec![0.0f64; len * outputs];
+                        // One tap's weights, `[out][in]`, as `f64`: gathered tap by tap into the
+                        // same small buffer (a copy of all of them was megabytes of fresh pages).
+                        let mut weights = vec![0.0f64; inputs * outputs];
                         let mut first = true;
                         for &(ky, dy) in up5_taps(py) {
                             for &(kx, dx) in up5_taps(px) {
+                                let tap = ky * 5 + kx;
+                                weights.iter_mut().zip(self.weights[tap..].iter().step_by(taps)).for_each(|(w, &v)| *w = f64::from(v));
                                 let offset = ((1 + dy) as usize) * stride + (1 + dx) as usize;
                                 let a = MatRef { data: &x, offset, rows: len, cols: inputs, row_stride: 1, col_stride: padded_plane };
-                                let b =
-                                    MatRef { data: &weights, offset: ky * 5 + kx, rows: inputs, cols: outputs, row_stride: taps, col_stride: inputs * taps };
+                                let b = MatRef { data: &weights, offset: 0, rows: inputs, cols: outputs, row_stride: 1, col_stride: inputs };
                                 matmul_strided(&mut sums, (1, len), a, b, !first);
                                 first = false;
                             }
