@@ -24,8 +24,8 @@ use crate::entropy::gaussian::{LOG_SCALE_BITS, table_index};
 use crate::entropy::intnet::{IntLayer, IntNet, LayerKind};
 use crate::error::{Error, Result};
 use crate::format::{CoderId, ColorModel, FormatError, HeaderV2, Limits, ModelId, ParsedFile, SectionFile, SectionKind};
-use crate::infer::{Analysis, Synthesis};
-use crate::model::hyperprior::{HYPER_DOWNSAMPLING, HyperAnalysis, HyperpriorConfig, HyperpriorModel};
+use crate::infer::{Analysis, HyperAnalysis, Synthesis};
+use crate::model::hyperprior::{HYPER_DOWNSAMPLING, HyperpriorConfig, HyperpriorModel};
 
 /// Architecture number of the hyperprior family in the container's model registry.
 pub const ARCH_HYPERPRIOR: u32 = 2;
@@ -69,7 +69,7 @@ pub struct HyperCodec {
     device: Device,
 }
 
-/// The analysis transform (packed) and the hyper-analysis of a model.
+/// The analysis and hyper-analysis transforms of a model, packed.
 struct EncoderParts {
     analysis: Analysis,
     hyper_analysis: HyperAnalysis,
@@ -80,25 +80,33 @@ struct EncoderParts {
 /// of `z` (4x smaller) line up. A grid of at most 64 positions each way runs whole.
 const HYPER_ANALYSIS_TILING: Tiling = Tiling { tile: 64, margin: 8, max_whole: 64 };
 
-/// `h_a` over `y` (`[1, latent, H, W]`, `H` and `W` multiples of 4), tile by tile on large
-/// pictures so that its working memory (burn's convolution buffers) is bounded by the tile.
-/// The encoder alone runs it: the decoder reads `ẑ` from the file.
-fn hyper_analysis_tiled(h_a: &HyperAnalysis, y: Tensor<4>) -> Tensor<4> {
-    let [_, c, h, w] = y.dims();
-    let (rows, cols) = (HYPER_ANALYSIS_TILING.spans(h), HYPER_ANALYSIS_TILING.spans(w));
-    if rows.len() == 1 && cols.len() == 1 {
-        return h_a.forward(y);
+/// `h_a` over gained latents `y` (`H` and `W` multiples of 4), tile by tile on large pictures
+/// so that its working memory is bounded by the tile: `z`, `[hyper_latent, H/4, W/4]`. The
+/// encoder alone runs it: the decoder reads `ẑ` from the file.
+fn hyper_analysis_tiled(h_a: &HyperAnalysis, y: &LatentPlanes) -> LatentPlanes {
+    let (rows, cols) = (HYPER_ANALYSIS_TILING.spans(y.height), HYPER_ANALYSIS_TILING.spans(y.width));
+    let (zh, zw) = (y.height / 4, y.width / 4);
+    let mut z = LatentPlanes { values: Vec::new(), channels: 0, height: zh, width: zw };
+    for row in &rows {
+        for col in &cols {
+            let tile = h_a.forward(&y.region(row.run.clone(), col.run.clone()).values, row.run.len(), col.run.len());
+            let (th, tw) = (row.run.len() / 4, col.run.len() / 4);
+            if z.values.is_empty() {
+                z.channels = tile.len() / (th * tw).max(1);
+                z.values = vec![0.0; z.channels * zh * zw];
+            }
+            let (keep_rows, keep_cols) = (row.keep.start / 4..row.keep.end / 4, col.keep.start / 4..col.keep.end / 4);
+            let (skip_row, skip_col) = ((row.keep.start - row.run.start) / 4, (col.keep.start - col.run.start) / 4);
+            for c in 0..z.channels {
+                for (i, zy) in keep_rows.clone().enumerate() {
+                    let from = (c * th + skip_row + i) * tw + skip_col;
+                    let to = (c * zh + zy) * zw + keep_cols.start;
+                    z.values[to..to + keep_cols.len()].copy_from_slice(&tile[from..from + keep_cols.len()]);
+                }
+            }
+        }
     }
-    let band = |row: &tiles::Span| {
-        let tiles = cols.iter().map(|col| {
-            let z = h_a.forward(y.clone().slice([0..1, 0..c, row.run.clone(), col.run.clone()]));
-            let [_, zc, _, _] = z.dims();
-            let keep = |span: &tiles::Span| (span.keep.start - span.run.start) / 4..(span.keep.end - span.run.start) / 4;
-            z.slice([0..1, 0..zc, keep(row), keep(col)])
-        });
-        Tensor::cat(tiles.collect(), 3)
-    };
-    Tensor::cat(rows.iter().map(band).collect(), 2)
+    z
 }
 
 /// Whether a tensor (path, container) is one every coding needs: the gains.
@@ -345,18 +353,13 @@ impl HyperCodec {
         a.iter().zip(b).map(|(&a, &b)| ((1.0 - f) * a + f * b).exp()).collect()
     }
 
-    fn channel_vector(&self, values: Vec<f32>) -> Tensor<4> {
-        let m = values.len();
-        Tensor::<4>::from_data(TensorData::new(values, [1, m, 1, 1]), &self.device)
-    }
-
     /// The encoder's transforms, loaded on first use.
     fn encoder(&self) -> Result<&EncoderParts> {
         if let Some(parts) = self.encoder.get() {
             return Ok(parts);
         }
         let model = load_parts(&self.config, self.weights.clone(), encoder_tensor, &self.device)?;
-        let parts = EncoderParts { analysis: Analysis::from_model(&model.analysis)?, hyper_analysis: model.hyper_analysis };
+        let parts = EncoderParts { analysis: Analysis::from_model(&model.analysis)?, hyper_analysis: HyperAnalysis::from_model(&model.hyper_analysis)? };
         Ok(self.encoder.get_or_init(|| parts))
     }
 
@@ -372,19 +375,20 @@ impl HyperCodec {
 
     /// Runs the analysis transform `g_a`, tile by tile, on a picture padded to a multiple of 64
     /// (once per picture, whatever the rate); returns `y` and the padded size.
-    fn analyze(&self, pixels: &Pixels) -> Result<(Tensor<4>, usize, usize)> {
+    fn analyze(&self, pixels: &Pixels) -> Result<(LatentPlanes, usize, usize)> {
         let encoder = &self.encoder()?.analysis;
-        let (y, ph, pw) = tiles::analyze(pixels, HYPER_DOWNSAMPLING, |x, h, w| encoder.forward(x, h, w));
-        Ok((y.to_tensor(&self.device), ph, pw))
+        Ok(tiles::analyze(pixels, HYPER_DOWNSAMPLING, |x, h, w| encoder.forward(x, h, w)))
     }
 
     /// Codes analysed latents `y` (of a picture padded to `ph x pw`) at a rate setting.
-    fn code(&self, y: Tensor<4>, ph: usize, pw: usize, rate: u16) -> Result<Coded> {
-        let y = y * self.channel_vector(self.gain_at(&self.log_gains, rate));
-        let z = hyper_analysis_tiled(&self.encoder()?.hyper_analysis, y.clone());
-        let z = to_i16(z.round().into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")))?);
-        // y leaves the tensor before h_s runs, so that the two are not held at once.
-        let y: Vec<f32> = y.into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")))?;
+    fn code(&self, y: &LatentPlanes, ph: usize, pw: usize, rate: u16) -> Result<Coded> {
+        let gains = self.gain_at(&self.log_gains, rate);
+        let plane = y.height * y.width;
+        let values = y.values.iter().enumerate().map(|(i, &v)| v * gains[i / plane]).collect();
+        let y = LatentPlanes { values, ..*y };
+        let z = hyper_analysis_tiled(&self.encoder()?.hyper_analysis, &y);
+        let z = to_i16(z.values.iter().map(|v| v.round_ties_even()).collect());
+        let y = y.values;
         let (zh, zw) = (ph / HYPER_DOWNSAMPLING, pw / HYPER_DOWNSAMPLING);
         let params = self.hyper_synthesis.forward(&z, zh, zw);
         let plane = 16 * zh * zw;
@@ -406,12 +410,12 @@ impl HyperCodec {
             return Err(Error::InvalidArgument(format!("rate setting must be 0..={}, not {rate}", self.max_rate())));
         }
         let (y, analysed) = self.analysed(picture, &options.limits)?;
-        self.pack(y, &analysed, rate, quality, options)
+        self.pack(&y, &analysed, rate, quality, options)
     }
 
     /// Checks a picture against `limits` and runs the analysis transform on it (once, for any
     /// number of rates): `y` before any gain, and the rest of what a file needs.
-    fn analysed(&self, picture: &DynamicImage, limits: &Limits) -> Result<(Tensor<4>, Analysed)> {
+    fn analysed(&self, picture: &DynamicImage, limits: &Limits) -> Result<(LatentPlanes, Analysed)> {
         let (width, height) = (picture.width(), picture.height());
         check_picture_size(width, height, limits)?;
         let (pixels, color, alpha) = split_picture(picture);
@@ -422,7 +426,7 @@ impl HyperCodec {
 
     /// The file of an analysed picture (its latents `y`, taken so that a single encode holds
     /// them once) at a rate setting (`quality` recorded for information).
-    fn pack(&self, y: Tensor<4>, analysed: &Analysed, rate: u16, quality: u8, options: &EncodeOptions) -> Result<Vec<u8>> {
+    fn pack(&self, y: &LatentPlanes, analysed: &Analysed, rate: u16, quality: u8, options: &EncodeOptions) -> Result<Vec<u8>> {
         let coder = options.coder;
         let coded = self.code(y, analysed.ph, analysed.pw, rate)?;
         let (z_payload, y_payload) = match coder {
@@ -451,7 +455,7 @@ impl HyperCodec {
     fn latents_within(&self, picture: &DynamicImage, limits: &Limits) -> Result<Tensor<4>> {
         check_picture_size(picture.width(), picture.height(), limits)?;
         let (pixels, _, _) = split_picture(picture);
-        Ok(self.analyze(&pixels)?.0)
+        Ok(self.analyze(&pixels)?.0.to_tensor(&self.device))
     }
 
     /// The size in bytes the entropy model predicts for a picture at a quality level.
@@ -480,7 +484,7 @@ impl HyperCodec {
         rates
             .iter()
             .map(|&rate| {
-                let coded = self.code(y.clone(), ph, pw, rate)?;
+                let coded = self.code(&y, ph, pw, rate)?;
                 let bits = coding::estimated_bits(&coded.z, coded.z_plane, &self.z_tables) + coding::estimated_indexed_bits(&coded.y, &coded.indices);
                 Ok(bits / 8.0 + overhead)
             })
@@ -585,7 +589,7 @@ impl PhotoCodec for HyperCodec {
         let (y, analysed) = self.analysed(picture, &options.limits)?;
         let meets = super::family::target_check(self, picture, target);
         let (bytes, rate) = super::family::bisect_for_target(0, self.max_rate(), target, |rate| {
-            let bytes = self.pack(y.clone(), &analysed, rate, self.quality_of_rate(rate), options)?;
+            let bytes = self.pack(&y, &analysed, rate, self.quality_of_rate(rate), options)?;
             let ok = meets(&bytes)?;
             Ok((bytes, ok))
         })?;
@@ -647,13 +651,14 @@ mod tests {
         let device = Device::flex();
         let config = HyperpriorConfig::new(vec![0.01, 0.1]).with_hidden(8).with_latent(12).with_hyper_hidden(8).with_hyper_latent(6);
         let model = config.init(&device);
+        let h_a = HyperAnalysis::from_model(&model.hyper_analysis).unwrap();
         // 136 x 200 positions: three tiles down, four across (and a short last one each way).
-        let y = Tensor::<4>::random([1, 12, 136, 200], burn::tensor::Distribution::Uniform(-4.0, 4.0), &device);
-        let whole: Vec<f32> = model.hyper_analysis.forward(y.clone()).into_data().try_to_vec().unwrap();
-        let tiled = hyper_analysis_tiled(&model.hyper_analysis, y);
-        assert_eq!(tiled.dims(), [1, 6, 34, 50]);
-        let tiled: Vec<f32> = tiled.into_data().try_to_vec().unwrap();
-        let largest = whole.iter().zip(&tiled).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        let (h, w) = (136, 200);
+        let values: Vec<f32> = (0..12 * h * w).map(|i| ((i * 7919 % 1000) as f32 / 125.0) - 4.0).collect();
+        let whole = h_a.forward(&values, h, w);
+        let tiled = hyper_analysis_tiled(&h_a, &LatentPlanes { values, channels: 12, height: h, width: w });
+        assert_eq!((tiled.channels, tiled.height, tiled.width), (6, 34, 50));
+        let largest = whole.iter().zip(&tiled.values).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
         assert!(largest < 1e-4, "tiled h_a differs from whole by {largest}");
     }
 }

@@ -138,7 +138,7 @@ impl LatentPlanes {
     }
 
     /// The part `rows` x `cols` of every plane.
-    fn region(&self, rows: Range<usize>, cols: Range<usize>) -> LatentPlanes {
+    pub(crate) fn region(&self, rows: Range<usize>, cols: Range<usize>) -> LatentPlanes {
         let mut values = Vec::with_capacity(self.channels * rows.len() * cols.len());
         for c in 0..self.channels {
             for y in rows.clone() {

@@ -12,7 +12,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::Maps;
-use super::layers::{BLOCK_POSITIONS, KERNEL, Normalization, Scratch, TapRow, check_sizes, finish, products, tap_rows};
+use super::layers::{KERNEL, Normalization, Scratch, TapRow, check_sizes, finish, products, rows_per_block, tap_rows, transposed};
 
 /// Layers with fewer inputs than this (the picture's 3 channels) stack the four phases as
 /// channels of one map and read them in one product per tap row (36 taps of which 25 are not
@@ -51,6 +51,8 @@ pub struct Downsampling {
     plan: Plan,
     bias: Vec<f32>,
     normalization: Option<Normalization>,
+    /// ReLU on the outputs (the hyper-analysis's layers; the analysis normalizes instead).
+    rectified: bool,
 }
 
 impl Downsampling {
@@ -60,7 +62,9 @@ impl Downsampling {
     /// If the sizes do not agree.
     pub fn new(weight: &[f32], inputs: usize, outputs: usize, bias: Vec<f32>, normalization: Option<Normalization>) -> Self {
         check_sizes(weight, inputs, outputs, &bias, normalization.as_ref());
-        let at = |co: usize, ci: usize, ky: usize, kx: usize| weight[((co * inputs + ci) * KERNEL + ky) * KERNEL + kx];
+        // `[inputs][ky][kx][outputs]`, so that packing reads along the outputs.
+        let weight = transposed(weight, outputs, inputs * KERNEL * KERNEL);
+        let at = |co: usize, ci: usize, ky: usize, kx: usize| weight[((ci * KERNEL + ky) * KERNEL + kx) * outputs + co];
         let plan = if inputs < FEW_INPUTS {
             // Input channel k of the stacked map is phase q = k / inputs, channel k % inputs.
             Plan::Stacked(tap_rows(-1..2, -1..2, 4 * inputs, outputs, |ey, ex, k, co| {
@@ -71,7 +75,12 @@ impl Downsampling {
         } else {
             Plan::Phases(PHASES.map(|(a, b)| tap_rows(offsets(a), offsets(b), inputs, outputs, |ey, ex, ci, co| at(co, ci, tap(a, ey), tap(b, ex)))))
         };
-        Self { inputs, outputs, plan, bias, normalization }
+        Self { inputs, outputs, plan, bias, normalization, rectified: false }
+    }
+
+    /// The layer with a ReLU on its outputs.
+    pub fn rectified(self) -> Self {
+        Self { rectified: true, ..self }
     }
 
     /// Channels in and out.
@@ -105,7 +114,7 @@ impl Downsampling {
         let mut outputs = layout.empty(c, h, w);
         let stride = input[0].stride();
         // Blocks of an even number of rows: in a split layout they fill whole rows of each map.
-        let rows_per_block = (BLOCK_POSITIONS / stride).max(1).next_multiple_of(2);
+        let rows_per_block = rows_per_block(h, stride).next_multiple_of(2);
         let rows_out = if layout == Layout::Plain { rows_per_block } else { rows_per_block / 2 };
         let mut bodies: Vec<_> = outputs
             .iter_mut()
@@ -135,6 +144,9 @@ impl Downsampling {
             }
             let values = &mut scratch.values;
             finish(values, &self.bias, self.normalization.as_ref(), &mut scratch.squares, &mut scratch.norms);
+            if self.rectified {
+                values.iter_mut().for_each(|v| *v = v.max(0.0));
+            }
             // Position (m, n) of the block is output pixel (first + m, n); the frame columns
             // (n >= w) are dropped.
             // The band holds the maps' rows from `first` (plain) or `first / 2` (split) on.

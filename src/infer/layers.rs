@@ -13,6 +13,17 @@ use super::matmul::{MatRef, matmul};
 /// `positions x channels` floats then stay in the CPU's second-level cache.
 pub(super) const BLOCK_POSITIONS: usize = 384;
 
+/// Small maps are cut into at least this many blocks (when they have the rows), so that every
+/// thread gets work: a layer of 32 rows in blocks of 7 left one of two cores idle a third of
+/// the time. A constant, so that results do not depend on the number of threads.
+const MIN_BLOCKS: usize = 8;
+
+/// Rows of a block for maps of `rows` rows, `stride` positions each: about
+/// [`BLOCK_POSITIONS`], fewer if the maps would give fewer than [`MIN_BLOCKS`] blocks.
+pub(super) fn rows_per_block(rows: usize, stride: usize) -> usize {
+    (BLOCK_POSITIONS / stride.max(1)).min(rows.div_ceil(MIN_BLOCKS)).max(1)
+}
+
 /// Layers with fewer outputs than this (the picture's 3 channels) compute the four phases in one
 /// product over the whole 3x3 neighbourhood (zero weights where a phase has no tap): 36 taps
 /// instead of 25, but a product with 4 x 3 columns runs about four times faster than four
@@ -159,6 +170,25 @@ pub(super) fn tap_rows(
     .collect()
 }
 
+/// `matrix` (`rows x cols`, row by row) transposed (`cols x rows`), in cache-sized tiles: the
+/// packing of a layer reads its weights along the output channels, which a trained layer's
+/// layout spreads far apart.
+pub(super) fn transposed(matrix: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    const TILE: usize = 32;
+    assert_eq!(matrix.len(), rows * cols, "matrix size");
+    let mut out = vec![0.0; matrix.len()];
+    for r0 in (0..rows).step_by(TILE) {
+        for c0 in (0..cols).step_by(TILE) {
+            for r in r0..(r0 + TILE).min(rows) {
+                for c in c0..(c0 + TILE).min(cols) {
+                    out[c * rows + r] = matrix[r * cols + c];
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Checks a layer's sizes.
 ///
 /// # Panics
@@ -197,7 +227,10 @@ impl Upsampling {
     /// If the sizes do not agree.
     pub fn new(weight: &[f32], inputs: usize, outputs: usize, bias: Vec<f32>, normalization: Option<Normalization>) -> Self {
         check_sizes(weight, inputs, outputs, &bias, normalization.as_ref());
-        let at = |ci: usize, co: usize, ky: usize, kx: usize| weight[((ci * outputs + co) * KERNEL + ky) * KERNEL + kx];
+        // `[inputs][ky][kx][outputs]`: each input channel's `[outputs][5·5]` transposed.
+        let taps = KERNEL * KERNEL;
+        let weight: Vec<f32> = weight.chunks_exact(outputs * taps).flat_map(|w| transposed(w, outputs, taps)).collect();
+        let at = |ci: usize, co: usize, ky: usize, kx: usize| weight[((ci * KERNEL + ky) * KERNEL + kx) * outputs + co];
         let plan = if outputs < FEW_OUTPUTS && normalization.is_none() {
             // Output column j is phase q = 2 py + px, channel co: j = q * outputs + co.
             Plan::Joint(tap_rows(-1..2, -1..2, inputs, 4 * outputs, |dy, dx, ci, j| {
@@ -326,7 +359,7 @@ impl Upsampling {
     /// buffer, frame columns included), blocks of rows spread over rayon's threads.
     fn rows_into(&self, input: &Maps, rows: Range<usize>, body: &mut [f32]) {
         let out_row = (2 * input.width + 2) * self.outputs;
-        let rows_per_block = (BLOCK_POSITIONS / input.stride()).max(1);
+        let rows_per_block = rows_per_block(rows.len(), input.stride());
         // Output rows 2m and 2m + 1 come from input row m: a block of input rows owns a band of
         // output rows, so the blocks write disjoint parts of the buffer.
         body.par_chunks_mut(2 * rows_per_block * out_row).enumerate().for_each_init(Scratch::default, |scratch, (b, band)| {

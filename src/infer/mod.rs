@@ -26,9 +26,10 @@
 mod downsampling;
 mod layers;
 pub mod matmul;
+mod same;
 mod transforms;
 
-pub use transforms::{Analysis, Synthesis};
+pub use transforms::{Analysis, HyperAnalysis, Synthesis};
 
 /// Feature maps of `channels` x `height` x `width`, laid out pixel by pixel (channels
 /// innermost) inside a frame of zeros: one row above, one column on each side, and two rows

@@ -8,9 +8,11 @@ use burn::prelude::*;
 use super::Maps;
 use super::downsampling::{Downsampling, Layout, arrange};
 use super::layers::{KERNEL, Normalization, Upsampling};
+use super::same::SameSize;
 use crate::error::{Error, Result};
 use crate::model::factorized::{Analysis as BurnAnalysis, Synthesis as BurnSynthesis};
 use crate::model::gdn::Gdn;
+use crate::model::hyperprior::HyperAnalysis as BurnHyperAnalysis;
 
 /// A synthesis transform ready to run: 2x upsampling layers with inverse GDN, weights packed
 /// per output phase.
@@ -100,6 +102,51 @@ impl Analysis {
     }
 }
 
+/// The hyperprior's hyper-analysis `h_a` ready to run: a 3x3 convolution of stride 1, then
+/// 5x5 convolutions of stride 2, ReLU between each two (latents `y` → hyper-latents `z`).
+#[derive(Debug, Clone)]
+pub struct HyperAnalysis {
+    first: SameSize,
+    layers: Vec<Downsampling>,
+}
+
+impl HyperAnalysis {
+    /// Packs the weights of a trained hyper-analysis.
+    pub fn from_model(model: &BurnHyperAnalysis) -> Result<Self> {
+        let [first, rest @ ..] = model.layers() else { return Err(Error::Model("the hyper-analysis has no layers".into())) };
+        let [outputs, inputs, kh, kw] = first.weight.val().dims();
+        let same = first.stride == [1, 1] && matches!(first.padding, PaddingConfig2d::Explicit(1, 1, 1, 1)) && first.dilation == [1, 1] && first.groups == 1;
+        if !same || kh != 3 || kw != 3 {
+            return Err(Error::Model(format!("hyper-analysis layer {inputs} -> {outputs} is not a 3x3 stride-1 convolution")));
+        }
+        let first = SameSize::new(&floats(first.weight.val())?, inputs, outputs, bias(first.bias.as_ref(), outputs)?);
+        let layers: Vec<Downsampling> = rest
+            .iter()
+            .enumerate()
+            .map(|(i, conv)| downsampling(conv, None).map(|layer| if i + 1 < rest.len() { layer.rectified() } else { layer }))
+            .collect::<Result<_>>()?;
+        check_chain(std::iter::once(first.channels()).chain(layers.iter().map(Downsampling::channels)), "hyper-analysis")?;
+        Ok(Self { first, layers })
+    }
+
+    /// Runs the transform: latents `[inputs, h, w]` (`h` and `w` multiples of 2^layers) →
+    /// hyper-latents `[outputs, h / 2^layers, w / 2^layers]` (the stride-2 layers').
+    ///
+    /// # Panics
+    /// If the planes do not have the first layer's channels or the size is not a multiple.
+    pub fn forward(&self, planes: &[f32], h: usize, w: usize) -> Vec<f32> {
+        let (inputs, channels) = self.first.channels();
+        let first = self.first.forward(&Maps::from_planes(planes, inputs, h, w)).to_planes();
+        let Some(second) = self.layers.first() else { return first };
+        let mut maps = arrange(&first, channels, h, w, second.input_layout());
+        for (i, layer) in self.layers.iter().enumerate() {
+            let next = self.layers.get(i + 1).map_or(Layout::Plain, Downsampling::input_layout);
+            maps = layer.forward(&maps, next);
+        }
+        maps[0].to_planes()
+    }
+}
+
 impl Synthesis {
     /// Packs the weights of a trained synthesis transform.
     pub fn from_model(model: &BurnSynthesis) -> Result<Self> {
@@ -167,6 +214,21 @@ mod tests {
         assert_eq!(fast.latent_channels(), 6);
         let out = fast.forward(&picture, h, w);
         assert_eq!(out.len(), expected.len());
+        let worst = out.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(worst < 1e-4, "differs from burn by {worst}");
+    }
+
+    #[test]
+    fn packed_hyper_analysis_gives_burns_results() {
+        let device = Device::flex();
+        let config = crate::model::hyperprior::HyperpriorConfig::new(vec![0.01, 0.1]).with_hidden(8).with_latent(12).with_hyper_hidden(10).with_hyper_latent(6);
+        let model = config.init(&device);
+        let (h, w) = (12, 20);
+        let y: Vec<f32> = (0..12 * h * w).map(|i| ((i * 37 % 23) as f32 - 11.0) / 3.0).collect();
+        let expected = floats(model.hyper_analysis.forward(Tensor::<4>::from_data(TensorData::new(y.clone(), [1, 12, h, w]), &device))).unwrap();
+        let fast = HyperAnalysis::from_model(&model.hyper_analysis).unwrap();
+        let out = fast.forward(&y, h, w);
+        assert_eq!(out.len(), 6 * (h / 4) * (w / 4));
         let worst = out.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
         assert!(worst < 1e-4, "differs from burn by {worst}");
     }

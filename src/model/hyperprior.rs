@@ -146,6 +146,11 @@ impl HyperpriorConfig {
 }
 
 impl HyperAnalysis {
+    /// The convolutions, in order (a ReLU between each two).
+    pub fn layers(&self) -> &[Conv2d] {
+        &self.convs
+    }
+
     /// # Shapes
     /// `[batch, latent, h, w]` -> `[batch, hyper_latent, h/4, w/4]`
     pub fn forward(&self, y: Tensor<4>) -> Tensor<4> {
