@@ -381,11 +381,12 @@ impl HyperCodec {
     }
 
     /// Codes analysed latents `y` (of a picture padded to `ph x pw`) at a rate setting.
-    fn code(&self, y: &LatentPlanes, ph: usize, pw: usize, rate: u16) -> Result<Coded> {
+    fn code(&self, mut y: LatentPlanes, ph: usize, pw: usize, rate: u16) -> Result<Coded> {
         let gains = self.gain_at(&self.log_gains, rate);
         let plane = y.height * y.width;
-        let values = y.values.iter().enumerate().map(|(i, &v)| v * gains[i / plane]).collect();
-        let y = LatentPlanes { values, ..*y };
+        for (values, gain) in y.values.chunks_mut(plane.max(1)).zip(&gains) {
+            values.iter_mut().for_each(|v| *v *= gain);
+        }
         let z = hyper_analysis_tiled(&self.encoder()?.hyper_analysis, &y);
         let z = to_i16(z.values.iter().map(|v| v.round_ties_even()).collect());
         let y = y.values;
@@ -410,7 +411,7 @@ impl HyperCodec {
             return Err(Error::InvalidArgument(format!("rate setting must be 0..={}, not {rate}", self.max_rate())));
         }
         let (y, analysed) = self.analysed(picture, &options.limits)?;
-        self.pack(&y, &analysed, rate, quality, options)
+        self.pack(y, &analysed, rate, quality, options)
     }
 
     /// Checks a picture against `limits` and runs the analysis transform on it (once, for any
@@ -426,7 +427,7 @@ impl HyperCodec {
 
     /// The file of an analysed picture (its latents `y`, taken so that a single encode holds
     /// them once) at a rate setting (`quality` recorded for information).
-    fn pack(&self, y: &LatentPlanes, analysed: &Analysed, rate: u16, quality: u8, options: &EncodeOptions) -> Result<Vec<u8>> {
+    fn pack(&self, y: LatentPlanes, analysed: &Analysed, rate: u16, quality: u8, options: &EncodeOptions) -> Result<Vec<u8>> {
         let coder = options.coder;
         let coded = self.code(y, analysed.ph, analysed.pw, rate)?;
         let (z_payload, y_payload) = match coder {
@@ -484,7 +485,7 @@ impl HyperCodec {
         rates
             .iter()
             .map(|&rate| {
-                let coded = self.code(&y, ph, pw, rate)?;
+                let coded = self.code(y.clone(), ph, pw, rate)?;
                 let bits = coding::estimated_bits(&coded.z, coded.z_plane, &self.z_tables) + coding::estimated_indexed_bits(&coded.y, &coded.indices);
                 Ok(bits / 8.0 + overhead)
             })
@@ -589,7 +590,7 @@ impl PhotoCodec for HyperCodec {
         let (y, analysed) = self.analysed(picture, &options.limits)?;
         let meets = super::family::target_check(self, picture, target);
         let (bytes, rate) = super::family::bisect_for_target(0, self.max_rate(), target, |rate| {
-            let bytes = self.pack(&y, &analysed, rate, self.quality_of_rate(rate), options)?;
+            let bytes = self.pack(y.clone(), &analysed, rate, self.quality_of_rate(rate), options)?;
             let ok = meets(&bytes)?;
             Ok((bytes, ok))
         })?;
