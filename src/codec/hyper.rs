@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use burn::prelude::*;
 use burn::store::{ModuleSnapshot, PathFilter};
 use image::DynamicImage;
+use rayon::prelude::*;
 
 use super::pixels::{self, Pixels};
 use super::tables::{LevelTables, QuantizedTables};
@@ -395,8 +396,8 @@ impl HyperCodec {
         let plane = 16 * zh * zw;
         let (means, log_scales) = params.split_at(self.config.latent * plane);
         let unit = f32::from(1u16 << LOG_SCALE_BITS);
-        let q = to_i16(y.iter().zip(means).map(|(&v, &m)| (v - m as f32 / unit).round()).collect());
-        Ok(Coded { z, y: q, indices: log_scales.iter().map(|&s| table_index(s)).collect(), z_plane: zh * zw })
+        let q = to_i16(y.par_iter().zip(means).map(|(&v, &m)| (v - m as f32 / unit).round()).collect());
+        Ok(Coded { z, y: q, indices: log_scales.par_iter().map(|&s| table_index(s)).collect(), z_plane: zh * zw })
     }
 
     /// Compresses a picture at any rate setting `0..=256·(levels−1)` (continuous quality);
@@ -520,7 +521,7 @@ impl HyperCodec {
         let (means, log_scales) = params.split_at(count);
         let y = match h.coder {
             CoderId::Zstd => coding::decode_zstd(y_payload, count)?,
-            CoderId::Range => decode_indexed(y_payload, &log_scales.iter().map(|&s| table_index(s)).collect::<Vec<_>>())?,
+            CoderId::Range => decode_indexed(y_payload, &log_scales.par_iter().map(|&s| table_index(s)).collect::<Vec<_>>())?,
         };
         Ok((z, y, means.to_vec()))
     }
@@ -545,7 +546,7 @@ impl HyperCodec {
         let unit = f32::from(1u16 << LOG_SCALE_BITS);
         let inverse_gains = self.gain_at(&self.log_inv_gains, h.rate);
         let plane = (ph / 16) * (pw / 16);
-        let values: Vec<f32> = q.iter().zip(&means).enumerate().map(|(i, (&v, &m))| (f32::from(v) + m as f32 / unit) * inverse_gains[i / plane]).collect();
+        let values: Vec<f32> = q.par_iter().zip(&means).enumerate().map(|(i, (&v, &m))| (f32::from(v) + m as f32 / unit) * inverse_gains[i / plane]).collect();
         let y = LatentPlanes { values, channels: self.config.latent, height: ph / 16, width: pw / 16 };
         let channels = if h.color == ColorModel::Gray { 1 } else { 3 };
         let pixels = tiles::synthesize(&y, h.width as usize, h.height as usize, channels, |t| decoder.forward(&t.values, t.height, t.width));

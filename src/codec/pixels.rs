@@ -33,14 +33,18 @@ pub fn to_padded_planes(p: &Pixels, multiple: usize) -> (Vec<f32>, usize, usize)
 /// repeating its last row and column (as [`to_padded_planes`] pads it); gray pictures are
 /// replicated into the three channels.
 pub fn padded_region(p: &Pixels, rows: Range<usize>, cols: Range<usize>) -> Vec<f32> {
-    let mut out = Vec::with_capacity(3 * rows.len() * cols.len());
-    for c in 0..3 {
+    use rayon::prelude::*;
+    let mut out = vec![0.0; 3 * rows.len() * cols.len()];
+    // Row by row over the threads: row i of the output is channel i / rows, picture row
+    // rows.start + i % rows.
+    out.par_chunks_mut(cols.len().max(1)).enumerate().for_each(|(i, row)| {
+        let (c, y) = (i / rows.len(), rows.start + i % rows.len());
         let source_channel = if p.channels == 1 { 0 } else { c };
-        for y in rows.clone() {
-            let sy = y.min(p.height - 1);
-            out.extend(cols.clone().map(|x| f32::from(p.samples[(sy * p.width + x.min(p.width - 1)) * p.channels + source_channel]) / 255.0));
+        let sy = y.min(p.height - 1);
+        for (v, x) in row.iter_mut().zip(cols.clone()) {
+            *v = f32::from(p.samples[(sy * p.width + x.min(p.width - 1)) * p.channels + source_channel]) / 255.0;
         }
-    }
+    });
     out
 }
 
@@ -67,12 +71,14 @@ pub fn from_padded_planes(planes: &[f32], ph: usize, pw: usize, width: usize, he
 /// `[3][ph][pw]` whose top-left corner is the picture's pixel `origin` (row, column): rounded
 /// and clamped to 8 bits; with one channel the three planes are averaged into gray.
 pub fn write_planes(planes: &[f32], ph: usize, pw: usize, origin: (usize, usize), rows: Range<usize>, cols: Range<usize>, out: &mut Pixels) {
+    use rayon::prelude::*;
     let plane = ph * pw;
     let (width, channels) = (out.width, out.channels);
-    for y in rows {
+    let picture_rows = &mut out.samples[rows.start * width * channels..rows.end * width * channels];
+    picture_rows.par_chunks_mut((width * channels).max(1)).zip(rows).for_each(|(row, y)| {
         for x in cols.clone() {
             let at = |c: usize| planes[c * plane + (y - origin.0) * pw + (x - origin.1)];
-            let pixel = &mut out.samples[(y * width + x) * channels..][..channels];
+            let pixel = &mut row[x * channels..][..channels];
             if channels == 1 {
                 pixel[0] = to_u8((at(0) + at(1) + at(2)) / 3.0);
             } else {
@@ -81,7 +87,7 @@ pub fn write_planes(planes: &[f32], ph: usize, pw: usize, origin: (usize, usize)
                 }
             }
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -75,8 +75,8 @@ pub struct IntLayer {
     shift: u32,
     inputs: usize,
     outputs: usize,
-    /// `[out][in][ky][kx]`.
-    weights: Vec<i32>,
+    /// `[out][in][ky][kx]`, each within ±32767 (16 significant bits; checked on parsing).
+    weights: Vec<i16>,
     biases: Vec<i64>,
 }
 
@@ -110,7 +110,7 @@ impl IntLayer {
             shift,
             inputs,
             outputs,
-            weights: weights.iter().map(|&w| (f64::from(w) * scale).round() as i32).collect(),
+            weights: weights.iter().map(|&w| (f64::from(w) * scale).round() as i16).collect(),
             biases: biases.iter().map(|&b| (f64::from(b) * scale * act).round() as i64).collect(),
         })
     }
@@ -384,9 +384,9 @@ impl IntNet {
             out.extend_from_slice(&(l.outputs as u32).to_le_bytes());
             for &w in &l.weights {
                 if version == VERSION_WIDE_WEIGHTS {
-                    out.extend_from_slice(&w.to_le_bytes());
+                    out.extend_from_slice(&i32::from(w).to_le_bytes());
                 } else {
-                    out.extend_from_slice(&i16::try_from(w).expect("weights are checked to fit 16 bits").to_le_bytes());
+                    out.extend_from_slice(&w.to_le_bytes());
                 }
             }
             l.biases.iter().for_each(|b| out.extend_from_slice(&b.to_le_bytes()));
@@ -433,15 +433,16 @@ impl IntNet {
             }
             let n = inputs * outputs * kind.taps();
             let raw = take(weight_bytes * n)?;
-            let weights: Vec<i32> = if weight_bytes == 2 {
-                raw.chunks_exact(2).map(|b| i32::from(LE::read_i16(b))).collect()
+            let in_range = |w: i32| (w.unsigned_abs() <= WEIGHT_MAX as u32).then_some(w as i16);
+            let weights: Option<Vec<i16>> = if weight_bytes == 2 {
+                raw.chunks_exact(2).map(|b| in_range(i32::from(LE::read_i16(b)))).collect()
             } else {
-                raw.chunks_exact(4).map(LE::read_i32).collect()
+                raw.chunks_exact(4).map(|b| in_range(LE::read_i32(b))).collect()
             };
             let biases: Vec<i64> = take(8 * outputs)?.chunks_exact(8).map(LE::read_i64).collect();
-            if weights.iter().any(|w| w.unsigned_abs() > WEIGHT_MAX as u32) || biases.iter().any(|b| b.unsigned_abs() > 1 << 62) {
+            let Some(weights) = weights.filter(|_| biases.iter().all(|b| b.unsigned_abs() <= 1 << 62)) else {
                 return Err(bad("weight or bias out of range"));
-            }
+            };
             layers.push(IntLayer { kind, relu: relu == 1, shift, inputs, outputs, weights, biases });
         }
         if !rest.is_empty() {
