@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use constriction::stream::{Decode, Encode};
 
 use super::gaussian::{SCALES, bank_table};
+use super::lookup::LookupCategorical;
 use super::tables::{ChannelTable, LevelTables};
 use crate::format::FormatError;
 
@@ -96,7 +97,7 @@ pub fn decode_range(payload: &[u8], plane: usize, tables: &LevelTables) -> Resul
     let escape = escape_model();
     let mut out = Vec::with_capacity(plane * tables.channels.len());
     for table in &tables.channels {
-        let model = categorical(table);
+        let model = LookupCategorical::new(&table.probabilities);
         let symbols = table.symbols();
         for _ in 0..plane {
             let index = decoder.decode_symbol(&model).map_err(|_| corrupt())?;
@@ -119,6 +120,13 @@ fn bank_entry(k: u8) -> (&'static ChannelTable, &'static DefaultContiguousCatego
     static MODELS: [OnceLock<DefaultContiguousCategoricalEntropyModel>; SCALES] = [const { OnceLock::new() }; SCALES];
     let table = bank_table(usize::from(k));
     (table, MODELS[usize::from(k)].get_or_init(|| categorical(table)))
+}
+
+/// Table `k` of the Gaussian bank and its decoder model, both built on first use.
+fn bank_decoder(k: u8) -> (&'static ChannelTable, &'static LookupCategorical) {
+    static MODELS: [OnceLock<LookupCategorical>; SCALES] = [const { OnceLock::new() }; SCALES];
+    let table = bank_table(usize::from(k));
+    (table, MODELS[usize::from(k)].get_or_init(|| LookupCategorical::new(&table.probabilities)))
 }
 
 /// Range-codes values each under the bank table its index names (the hyperprior's latents,
@@ -153,7 +161,7 @@ pub fn decode_indexed(payload: &[u8], indices: &[u8]) -> Result<Vec<i16>, Format
     let escape = escape_model();
     let mut out = Vec::with_capacity(indices.len());
     for &k in indices {
-        let (table, model) = bank_entry(k);
+        let (table, model) = bank_decoder(k);
         let index = decoder.decode_symbol(model).map_err(|_| corrupt())?;
         out.push(if index < table.symbols() {
             (i32::from(table.offset) + index as i32) as i16

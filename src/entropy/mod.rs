@@ -8,4 +8,5 @@ pub mod coding;
 pub mod detmath;
 pub mod gaussian;
 pub mod intnet;
+pub mod lookup;
 pub mod tables;
