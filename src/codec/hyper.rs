@@ -517,13 +517,19 @@ impl HyperCodec {
             CoderId::Zstd => coding::decode_zstd(z_payload, z_count)?,
             CoderId::Range => coding::decode_range(z_payload, zh * zw, &self.z_tables)?,
         };
-        let params = self.hyper_synthesis.forward(&z, zh, zw);
-        let (means, log_scales) = params.split_at(count);
-        let y = match h.coder {
-            CoderId::Zstd => coding::decode_zstd(y_payload, count)?,
-            CoderId::Range => decode_indexed(y_payload, &log_scales.par_iter().map(|&s| table_index(s)).collect::<Vec<_>>())?,
+        let (mut params, y) = match h.coder {
+            CoderId::Zstd => (self.hyper_synthesis.forward(&z, zh, zw), coding::decode_zstd(y_payload, count)),
+            // The range decoder needs only the log-scales: it decodes `y` under them while
+            // the means are computed.
+            CoderId::Range => {
+                let latent = self.config.latent;
+                self.hyper_synthesis.forward_overlapped(&z, zh, zw, latent..2 * latent, |log_scales| {
+                    decode_indexed(y_payload, &log_scales.par_iter().map(|&s| table_index(s)).collect::<Vec<_>>())
+                })
+            }
         };
-        Ok((z, y, means.to_vec()))
+        params.truncate(count);
+        Ok((z, y?, params))
     }
 
     /// Decodes a parsed file that this model made (its identity checked by the caller).

@@ -23,6 +23,8 @@
 //! channels `u32`, output channels `u32`, weights `i32` laid out `[out][in][ky][kx]`, biases
 //! `i64`.
 
+use std::ops::Range;
+
 use byteorder::{ByteOrder, LittleEndian as LE};
 use rayon::prelude::*;
 
@@ -113,6 +115,23 @@ impl IntLayer {
             weights: weights.iter().map(|&w| (f64::from(w) * scale).round() as i16).collect(),
             biases: biases.iter().map(|&b| (f64::from(b) * scale * act).round() as i64).collect(),
         })
+    }
+
+    /// The layer restricted to output channels `outputs` (each output's weights and bias as
+    /// they are).
+    fn only(&self, outputs: Range<usize>) -> Self {
+        self.only_these(&outputs.collect::<Vec<_>>())
+    }
+
+    /// The layer restricted to the output channels `outputs`, in that order.
+    fn only_these(&self, outputs: &[usize]) -> Self {
+        let per_output = self.inputs * self.kind.taps();
+        Self {
+            outputs: outputs.len(),
+            weights: outputs.iter().flat_map(|&o| self.weights[o * per_output..(o + 1) * per_output].iter().copied()).collect(),
+            biases: outputs.iter().map(|&o| self.biases[o]).collect(),
+            ..*self
+        }
     }
 
     /// Output size for an input of `h x w`.
@@ -346,6 +365,44 @@ impl IntNet {
         self.run(input, h, w, IntLayer::forward)
     }
 
+    /// [`IntNet::forward`] in two parts: the network's outputs `first` (a range of output
+    /// channels) are computed, then `with_first` runs on them on one thread while the other
+    /// outputs are computed on the others; returns all outputs (as [`IntNet::forward`] gives
+    /// them, bit for bit: each output is its own sum) and what `with_first` returned. A
+    /// decoder decodes `y` under the log-scales while the means are computed.
+    ///
+    /// # Panics
+    /// As [`IntNet::forward`], or if `first` is not within the outputs.
+    pub fn forward_overlapped<T: Send>(
+        &self,
+        input: &[i16],
+        h: usize,
+        w: usize,
+        first: Range<usize>,
+        with_first: impl FnOnce(&[i32]) -> T + Send,
+    ) -> (Vec<i32>, T) {
+        assert!(first.end <= self.outputs(), "output range");
+        let (last, trunk) = self.layers.split_last().expect("a network has layers");
+        let mut x: Vec<i32> = input.iter().map(|&v| i32::from(v) << ACT_BITS).collect();
+        let (mut h, mut w) = (h, w);
+        for layer in trunk {
+            x = layer.forward(&x, h, w);
+            (h, w) = layer.output_size(h, w);
+        }
+        let rest: Vec<usize> = (0..last.outputs).filter(|o| !first.contains(o)).collect();
+        let early = last.only(first.clone()).forward(&x, h, w);
+        let (late, result) = rayon::join(|| last.only_these(&rest).forward(&x, h, w), || with_first(&early));
+        let plane = early.len() / first.len().max(1);
+        let mut out = vec![0i32; last.outputs * plane];
+        for (o, values) in first.zip(early.chunks_exact(plane.max(1))) {
+            out[o * plane..(o + 1) * plane].copy_from_slice(values);
+        }
+        for (&o, values) in rest.iter().zip(late.chunks_exact(plane.max(1))) {
+            out[o * plane..(o + 1) * plane].copy_from_slice(values);
+        }
+        (out, result)
+    }
+
     /// Runs the layers with `forward` (one of [`IntLayer`]'s).
     fn run(&self, input: &[i16], h: usize, w: usize, forward: fn(&IntLayer, &[i32], usize, usize) -> Vec<i32>) -> Vec<i32> {
         assert_eq!(input.len(), self.inputs() * h * w, "input size");
@@ -535,6 +592,22 @@ mod tests {
         let input: Vec<i32> = (0..3 * h * w).map(|i| ((i * 7919) % 20_001) as i32 - 10_000).collect();
         assert!(layer.largest_sum(&input) < EXACT_IN_F64);
         assert_eq!(layer.forward_f64(&input, h, w), layer.forward_i64(&input, h, w));
+    }
+
+    #[test]
+    fn a_network_run_in_two_parts_gives_what_it_gives_whole() {
+        let a = IntLayer::quantize(LayerKind::Up5, true, 3, 4, &pseudo_random(300, 11, 1.0), &pseudo_random(4, 12, 1.0)).unwrap();
+        let b = IntLayer::quantize(LayerKind::Pointwise, false, 4, 6, &pseudo_random(24, 13, 1.0), &pseudo_random(6, 14, 1.0)).unwrap();
+        let net = IntNet::new(vec![a, b]).unwrap();
+        let (h, w) = (3, 5);
+        let z: Vec<i16> = (0..3 * h * w).map(|i| (i % 7) as i16 - 3).collect();
+        let whole = net.forward(&z, h, w);
+        let plane = 4 * h * w;
+        for first in [3..6, 0..2, 2..5, 0..6] {
+            let (parts, early) = net.forward_overlapped(&z, h, w, first.clone(), <[i32]>::to_vec);
+            assert_eq!(parts, whole, "{first:?}");
+            assert_eq!(early, whole[first.start * plane..first.end * plane], "{first:?}: what the early part saw");
+        }
     }
 
     #[test]
