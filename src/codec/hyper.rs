@@ -120,9 +120,14 @@ fn decoder_tensor(path: &str, _: &str) -> bool {
     path.starts_with("synthesis.")
 }
 
-/// Whether a tensor is one only an encoder needs: the analysis and hyper-analysis transforms.
-fn encoder_tensor(path: &str, _: &str) -> bool {
-    path.starts_with("analysis.") || path.starts_with("hyper_analysis.")
+/// Whether a tensor is one of the analysis transform (only an encoder needs it).
+fn analysis_tensor(path: &str, _: &str) -> bool {
+    path.starts_with("analysis.")
+}
+
+/// Whether a tensor is one of the hyper-analysis (only an encoder needs it).
+fn hyper_analysis_tensor(path: &str, _: &str) -> bool {
+    path.starts_with("hyper_analysis.")
 }
 
 /// Loads the tensors of `config`'s model that `wanted` picks from a weights file, refusing a
@@ -359,8 +364,13 @@ impl HyperCodec {
         if let Some(parts) = self.encoder.get() {
             return Ok(parts);
         }
-        let model = load_parts(&self.config, self.weights.clone(), encoder_tensor, &self.device)?;
-        let parts = EncoderParts { analysis: Analysis::from_model(&model.analysis)?, hyper_analysis: HyperAnalysis::from_model(&model.hyper_analysis)? };
+        // The two transforms load and pack on two threads.
+        let load = |wanted| load_parts(&self.config, self.weights.clone(), wanted, &self.device);
+        let (analysis, hyper_analysis) = rayon::join(
+            || load(analysis_tensor).and_then(|model| Analysis::from_model(&model.analysis)),
+            || load(hyper_analysis_tensor).and_then(|model| HyperAnalysis::from_model(&model.hyper_analysis)),
+        );
+        let parts = EncoderParts { analysis: analysis?, hyper_analysis: hyper_analysis? };
         Ok(self.encoder.get_or_init(|| parts))
     }
 
