@@ -527,10 +527,14 @@ impl HyperCodec {
             CoderId::Zstd => coding::decode_zstd(z_payload, z_count)?,
             CoderId::Range => coding::decode_range(z_payload, zh * zw, &self.z_tables)?,
         };
-        let (mut params, y) = match h.coder {
-            CoderId::Zstd => (self.hyper_synthesis.forward(&z, zh, zw), coding::decode_zstd(y_payload, count)),
-            // The range decoder needs only the log-scales: it decodes `y` under them while
-            // the means are computed.
+        let (means, y) = match h.coder {
+            CoderId::Zstd => {
+                let mut params = self.hyper_synthesis.forward(&z, zh, zw);
+                params.truncate(count);
+                (params, coding::decode_zstd(y_payload, count))
+            }
+            // The range decoder needs only the log-scales (outputs `latent ..`): it decodes
+            // `y` under them while the means (the other outputs) are computed.
             CoderId::Range => {
                 let latent = self.config.latent;
                 self.hyper_synthesis.forward_overlapped(&z, zh, zw, latent..2 * latent, |log_scales| {
@@ -538,8 +542,7 @@ impl HyperCodec {
                 })
             }
         };
-        params.truncate(count);
-        Ok((z, y?, params))
+        Ok((z, y?, means))
     }
 
     /// Decodes a parsed file that this model made (its identity checked by the caller).
