@@ -48,7 +48,7 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
     );
     let Picture { image: picture, icc, exif } = read?;
     prepared?;
-    super::memory::reuse_freed_memory_for(u64::from(picture.width()) * u64::from(picture.height()));
+    super::memory::reuse_freed_memory_for(u64::from(picture.width()) * u64::from(picture.height()), args.inputs.len() == 1);
     let metadata = if args.strip { Metadata::default() } else { Metadata { icc, exif } };
     let codec = match any {
         AnyCodec::Digits(codec) => {
@@ -247,7 +247,7 @@ fn decompress_file(args: &DecompressArgs, model: Option<&AnyCodec>, input: &Path
     let file = ParsedFile::parse(&bytes, &limits).map_err(aec::Error::from)?;
     let (width, height) = file.size();
     check_memory(u64::from(width) * u64::from(height), 0, args.max_memory)?;
-    super::memory::reuse_freed_memory_for(u64::from(width) * u64::from(height));
+    super::memory::reuse_freed_memory_for(u64::from(width) * u64::from(height), args.inputs.len() == 1);
     let found;
     let codec = match model {
         Some(model) => model,

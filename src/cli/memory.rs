@@ -17,12 +17,14 @@ const MMAP_THRESHOLD: libc::c_int = 16 << 20;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const TRIM_THRESHOLD: libc::c_int = 64 << 20;
 
-/// Keeps freed memory for reuse from now on if the picture about to be coded has at most
-/// [`REUSE_UP_TO_PIXELS`] pixels (glibc on Linux; elsewhere nothing changes). The setting
-/// stays for the rest of the process.
-pub fn reuse_freed_memory_for(pixels: u64) {
+/// Keeps freed memory for reuse from now on if the one picture this process codes has at
+/// most [`REUSE_UP_TO_PIXELS`] pixels (glibc on Linux; elsewhere nothing changes). The setting
+/// stays for the rest of the process and cannot be undone (glibc's dynamic threshold, which
+/// large pictures need, does not come back), so a batch of several pictures (`only_picture`
+/// false) keeps the defaults.
+pub fn reuse_freed_memory_for(pixels: u64, only_picture: bool) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if pixels <= REUSE_UP_TO_PIXELS {
+    if only_picture && pixels <= REUSE_UP_TO_PIXELS {
         #[allow(unsafe_code)]
         // SAFETY: `mallopt` only changes two tuning parameters of glibc's allocator, which takes
         // its own lock; no memory is touched and any value is valid for these parameters.
@@ -32,5 +34,5 @@ pub fn reuse_freed_memory_for(pixels: u64) {
         }
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    let _ = pixels;
+    let _ = (pixels, only_picture);
 }

@@ -381,6 +381,7 @@ impl IntNet {
         first: Range<usize>,
         with_first: impl FnOnce(&[i32]) -> T + Send,
     ) -> (Vec<i32>, T) {
+        assert_eq!(input.len(), self.inputs() * h * w, "input size");
         assert!(first.end <= self.outputs(), "output range");
         let (last, trunk) = self.layers.split_last().expect("a network has layers");
         let mut x: Vec<i32> = input.iter().map(|&v| i32::from(v) << ACT_BITS).collect();

@@ -13,6 +13,9 @@ use constriction::stream::model::{DecoderModel, EntropyModel};
 
 use super::tables::PRECISION;
 
+/// The models below implement constriction's traits for a precision of 24 bits.
+const _: () = assert!(PRECISION == 24, "LookupCategorical implements EntropyModel<24>");
+
 /// Quantiles are sorted into `2^BUCKET_BITS` buckets by their leading bits.
 const BUCKET_BITS: u32 = 10;
 

@@ -60,7 +60,7 @@ impl Maps {
         let mut maps = Self::zeros(channels, height, width);
         let row = maps.stride() * channels;
         // Row by row over the threads (a first layer's 192 channels are 1 ms of scattering).
-        maps.data[row..(height + 1) * row].par_chunks_mut(row).enumerate().for_each(|(y, framed)| {
+        maps.data[row..(height + 1) * row].par_chunks_mut(row.max(1)).enumerate().for_each(|(y, framed)| {
             for x in 0..width {
                 for (c, v) in framed[(x + 1) * channels..][..channels].iter_mut().enumerate() {
                     *v = planes[(c * height + y) * width + x];

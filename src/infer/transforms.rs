@@ -114,6 +114,10 @@ impl HyperAnalysis {
     /// Packs the weights of a trained hyper-analysis.
     pub fn from_model(model: &BurnHyperAnalysis) -> Result<Self> {
         let [first, rest @ ..] = model.layers() else { return Err(Error::Model("the hyper-analysis has no layers".into())) };
+        if rest.is_empty() {
+            // Its first layer's ReLU is fused; a hyper-analysis of that layer alone has none.
+            return Err(Error::Model("a hyper-analysis of one layer".into()));
+        }
         let [outputs, inputs, kh, kw] = first.weight.val().dims();
         let same = first.stride == [1, 1] && matches!(first.padding, PaddingConfig2d::Explicit(1, 1, 1, 1)) && first.dilation == [1, 1] && first.groups == 1;
         if !same || kh != 3 || kw != 3 {
