@@ -67,6 +67,19 @@ fn check_chain(channels: impl Iterator<Item = (usize, usize)>, transform: &str) 
     Ok(())
 }
 
+/// Runs downsampling layers on planes `[channels, h, w]` (`h` and `w` multiples of
+/// 2^layers), each writing its output in the layout the next one reads; gives planes (the
+/// planes themselves when there are no layers).
+fn downsample(layers: &[Downsampling], planes: &[f32], h: usize, w: usize) -> Vec<f32> {
+    let Some(first) = layers.first() else { return planes.to_vec() };
+    let mut maps = arrange(planes, first.channels().0, h, w, first.input_layout());
+    for (i, layer) in layers.iter().enumerate() {
+        let next = layers.get(i + 1).map_or(Layout::Plain, Downsampling::input_layout);
+        maps = layer.forward(&maps, next);
+    }
+    maps[0].to_planes()
+}
+
 /// An analysis transform ready to run: 2x downsampling layers with GDN.
 #[derive(Debug, Clone)]
 pub struct Analysis {
@@ -92,13 +105,7 @@ impl Analysis {
     /// # Panics
     /// If the planes do not have the first layer's channels or the size is not a multiple.
     pub fn forward(&self, planes: &[f32], h: usize, w: usize) -> Vec<f32> {
-        let Some(first) = self.layers.first() else { return planes.to_vec() };
-        let mut maps = arrange(planes, first.channels().0, h, w, first.input_layout());
-        for (i, layer) in self.layers.iter().enumerate() {
-            let next = self.layers.get(i + 1).map_or(Layout::Plain, Downsampling::input_layout);
-            maps = layer.forward(&maps, next);
-        }
-        maps[0].to_planes()
+        downsample(&self.layers, planes, h, w)
     }
 }
 
@@ -139,15 +146,9 @@ impl HyperAnalysis {
     /// # Panics
     /// If the planes do not have the first layer's channels or the size is not a multiple.
     pub fn forward(&self, planes: &[f32], h: usize, w: usize) -> Vec<f32> {
-        let (inputs, channels) = self.first.channels();
+        let (inputs, _) = self.first.channels();
         let first = self.first.forward(&Maps::from_planes(planes, inputs, h, w)).to_planes();
-        let Some(second) = self.layers.first() else { return first };
-        let mut maps = arrange(&first, channels, h, w, second.input_layout());
-        for (i, layer) in self.layers.iter().enumerate() {
-            let next = self.layers.get(i + 1).map_or(Layout::Plain, Downsampling::input_layout);
-            maps = layer.forward(&maps, next);
-        }
-        maps[0].to_planes()
+        downsample(&self.layers, &first, h, w)
     }
 }
 
