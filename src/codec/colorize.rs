@@ -6,7 +6,6 @@
 use std::path::Path;
 
 use burn::prelude::*;
-use burn::store::ModuleSnapshot;
 use image::{DynamicImage, RgbImage};
 
 use super::pixels::{Pixels, to_padded_planes};
@@ -49,9 +48,13 @@ impl Colorizer {
     /// # Errors
     /// [`Error::Model`] if the bytes are not this network's weights.
     pub fn from_bytes(weights: &[u8], device: Device) -> Result<Self> {
+        Self::from_weights(&super::Weights::File(weights.into()), device)
+    }
+
+    /// The network from its weights, built in or read from a file.
+    pub(crate) fn from_weights(weights: &super::Weights, device: Device) -> Result<Self> {
         let mut net = ColorizeNet::new(&device);
-        let mut store = super::weight_store(std::borrow::Cow::Owned(weights.to_vec()));
-        net.load_from(&mut store).map_err(|e| Error::Model(format!("loading colourisation weights: {e:?}")))?;
+        weights.load_into(&mut net, super::every_tensor)?;
         Ok(Self { net, device })
     }
 

@@ -9,7 +9,6 @@ use std::path::Path;
 
 use burn::config::Config;
 use burn::prelude::*;
-use burn::store::ModuleSnapshot;
 use image::{DynamicImage, GrayImage};
 
 use super::latent_coding;
@@ -73,17 +72,15 @@ impl DigitCodec {
     pub fn from_bytes(weights: &[u8], settings: &[u8], device: Device) -> Result<Self> {
         let config = crate::model::DigitModelConfig::load_binary(settings).map_err(|e| Error::Model(format!("digit model settings: {e}")))?;
         let id = super::model_id(architecture_number(config.arch), &[weights, settings]);
-        Self::from_parts(std::borrow::Cow::Owned(weights.to_vec()), settings, id, device)
+        Self::from_parts(&super::Weights::File(weights.into()), settings, id, device)
     }
 
-    /// A model from its weights (burnpack, `f32` or `f16`) and settings, with a known identity
-    /// (the built-in models: their embedded weights are a half-precision copy of the files
-    /// the identity hashes).
-    pub(crate) fn from_parts(weights: std::borrow::Cow<'static, [u8]>, settings: &[u8], id: ModelId, device: Device) -> Result<Self> {
+    /// A model from its weights and settings, with a known identity (the built-in models:
+    /// their embedded weights are a packed copy of the files the identity hashes).
+    pub(crate) fn from_parts(weights: &super::Weights, settings: &[u8], id: ModelId, device: Device) -> Result<Self> {
         let config = crate::model::DigitModelConfig::load_binary(settings).map_err(|e| Error::Model(format!("digit model settings: {e}")))?;
         let mut net = config.arch.init(&device);
-        let mut store = super::weight_store(weights);
-        net.load_from(&mut store).map_err(|e| Error::Model(format!("loading digit model weights: {e:?}")))?;
+        weights.load_into(&mut net, super::every_tensor)?;
         Ok(Self { net, settings: config, id, device })
     }
 

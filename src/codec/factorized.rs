@@ -16,15 +16,13 @@
 use std::path::Path;
 
 use burn::prelude::*;
-use burn::store::{BurnpackStore, ModuleSnapshot};
 use image::DynamicImage;
 
 use super::pixels::{self, Pixels};
 use super::tables::{LevelTables, QuantizedTables};
 use super::tiles::LatentPlanes;
 use super::{
-    EncodeOptions, check_model, check_picture_size, compress_alpha, join_picture, latent_coding, model_id, quantize, registry, split_picture, tiles,
-    weight_store,
+    EncodeOptions, Weights, check_model, check_picture_size, compress_alpha, join_picture, latent_coding, model_id, quantize, registry, split_picture, tiles,
 };
 use crate::error::{Error, Result};
 use crate::format::{AecFile, CoderId, ColorModel, Header, LatentShape, Limits, ModelId, ParsedFile};
@@ -113,10 +111,10 @@ impl Codec {
         registry::default_photo().load(device)
     }
 
-    /// A model from files embedded in the binary (weights in half precision), with the
+    /// A model from files embedded in the binary (a weight pack, see build.rs), with the
     /// identity of its original files.
     pub(crate) fn from_static(settings: &str, weights: &'static [u8], tables: &[u8], id: ModelId, device: Device) -> Result<Self> {
-        Self::from_parts(parse_config(settings)?, weight_store(std::borrow::Cow::Borrowed(weights)), id, tables, device)
+        Self::from_parts(parse_config(settings)?, &Weights::Builtin(weights), id, tables, device)
     }
 
     /// A model from files written by `aec train`: `NAME.bpk` (weights), `NAME.cdf` (tables)
@@ -132,12 +130,12 @@ impl Codec {
         let config_text = String::from_utf8(read(&config_path)?).map_err(|_| Error::Model("model settings are not UTF-8".into()))?;
         let config = parse_config(&config_text)?;
         let id = model_id(ARCH_FACTORIZED, &[&weight_bytes, &tables]);
-        Self::from_parts(config, weight_store(std::borrow::Cow::Owned(weight_bytes)), id, &tables, device)
+        Self::from_parts(config, &Weights::File(weight_bytes.into()), id, &tables, device)
     }
 
-    fn from_parts(config: FactorizedConfig, mut store: BurnpackStore, id: ModelId, tables: &[u8], device: Device) -> Result<Self> {
+    fn from_parts(config: FactorizedConfig, weights: &Weights, id: ModelId, tables: &[u8], device: Device) -> Result<Self> {
         let mut model = config.init(&device);
-        model.load_from(&mut store).map_err(|e| Error::Model(format!("loading weights: {e:?}")))?;
+        weights.load_into(&mut model, super::every_tensor)?;
         let parsed = QuantizedTables::from_bytes(tables)?;
         if parsed.channels() != config.latent || parsed.levels.is_empty() {
             return Err(Error::Model("CDF tables do not match the model".into()));

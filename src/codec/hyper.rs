@@ -6,12 +6,10 @@
 //! table bank) is integer data loaded from the model's files, so a file decodes to the same
 //! latents on every machine; the float parts (`g_a`, `h_a`, gains, `g_s`) only move pixels.
 
-use std::borrow::Cow;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use burn::prelude::*;
-use burn::store::{ModuleSnapshot, PathFilter};
 use image::DynamicImage;
 use rayon::prelude::*;
 
@@ -19,7 +17,9 @@ use super::pixels::{self, Pixels};
 use super::tables::{LevelTables, QuantizedTables};
 use super::tiles;
 use super::tiles::{LatentPlanes, Tiling};
-use super::{EncodeOptions, LevelInfo, PhotoCodec, RateTarget, check_model, check_picture_size, compress_alpha, join_picture, model_id, split_picture};
+use super::{
+    EncodeOptions, LevelInfo, PhotoCodec, RateTarget, Weights, check_model, check_picture_size, compress_alpha, join_picture, model_id, split_picture,
+};
 use crate::entropy::coding::{self, decode_indexed, encode_indexed};
 use crate::entropy::gaussian::{LOG_SCALE_BITS, table_index};
 use crate::entropy::intnet::{IntLayer, IntNet, LayerKind};
@@ -53,8 +53,8 @@ const Z_STEP: u16 = 256;
 
 /// A trained hyperprior ready to encode and decode pictures.
 pub struct HyperCodec {
-    /// The weights file, kept so that the encoder's parts load on first use.
-    weights: Cow<'static, [u8]>,
+    /// The weights, kept so that the encoder's parts load on first use.
+    weights: Weights,
     /// The parts only encoding needs, loaded on first use: a decoder never pays for them.
     encoder: OnceLock<EncoderParts>,
     /// The synthesis transform packed for decoding, loaded on first use (while the first
@@ -132,13 +132,9 @@ fn hyper_analysis_tensor(path: &str, _: &str) -> bool {
 
 /// Loads the tensors of `config`'s model that `wanted` picks from a weights file, refusing a
 /// file that lacks any of them; the others keep their initial values.
-fn load_parts(config: &HyperpriorConfig, weights: Cow<'static, [u8]>, wanted: fn(&str, &str) -> bool, device: &Device) -> Result<HyperpriorModel> {
+fn load_parts(config: &HyperpriorConfig, weights: &Weights, wanted: fn(&str, &str) -> bool, device: &Device) -> Result<HyperpriorModel> {
     let mut model = config.init(device);
-    let mut store = super::weight_store(weights).allow_partial(true).filter(PathFilter::new().with_predicate(wanted));
-    let loaded = model.load_from(&mut store).map_err(|e| Error::Model(format!("loading weights: {e:?}")))?;
-    if let Some((missing, _)) = loaded.missing.iter().find(|(path, container)| wanted(path, container)) {
-        return Err(Error::Model(format!("loading weights: no tensor {missing}")));
-    }
+    weights.load_into(&mut model, wanted)?;
     Ok(model)
 }
 
@@ -216,7 +212,7 @@ impl HyperCodec {
         let tables = read(&weights.with_extension("cdf"))?;
         let hsi = read(&weights.with_extension("hsi"))?;
         let id = model_id(ARCH_HYPERPRIOR, &[&weight_bytes, &tables, &hsi]);
-        Self::from_parts(&settings, Cow::Owned(weight_bytes), &tables, &hsi, id, device)
+        Self::from_parts(&settings, Weights::File(weight_bytes.into()), &tables, &hsi, id, device)
     }
 
     /// The hyperprior built into the binary (the default model), on burn's flex CPU backend.
@@ -233,18 +229,18 @@ impl HyperCodec {
     /// As [`HyperCodec::builtin`].
     pub fn builtin_on(device: Device) -> Result<Self> {
         let builtin = &super::registry::BUILTIN_HYPER;
-        Self::from_parts(builtin.settings, Cow::Borrowed(builtin.weights), builtin.tables, builtin.hyper_synthesis, builtin.id(), device)
+        Self::from_parts(builtin.settings, Weights::Builtin(builtin.weights), builtin.tables, builtin.hyper_synthesis, builtin.id(), device)
     }
 
     /// A model from its settings, weights, `z` tables and integer hyper-synthesis, with the
     /// identity of its trained files. Only the gains and the entropy model load now; the
     /// encoder's and the decoder's transforms load on first use. The float hyper-synthesis is
     /// never loaded (the built-in copy lacks it): the integer one in `hsi` is what runs.
-    fn from_parts(settings: &[u8], weights: Cow<'static, [u8]>, tables: &[u8], hsi: &[u8], id: ModelId, device: Device) -> Result<Self> {
+    fn from_parts(settings: &[u8], weights: Weights, tables: &[u8], hsi: &[u8], id: ModelId, device: Device) -> Result<Self> {
         use burn::config::Config;
         let config = HyperpriorConfig::load_binary(settings).map_err(|e| Error::Model(format!("model settings: {e}")))?;
         check_sizes(&config)?;
-        let model = load_parts(&config, weights.clone(), gain_tensor, &device)?;
+        let model = load_parts(&config, &weights, gain_tensor, &device)?;
         let tables = QuantizedTables::from_bytes(tables)?;
         let z_tables = tables
             .levels
@@ -365,7 +361,7 @@ impl HyperCodec {
             return Ok(parts);
         }
         // The two transforms load and pack on two threads.
-        let load = |wanted| load_parts(&self.config, self.weights.clone(), wanted, &self.device);
+        let load = |wanted| load_parts(&self.config, &self.weights, wanted, &self.device);
         let (analysis, hyper_analysis) = rayon::join(
             || load(analysis_tensor).and_then(|model| Analysis::from_model(&model.analysis)),
             || load(hyper_analysis_tensor).and_then(|model| HyperAnalysis::from_model(&model.hyper_analysis)),
@@ -379,7 +375,7 @@ impl HyperCodec {
         if let Some(synthesis) = self.decoder.get() {
             return Ok(synthesis);
         }
-        let model = load_parts(&self.config, self.weights.clone(), decoder_tensor, &self.device)?;
+        let model = load_parts(&self.config, &self.weights, decoder_tensor, &self.device)?;
         let synthesis = Synthesis::from_model(&model.synthesis)?;
         Ok(self.decoder.get_or_init(|| synthesis))
     }

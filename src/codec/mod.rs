@@ -12,6 +12,7 @@
 
 pub mod colorize;
 pub mod digits;
+pub(crate) mod embedded;
 pub mod factorized;
 pub mod family;
 pub mod features;
@@ -61,15 +62,47 @@ impl Default for EncodeOptions {
     }
 }
 
-/// A store that loads burnpack weights into a model, widening half-precision tensors (the
-/// built-in models are embedded in `f16`, see build.rs) to the model's `f32`. Weights built
-/// into the binary are read in place (copying them cost milliseconds per load).
-pub(crate) fn weight_store(bytes: std::borrow::Cow<'static, [u8]>) -> burn::store::BurnpackStore {
-    let store = match bytes {
-        std::borrow::Cow::Borrowed(bytes) => burn::store::BurnpackStore::from_static(bytes),
-        std::borrow::Cow::Owned(bytes) => burn::store::BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(bytes))),
-    };
-    store.with_from_adapter(burn::store::FloatCastAdapter::to(burn::tensor::DType::F32))
+/// A model's weights: a weight pack built into the binary, or a burnpack file's bytes.
+#[derive(Clone)]
+pub(crate) enum Weights {
+    /// A weight pack that build.rs wrote ([`embedded`]): decoders' tensors exact in `f16`,
+    /// encoders' as 8-bit codes.
+    Builtin(&'static [u8]),
+    /// The bytes of a burnpack file (`f32` or `f16`), as `aec train` writes them.
+    File(std::sync::Arc<[u8]>),
+}
+
+/// Picks every tensor (for [`Weights::load_into`]).
+pub(crate) fn every_tensor(_path: &str, _container: &str) -> bool {
+    true
+}
+
+impl Weights {
+    /// Loads the tensors that `wanted` picks (by path and container) into `module`, widening
+    /// half-precision ones to the models' `f32`; the module's other tensors keep their values.
+    /// A built-in pack decodes only the picked tensors.
+    ///
+    /// # Errors
+    /// [`Error::Model`] if a picked tensor of the module is missing or does not fit, or the
+    /// bytes are not weights.
+    pub(crate) fn load_into<M: burn::store::ModuleSnapshot>(&self, module: &mut M, wanted: fn(&str, &str) -> bool) -> Result<()> {
+        let tensors = match self {
+            Weights::Builtin(pack) => embedded::unpack(pack, |name| wanted(name, "")).map_err(Error::Model)?,
+            Weights::File(bytes) => burn_pack::Reader::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()))
+                .and_then(burn_pack::Reader::into_tensors)
+                .map_err(|e| Error::Model(format!("reading weights: {e:?}")))?,
+        };
+        let filter = burn::store::PathFilter::new().with_predicate(wanted);
+        let widen = Box::new(burn::store::FloatCastAdapter::to(burn::tensor::DType::F32));
+        let loaded = module.apply(tensors, Some(filter), Some(widen), false);
+        if let Some(error) = loaded.errors.first() {
+            return Err(Error::Model(format!("loading weights: {error:?}")));
+        }
+        if let Some((missing, _)) = loaded.missing.iter().find(|(path, container)| wanted(path, container)) {
+            return Err(Error::Model(format!("loading weights: no tensor {missing}")));
+        }
+        Ok(())
+    }
 }
 
 /// Identifies a model by its architecture number and a hash of its files (weights, tables).

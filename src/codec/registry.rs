@@ -62,7 +62,7 @@ pub struct BuiltinPhoto {
     /// Name of its files in `models/` (the test of its identity reads them).
     #[cfg_attr(not(test), allow(dead_code))]
     file: &'static str,
-    /// The weights in half precision (build.rs).
+    /// The weights as a weight pack (build.rs, `embedded`).
     weights: &'static [u8],
     tables: &'static [u8],
     settings: &'static str,
@@ -93,17 +93,6 @@ impl BuiltinPhoto {
 }
 
 include!(concat!(env!("OUT_DIR"), "/model_hashes.rs"));
-
-/// `include_bytes!` at an address aligned for any tensor element: the loaders read built-in
-/// weights in place (`weight_store`), and burn refuses to view unaligned bytes as numbers.
-macro_rules! include_weights {
-    ($path:expr) => {{
-        #[repr(C, align(64))]
-        struct Aligned<T: ?Sized>(T);
-        static ALIGNED: &Aligned<[u8]> = &Aligned(*include_bytes!($path));
-        &ALIGNED.0
-    }};
-}
 
 /// The hash that build.rs computed for built-in model `key` (`NAME` or `mnist/NAME`); a model
 /// that build.rs did not hash stops the build.
@@ -137,7 +126,7 @@ macro_rules! builtin_photo {
             name: $name,
             lambda: $lambda,
             file: $file,
-            weights: include_weights!(concat!(env!("OUT_DIR"), "/half/", $file, ".bpk")),
+            weights: include_bytes!(concat!(env!("OUT_DIR"), "/packed/", $file, ".awp")),
             tables: include_bytes!(concat!("../../models/", $file, ".cdf")),
             settings: include_str!(concat!("../../models/", $file, ".json")),
             hash: built_hash($file),
@@ -188,7 +177,7 @@ pub fn default_photo() -> &'static BuiltinPhoto {
     &BUILTIN_PHOTO[0]
 }
 
-/// The built-in hyperprior as embedded: weights in half precision without the float
+/// The built-in hyperprior as embedded: its weight pack without the float
 /// hyper-synthesis (build.rs), its tables, integer hyper-synthesis and settings, and the
 /// identity of its trained files.
 pub(crate) struct BuiltinHyper {
@@ -214,7 +203,7 @@ macro_rules! builtin_hyper {
     ($file:literal) => {
         BuiltinHyper {
             name: $file,
-            weights: include_weights!(concat!(env!("OUT_DIR"), "/half/", $file, ".bpk")),
+            weights: include_bytes!(concat!(env!("OUT_DIR"), "/packed/", $file, ".awp")),
             tables: include_bytes!(concat!("../../models/", $file, ".cdf")),
             hyper_synthesis: include_bytes!(concat!("../../models/", $file, ".hsi")),
             settings: include_bytes!(concat!("../../models/", $file, ".json")),
@@ -236,7 +225,7 @@ pub fn builtin_photo_by_id(id: ModelId) -> Option<&'static BuiltinPhoto> {
 struct BuiltinDigits {
     name: &'static str,
     arch: DigitArch,
-    /// The weights in half precision (build.rs).
+    /// The weights as a weight pack (build.rs, `embedded`).
     weights: &'static [u8],
     settings: &'static [u8],
     /// First 8 bytes of the SHA-256 of weights and settings, computed by build.rs.
@@ -256,7 +245,7 @@ macro_rules! builtin_digits {
         BuiltinDigits {
             name: $name,
             arch: $arch,
-            weights: include_weights!(concat!(env!("OUT_DIR"), "/half/mnist/", $file, ".bpk")),
+            weights: include_bytes!(concat!(env!("OUT_DIR"), "/packed/mnist/", $file, ".awp")),
             settings: include_bytes!(concat!("../../models/mnist/", $file, ".json")),
             hash: built_hash(concat!("mnist/", $file)),
         }
@@ -288,7 +277,7 @@ pub fn builtin_colorizer() -> Result<super::colorize::Colorizer> {
 /// # Errors
 /// [`Error::Model`] for a build problem.
 pub fn builtin_colorizer_on(device: Device) -> Result<super::colorize::Colorizer> {
-    super::colorize::Colorizer::from_bytes(include_weights!(concat!(env!("OUT_DIR"), "/half/colorize.bpk")), device)
+    super::colorize::Colorizer::from_weights(&super::Weights::Builtin(include_bytes!(concat!(env!("OUT_DIR"), "/packed/colorize.awp"))), device)
 }
 
 /// Name of the default photographic model: the built-in hyperprior (codec v2).
@@ -328,7 +317,7 @@ pub fn builtin_digits_on(name: &str, device: Device) -> Result<DigitCodec> {
         .iter()
         .find(|b| b.name == name)
         .ok_or_else(|| Error::InvalidArgument(format!("no built-in model {name:?} (built in: {})", builtin_names().join(", "))))?;
-    DigitCodec::from_parts(std::borrow::Cow::Borrowed(builtin.weights), builtin.settings, builtin.id(), device)
+    DigitCodec::from_parts(&super::Weights::Builtin(builtin.weights), builtin.settings, builtin.id(), device)
 }
 
 /// Any model aec codes with: a photographic codec of one of the registered families, or a

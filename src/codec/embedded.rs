@@ -1,0 +1,300 @@
+//! How the built-in models' weights are stored in the binary: a compact *weight pack* that
+//! build.rs writes from the trained `f32` burnpack files, and that the loaders expand back into
+//! the tensors of a burnpack before burn loads them into a model.
+//!
+//! Two precisions (build.rs chooses one per tensor):
+//! - **exact**: the weight's `f16` value, bit for bit (what a decoder's transform needs: the
+//!   pictures of existing files must not move). Its low bytes and its high bytes are stored
+//!   as two runs, so that zstd's entropy coder sees the predictable half (sign, exponent) apart
+//!   from the noisy one (the low mantissa bits).
+//! - **coarse**: a signed integer code of `bits` bits per weight, with one scale per slice along
+//!   the tensor's first axis (`weight ≈ code · scale`, the scale making the slice's largest
+//!   weight the largest code). For weights that only shape new files (an encoder's transforms):
+//!   a file written with them decodes like any other.
+//!
+//! Layout (integers little-endian): `b"AECW"`, a `u32` format version (1), a `u32` length `n`,
+//! `n` bytes of JSON describing every tensor (name, type, shape, parameter id, coding, scales as
+//! `f32` bit patterns, where its frame starts and how long it is, the length of what it
+//! decompresses to), then each tensor's zstd frame. This file is shared with build.rs (`#[path]`), so it
+//! depends on nothing else in aec.
+
+use burn_pack::{Bytes, DType, Reader, Shape, Tensor};
+use rayon::prelude::*;
+use serde_json::{Value, json};
+
+/// First bytes of a weight pack.
+const MAGIC: &[u8; 4] = b"AECW";
+/// The layout this module writes and reads.
+const VERSION: u32 = 1;
+/// zstd level of the frames (decoding speed does not depend on it).
+const LEVEL: i32 = 19;
+/// The largest tensor a pack may declare, in bytes (a bound checked before allocating).
+const MAX_TENSOR_BYTES: usize = 1 << 30;
+
+/// How precisely a tensor is kept.
+#[cfg_attr(not(test), allow(dead_code))] // build.rs packs; aec only unpacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// Its `f16` value, bit for bit.
+    Exact,
+    /// A signed code of this many bits (2 to 16) times a scale per slice along the first axis.
+    Coarse(u32),
+}
+
+/// Packs `tensors` (`f32` tensors become `f16` or codes as `precision` says; other types are
+/// kept as they are).
+///
+/// # Errors
+/// A message if a float tensor holds a value beyond half precision or a non-finite value, or a
+/// precision is out of range.
+#[cfg_attr(not(test), allow(dead_code))] // build.rs packs; aec only unpacks.
+pub fn pack(tensors: Vec<Tensor>, precision: impl Fn(&str) -> Precision) -> Result<Vec<u8>, String> {
+    let mut frames = Vec::new();
+    let mut described = Vec::new();
+    for tensor in tensors {
+        let (name, dtype, shape, param_id, bytes) = tensor.into_parts().map_err(|e| format!("{e:?}"))?;
+        let (coding, payload, scales) = match dtype {
+            DType::F32 => {
+                let values: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+                if let Some(v) = values.iter().find(|v| !v.is_finite() || v.abs() > 65504.0) {
+                    return Err(format!("{name} holds {v}, beyond half precision"));
+                }
+                match precision(&name) {
+                    Precision::Exact => {
+                        let half: Vec<u16> = values.iter().map(|&v| half::f16::from_f32(v).to_bits()).collect();
+                        ("exact", planes(&half), Vec::new())
+                    }
+                    Precision::Coarse(bits) => {
+                        let slices = if shape.num_dims() >= 2 { shape.as_slice()[0] } else { 1 };
+                        let (codes, scales) = quantize(&values, slices, bits)?;
+                        let payload = if bits <= 8 {
+                            codes.iter().map(|&c| c as i8 as u8).collect()
+                        } else {
+                            planes(&codes.iter().map(|&c| c as u16).collect::<Vec<_>>())
+                        };
+                        (if bits <= 8 { "coarse8" } else { "coarse16" }, payload, scales)
+                    }
+                }
+            }
+            _ => ("raw", bytes.to_vec(), Vec::new()),
+        };
+        let frame = zstd::bulk::compress(&payload, LEVEL).map_err(|e| format!("{name}: {e}"))?;
+        described.push(json!({
+            "name": name,
+            "dtype": dtype,
+            "shape": shape.as_slice(),
+            "param_id": param_id,
+            "coding": coding,
+            "scales": scales.iter().map(|s: &f32| s.to_bits()).collect::<Vec<_>>(),
+            "frame": [frames.len(), frame.len()],
+            "bytes": payload.len(),
+        }));
+        frames.extend_from_slice(&frame);
+    }
+    let header = serde_json::to_vec(&json!({ "tensors": described })).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(12 + header.len() + frames.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&u32::try_from(header.len()).map_err(|_| "a descriptor over 4 GiB")?.to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&frames);
+    Ok(out)
+}
+
+/// Packs a burnpack file's tensors but those whose name `skip` picks.
+///
+/// # Errors
+/// A message if the file cannot be read or [`pack`] refuses a tensor.
+#[allow(dead_code)] // build.rs packs; aec only unpacks.
+pub fn pack_file(path: &std::path::Path, skip: impl Fn(&str) -> bool, precision: impl Fn(&str) -> Precision) -> Result<Vec<u8>, String> {
+    let reader = Reader::from_file_exact(path).map_err(|e| format!("{}: {e:?}", path.display()))?;
+    let tensors = reader.into_tensors().map_err(|e| format!("{}: {e:?}", path.display()))?;
+    pack(tensors.into_iter().filter(|t| !skip(&t.name)).collect(), precision)
+}
+
+/// A weight pack's tensor codes: `bits`-bit codes and one scale per slice along the first axis.
+fn quantize(values: &[f32], slices: usize, bits: u32) -> Result<(Vec<i16>, Vec<f32>), String> {
+    if !(2..=16).contains(&bits) {
+        return Err(format!("{bits} bits per code"));
+    }
+    let largest = ((1i32 << (bits - 1)) - 1) as f32;
+    let slices = slices.max(1);
+    let per_slice = values.len() / slices;
+    let mut codes = Vec::with_capacity(values.len());
+    let mut scales = Vec::with_capacity(slices);
+    for slice in values.chunks(per_slice.max(1)) {
+        let peak = slice.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let scale = if peak > 0.0 { peak / largest } else { 1.0 };
+        scales.push(scale);
+        codes.extend(slice.iter().map(|&v| (v / scale).round().clamp(-largest, largest) as i16));
+    }
+    Ok((codes, scales))
+}
+
+/// 16-bit values as their low bytes, then their high bytes.
+fn planes(values: &[u16]) -> Vec<u8> {
+    values.iter().map(|v| *v as u8).chain(values.iter().map(|v| (v >> 8) as u8)).collect()
+}
+
+/// The 16-bit values that [`planes`] wrote.
+fn from_planes(bytes: &[u8]) -> Vec<u16> {
+    let (low, high) = bytes.split_at(bytes.len() / 2);
+    low.iter().zip(high).map(|(&l, &h)| u16::from_le_bytes([l, h])).collect()
+}
+
+/// The tensors of a weight pack whose name `wanted` picks (exact ones in `f16`, coarse ones as
+/// `code · scale` in `f32`), decoded in parallel.
+///
+/// # Errors
+/// A message if the pack is malformed (a build problem: packs are written by build.rs).
+pub fn unpack(pack: &[u8], wanted: impl Fn(&str) -> bool) -> Result<Vec<Tensor>, String> {
+    let bad = |what: &str| format!("weight pack: {what}");
+    if pack.len() < 12 || &pack[..4] != MAGIC {
+        return Err(bad("not a weight pack"));
+    }
+    let word = |at: usize| u32::from_le_bytes([pack[at], pack[at + 1], pack[at + 2], pack[at + 3]]);
+    if word(4) != VERSION {
+        return Err(bad("unknown version"));
+    }
+    let header_end = 12usize.checked_add(word(8) as usize).filter(|&end| end <= pack.len()).ok_or_else(|| bad("truncated descriptor"))?;
+    let header: Value = serde_json::from_slice(&pack[12..header_end]).map_err(|e| bad(&e.to_string()))?;
+    let frames = &pack[header_end..];
+    let described = header["tensors"].as_array().ok_or_else(|| bad("no tensor list"))?;
+    let wanted: Vec<&Value> = described.iter().filter(|d| d["name"].as_str().is_some_and(&wanted)).collect();
+    wanted.into_par_iter().map(|described| unpack_tensor(described, frames).map_err(|e| bad(&format!("{}: {e}", described["name"])))).collect()
+}
+
+/// One described tensor of a pack, decoded.
+fn unpack_tensor(described: &Value, frames: &[u8]) -> Result<Tensor, String> {
+    let name = described["name"].as_str().unwrap_or_default().to_string();
+    let dtype: DType = serde_json::from_value(described["dtype"].clone()).map_err(|e| e.to_string())?;
+    let dims: Vec<usize> = serde_json::from_value(described["shape"].clone()).map_err(|e| e.to_string())?;
+    let param_id: Option<u64> = serde_json::from_value(described["param_id"].clone()).map_err(|e| e.to_string())?;
+    let scales: Vec<u32> = serde_json::from_value(described["scales"].clone()).map_err(|e| e.to_string())?;
+    let [start, len]: [usize; 2] = serde_json::from_value(described["frame"].clone()).map_err(|e| e.to_string())?;
+    let size = described["bytes"].as_u64().and_then(|b| usize::try_from(b).ok()).filter(|&b| b <= MAX_TENSOR_BYTES).ok_or("no size, or too large")?;
+    let frame = start.checked_add(len).and_then(|end| frames.get(start..end)).ok_or("frame out of range")?;
+    let payload = zstd::bulk::decompress(frame, size).map_err(|e| e.to_string())?;
+    if payload.len() != size {
+        return Err("frame of the wrong size".into());
+    }
+    let count = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).ok_or("shape too large")?;
+    let coding = described["coding"].as_str().unwrap_or_default();
+    // Burnpack data is little-endian, as are the machines aec runs on: `from_elems` keeps
+    // the values' bytes as they are.
+    let (dtype, bytes) = match coding {
+        "raw" => (dtype, Bytes::from_bytes_vec(payload)),
+        "exact" if size == 2 * count => (DType::F16, Bytes::from_elems(from_planes(&payload))),
+        "coarse8" | "coarse16" => {
+            if scales.is_empty() || count % scales.len() != 0 || size != count * if coding == "coarse8" { 1 } else { 2 } {
+                return Err("codes and scales disagree with the shape".into());
+            }
+            let per_slice = count / scales.len();
+            let mut values = Vec::with_capacity(count);
+            if coding == "coarse8" {
+                for (codes, &scale) in payload.chunks(per_slice).zip(&scales) {
+                    let scale = f32::from_bits(scale);
+                    values.extend(codes.iter().map(|&c| f32::from(c as i8) * scale));
+                }
+            } else {
+                for (codes, &scale) in from_planes(&payload).chunks(per_slice).zip(&scales) {
+                    let scale = f32::from_bits(scale);
+                    values.extend(codes.iter().map(|&c| f32::from(c as i16) * scale));
+                }
+            }
+            (DType::F32, Bytes::from_elems(values))
+        }
+        _ => return Err(format!("unknown coding {coding:?} for its size")),
+    };
+    Ok(Tensor::new(name, dtype, Shape::from(dims), param_id, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tensor(name: &str, dims: Vec<usize>, values: &[f32]) -> Tensor {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        Tensor::new(name.into(), DType::F32, Shape::from(dims), Some(7), Bytes::from_bytes_vec(bytes))
+    }
+
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        (0..n).map(|i| ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) % 20_001) as f32 / 10_000.0 - 1.0).collect()
+    }
+
+    fn read_back(tensors: Vec<Tensor>) -> Vec<(String, DType, Vec<usize>, Vec<f32>)> {
+        tensors
+            .into_iter()
+            .map(|t| {
+                let (name, dtype, shape, _, bytes) = t.into_parts().expect("parts");
+                let values = match dtype {
+                    DType::F16 => bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+                    _ => bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+                };
+                (name, dtype, shape.to_vec(), values)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn exact_tensors_come_back_as_their_half_precision_values_and_coarse_ones_within_half_a_step() {
+        let (a, b) = (values(6 * 5 * 3, 1), values(4 * 9, 2));
+        let pack = pack(vec![tensor("dec.w", vec![6, 5, 3], &a), tensor("enc.w", vec![4, 9], &b)], |name| {
+            if name.starts_with("enc") { Precision::Coarse(8) } else { Precision::Exact }
+        })
+        .expect("packs");
+        let back = read_back(unpack(&pack, |_| true).expect("unpacks"));
+        assert_eq!(back.len(), 2);
+        let (name, dtype, dims, got) = &back[0];
+        assert_eq!((name.as_str(), *dtype, dims.as_slice()), ("dec.w", DType::F16, &[6, 5, 3][..]));
+        assert!(got.iter().zip(&a).all(|(g, v)| *g == half::f16::from_f32(*v).to_f32()));
+        let (_, dtype, dims, got) = &back[1];
+        assert_eq!((*dtype, dims.as_slice()), (DType::F32, &[4, 9][..]));
+        for (g, v) in got.chunks(9).zip(b.chunks(9)) {
+            let step = v.iter().fold(0.0f32, |m, x| m.max(x.abs())) / 127.0;
+            assert!(g.iter().zip(v).all(|(g, v)| (g - v).abs() <= step * 0.501), "{g:?} for {v:?}");
+            assert!(g.iter().all(|g| (g / step - (g / step).round()).abs() < 1e-3), "{g:?}: whole steps");
+        }
+    }
+
+    #[test]
+    fn unpack_keeps_only_the_wanted_tensors_and_refuses_damage() {
+        let pack = pack(vec![tensor("a", vec![3], &[1.0, 2.0, 3.0]), tensor("b", vec![2], &[4.0, 5.0])], |name| {
+            if name == "a" { Precision::Exact } else { Precision::Coarse(12) }
+        })
+        .expect("packs");
+        let back = read_back(unpack(&pack, |name| name == "b").expect("unpacks"));
+        assert_eq!(back.len(), 1);
+        assert!(back[0].3.iter().zip([4.0, 5.0]).all(|(g, v)| (g - v).abs() <= 5.0 / 2047.0 / 2.0), "{:?}", back[0].3);
+        assert_eq!(read_back(unpack(&pack, |name| name == "a").expect("unpacks"))[0].3, vec![1.0, 2.0, 3.0]);
+        assert!(unpack(&pack[..pack.len() - 3], |_| true).is_err(), "a truncated frame");
+        assert!(unpack(&pack[..20], |_| true).is_err(), "a truncated descriptor");
+        let mut other = pack.clone();
+        other[4] = 2;
+        assert!(unpack(&other, |_| true).is_err(), "another version");
+        for cut in 0..pack.len().min(200) {
+            let _ = unpack(&pack[..cut], |_| true);
+        }
+    }
+
+    #[test]
+    fn built_in_decoders_keep_the_half_precision_of_their_trained_weights() {
+        let packs: [(&str, &[u8]); 2] = [
+            ("default", include_bytes!(concat!(env!("OUT_DIR"), "/packed/default.awp"))),
+            ("hyper-ext", include_bytes!(concat!(env!("OUT_DIR"), "/packed/hyper-ext.awp"))),
+        ];
+        for (name, pack) in packs {
+            let trained = Reader::from_file_exact(format!("models/{name}.bpk")).expect("the trained file").into_tensors().expect("tensors");
+            let unpacked = unpack(pack, |tensor| tensor.starts_with("synthesis.")).expect("unpacks");
+            let trained: Vec<_> = trained.into_iter().filter(|t| t.name.starts_with("synthesis.")).collect();
+            assert!(!unpacked.is_empty() && unpacked.len() == trained.len(), "{name}");
+            for (ours, theirs) in read_back(unpacked).into_iter().zip(trained) {
+                let (tensor, dtype, dims, values) = ours;
+                let (name, _, shape, _, bytes) = theirs.into_parts().expect("parts");
+                assert_eq!((tensor.as_str(), dtype, dims.as_slice()), (name.as_str(), DType::F16, shape.as_slice()));
+                let expected = bytes.chunks_exact(4).map(|b| half::f16::from_f32(f32::from_le_bytes([b[0], b[1], b[2], b[3]])).to_f32());
+                assert!(values.iter().copied().eq(expected), "{name}");
+            }
+        }
+    }
+}
