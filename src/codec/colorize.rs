@@ -48,7 +48,7 @@ impl Colorizer {
     /// # Errors
     /// [`Error::Model`] if the bytes are not this network's weights.
     pub fn from_bytes(weights: &[u8], device: Device) -> Result<Self> {
-        Self::from_weights(&super::Weights::File(weights.into()), device)
+        Self::from_weights(&super::Weights::File(weights.to_vec()), device)
     }
 
     /// The network from its weights, built in or read from a file.

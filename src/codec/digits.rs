@@ -72,7 +72,7 @@ impl DigitCodec {
     pub fn from_bytes(weights: &[u8], settings: &[u8], device: Device) -> Result<Self> {
         let config = crate::model::DigitModelConfig::load_binary(settings).map_err(|e| Error::Model(format!("digit model settings: {e}")))?;
         let id = super::model_id(architecture_number(config.arch), &[weights, settings]);
-        Self::from_parts(&super::Weights::File(weights.into()), settings, id, device)
+        Self::from_parts(&super::Weights::File(weights.to_vec()), settings, id, device)
     }
 
     /// A model from its weights and settings, with a known identity (the built-in models:

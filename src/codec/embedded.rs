@@ -189,18 +189,15 @@ fn unpack_tensor(described: &Value, frames: &[u8]) -> Result<Tensor, String> {
             if scales.is_empty() || count % scales.len() != 0 || size != count * if coding == "coarse8" { 1 } else { 2 } {
                 return Err("codes and scales disagree with the shape".into());
             }
-            let per_slice = count / scales.len();
-            let mut values = Vec::with_capacity(count);
-            if coding == "coarse8" {
-                for (codes, &scale) in payload.chunks(per_slice).zip(&scales) {
-                    let scale = f32::from_bits(scale);
-                    values.extend(codes.iter().map(|&c| f32::from(c as i8) * scale));
-                }
+            let codes: Vec<i16> = if coding == "coarse8" {
+                payload.iter().map(|&c| i16::from(c as i8)).collect()
             } else {
-                for (codes, &scale) in from_planes(&payload).chunks(per_slice).zip(&scales) {
-                    let scale = f32::from_bits(scale);
-                    values.extend(codes.iter().map(|&c| f32::from(c as i16) * scale));
-                }
+                from_planes(&payload).into_iter().map(|c| c as i16).collect()
+            };
+            let mut values = Vec::with_capacity(count);
+            for (codes, &scale) in codes.chunks((count / scales.len()).max(1)).zip(&scales) {
+                let scale = f32::from_bits(scale);
+                values.extend(codes.iter().map(|&c| f32::from(c) * scale));
             }
             (DType::F32, Bytes::from_elems(values))
         }

@@ -130,7 +130,7 @@ impl Codec {
         let config_text = String::from_utf8(read(&config_path)?).map_err(|_| Error::Model("model settings are not UTF-8".into()))?;
         let config = parse_config(&config_text)?;
         let id = model_id(ARCH_FACTORIZED, &[&weight_bytes, &tables]);
-        Self::from_parts(config, &Weights::File(weight_bytes.into()), id, &tables, device)
+        Self::from_parts(config, &Weights::File(weight_bytes), id, &tables, device)
     }
 
     fn from_parts(config: FactorizedConfig, weights: &Weights, id: ModelId, tables: &[u8], device: Device) -> Result<Self> {

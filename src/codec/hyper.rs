@@ -212,7 +212,7 @@ impl HyperCodec {
         let tables = read(&weights.with_extension("cdf"))?;
         let hsi = read(&weights.with_extension("hsi"))?;
         let id = model_id(ARCH_HYPERPRIOR, &[&weight_bytes, &tables, &hsi]);
-        Self::from_parts(&settings, Weights::File(weight_bytes.into()), &tables, &hsi, id, device)
+        Self::from_parts(&settings, Weights::File(weight_bytes), &tables, &hsi, id, device)
     }
 
     /// The hyperprior built into the binary (the default model), on burn's flex CPU backend.

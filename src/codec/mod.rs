@@ -63,13 +63,12 @@ impl Default for EncodeOptions {
 }
 
 /// A model's weights: a weight pack built into the binary, or a burnpack file's bytes.
-#[derive(Clone)]
 pub(crate) enum Weights {
     /// A weight pack that build.rs wrote ([`embedded`]): decoders' tensors exact in `f16`,
-    /// encoders' as 8-bit codes.
+    /// encoders' as 10-bit codes.
     Builtin(&'static [u8]),
     /// The bytes of a burnpack file (`f32` or `f16`), as `aec train` writes them.
-    File(std::sync::Arc<[u8]>),
+    File(Vec<u8>),
 }
 
 /// Picks every tensor (for [`Weights::load_into`]).
@@ -87,6 +86,7 @@ impl Weights {
     /// bytes are not weights.
     pub(crate) fn load_into<M: burn::store::ModuleSnapshot>(&self, module: &mut M, wanted: fn(&str, &str) -> bool) -> Result<()> {
         let tensors = match self {
+            // The pack knows tensors by path only: the picking predicates ignore the container.
             Weights::Builtin(pack) => embedded::unpack(pack, |name| wanted(name, "")).map_err(Error::Model)?,
             Weights::File(bytes) => burn_pack::Reader::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()))
                 .and_then(burn_pack::Reader::into_tensors)
