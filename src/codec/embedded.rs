@@ -206,6 +206,41 @@ fn unpack_tensor(described: &Value, frames: &[u8]) -> Result<Tensor, String> {
     Ok(Tensor::new(name, dtype, Shape::from(dims), param_id, bytes))
 }
 
+/// Compresses a file embedded as it is (a hyperprior's integer hyper-synthesis, entropy
+/// tables: arrays of 16-, 32- and 64-bit integers): its bytes as 16-bit words, low bytes apart
+/// from high bytes (an odd last byte after them), in one zstd frame. 1.54 MB of integer
+/// hyper-synthesis become 1.19 MB (plain zstd: 1.32 MB).
+#[cfg_attr(not(test), allow(dead_code))] // build.rs packs; aec only unpacks.
+pub fn pack_bytes(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let (words, tail) = bytes.split_at(bytes.len() & !1);
+    let planed: Vec<u8> = words.iter().step_by(2).chain(words.iter().skip(1).step_by(2)).chain(tail).copied().collect();
+    // Integer weights have few repeats: zstd's fastest level often makes the smaller frame
+    // (and decodes it about three times as fast), so the smaller of the two is kept.
+    let frames = [1, LEVEL].map(|level| zstd::bulk::compress(&planed, level).map_err(|e| e.to_string()));
+    let [fast, best] = frames;
+    let (fast, best) = (fast?, best?);
+    Ok(if fast.len() <= best.len() { fast } else { best })
+}
+
+/// The bytes that [`pack_bytes`] compressed.
+///
+/// # Errors
+/// A message if the frame is damaged or does not declare a size of at most
+/// [`MAX_TENSOR_BYTES`] (a build problem: build.rs writes these frames).
+pub fn unpack_bytes(packed: &[u8]) -> Result<Vec<u8>, String> {
+    let size = zstd::zstd_safe::get_frame_content_size(packed)
+        .ok()
+        .flatten()
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| n <= MAX_TENSOR_BYTES)
+        .ok_or("packed file: no size, or too large")?;
+    let planed = zstd::bulk::decompress(packed, size).map_err(|e| format!("packed file: {e}"))?;
+    let half = planed.len() / 2;
+    let (low, rest) = planed.split_at(half);
+    let (high, tail) = rest.split_at(half);
+    Ok(low.iter().zip(high).flat_map(|(&l, &h)| [l, h]).chain(tail.iter().copied()).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +287,19 @@ mod tests {
             assert!(g.iter().zip(v).all(|(g, v)| (g - v).abs() <= step * 0.501), "{g:?} for {v:?}");
             assert!(g.iter().all(|g| (g / step - (g / step).round()).abs() < 1e-3), "{g:?}: whole steps");
         }
+    }
+
+    #[test]
+    fn packed_files_come_back_byte_for_byte() {
+        for len in [0usize, 1, 2, 3, 1001] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let packed = pack_bytes(&bytes).expect("packs");
+            assert_eq!(unpack_bytes(&packed).expect("unpacks"), bytes, "{len} bytes");
+            if len > 0 {
+                assert!(unpack_bytes(&packed[..packed.len() - 1]).is_err(), "a truncated frame");
+            }
+        }
+        assert!(unpack_bytes(b"not zstd").is_err());
     }
 
     #[test]

@@ -229,7 +229,9 @@ impl HyperCodec {
     /// As [`HyperCodec::builtin`].
     pub fn builtin_on(device: Device) -> Result<Self> {
         let builtin = &super::registry::BUILTIN_HYPER;
-        Self::from_parts(builtin.settings, Weights::Builtin(builtin.weights), builtin.tables, builtin.hyper_synthesis, builtin.id(), device)
+        let unpack = |packed| super::embedded::unpack_bytes(packed).map_err(Error::Model);
+        let (tables, hsi) = rayon::join(|| unpack(builtin.tables), || unpack(builtin.hyper_synthesis));
+        Self::from_parts(builtin.settings, Weights::Builtin(builtin.weights), &tables?, &hsi?, builtin.id(), device)
     }
 
     /// A model from its settings, weights, `z` tables and integer hyper-synthesis, with the

@@ -64,6 +64,7 @@ pub struct BuiltinPhoto {
     file: &'static str,
     /// The weights as a weight pack (build.rs, `embedded`).
     weights: &'static [u8],
+    /// The tables, compressed (build.rs, `embedded::pack_bytes`).
     tables: &'static [u8],
     settings: &'static str,
     /// First 8 bytes of the SHA-256 of weights and tables, computed by build.rs.
@@ -88,7 +89,8 @@ impl BuiltinPhoto {
     /// # Errors
     /// [`Error::Model`] if the embedded files are inconsistent (a build problem).
     pub fn load(&self, device: Device) -> Result<Codec> {
-        Codec::from_static(self.settings, self.weights, self.tables, self.id(), device)
+        let tables = super::embedded::unpack_bytes(self.tables).map_err(Error::Model)?;
+        Codec::from_static(self.settings, self.weights, &tables, self.id(), device)
     }
 }
 
@@ -127,7 +129,7 @@ macro_rules! builtin_photo {
             lambda: $lambda,
             file: $file,
             weights: include_bytes!(concat!(env!("OUT_DIR"), "/packed/", $file, ".awp")),
-            tables: include_bytes!(concat!("../../models/", $file, ".cdf")),
+            tables: include_bytes!(concat!(env!("OUT_DIR"), "/packed/", $file, ".cdf.zst")),
             settings: include_str!(concat!("../../models/", $file, ".json")),
             hash: built_hash($file),
         }
@@ -185,6 +187,8 @@ pub(crate) struct BuiltinHyper {
     #[cfg_attr(not(test), allow(dead_code))]
     name: &'static str,
     pub(crate) weights: &'static [u8],
+    /// The `z` tables and the integer hyper-synthesis, compressed (build.rs,
+    /// `embedded::pack_bytes`).
     pub(crate) tables: &'static [u8],
     pub(crate) hyper_synthesis: &'static [u8],
     pub(crate) settings: &'static [u8],
@@ -204,8 +208,8 @@ macro_rules! builtin_hyper {
         BuiltinHyper {
             name: $file,
             weights: include_bytes!(concat!(env!("OUT_DIR"), "/packed/", $file, ".awp")),
-            tables: include_bytes!(concat!("../../models/", $file, ".cdf")),
-            hyper_synthesis: include_bytes!(concat!("../../models/", $file, ".hsi")),
+            tables: include_bytes!(concat!(env!("OUT_DIR"), "/packed/", $file, ".cdf.zst")),
+            hyper_synthesis: include_bytes!(concat!(env!("OUT_DIR"), "/packed/", $file, ".hsi.zst")),
             settings: include_bytes!(concat!("../../models/", $file, ".json")),
             hash: built_hash($file),
         }
@@ -485,12 +489,21 @@ mod tests {
     #[test]
     fn identities_hashed_at_build_time_are_the_hashes_of_the_trained_files() {
         // The trained files are models/NAME.bpk and models/mnist/NAME.bpk (built-in "mnist-NAME").
+        // The tables and integer hyper-syntheses are embedded compressed: they must come back
+        // as the files.
         let original = |file: &str| std::fs::read(format!("models/{file}.bpk")).unwrap();
+        let embedded = |file: &str, extension: &str, packed: &[u8]| {
+            let bytes = super::super::embedded::unpack_bytes(packed).expect("unpacks");
+            assert_eq!(bytes, std::fs::read(format!("models/{file}.{extension}")).unwrap(), "{file}.{extension}");
+            bytes
+        };
         for photo in &BUILTIN_PHOTO {
-            assert_eq!(photo.id(), model_id(ARCH_FACTORIZED, &[&original(photo.file), photo.tables]), "{}", photo.name);
+            let tables = embedded(photo.file, "cdf", photo.tables);
+            assert_eq!(photo.id(), model_id(ARCH_FACTORIZED, &[&original(photo.file), &tables]), "{}", photo.name);
         }
         let hyper = &BUILTIN_HYPER;
-        assert_eq!(hyper.id(), model_id(super::super::hyper::ARCH_HYPERPRIOR, &[&original(hyper.name), hyper.tables, hyper.hyper_synthesis]), "{}", hyper.name);
+        let (tables, hsi) = (embedded(hyper.name, "cdf", hyper.tables), embedded(hyper.name, "hsi", hyper.hyper_synthesis));
+        assert_eq!(hyper.id(), model_id(super::super::hyper::ARCH_HYPERPRIOR, &[&original(hyper.name), &tables, &hsi]), "{}", hyper.name);
         for digits in &BUILTIN_DIGITS {
             let file = digits.name.replacen("mnist-", "mnist/", 1);
             assert_eq!(digits.id(), model_id(architecture_number(digits.arch), &[&original(&file), digits.settings]), "{}", digits.name);
