@@ -6,13 +6,13 @@
 # so (Debian: apt-get install libjpeg-turbo-progs webp libavif-bin). Decoders write PPM (avifdec,
 # which cannot, writes PNG).
 #
-#   scripts/bench-process.sh [PICTURE] [RUNS]   (default tests/fixtures/kodim23.png, 15)
+#   [AEC=path/to/aec] scripts/bench-process.sh [PICTURE] [RUNS]   (default tests/fixtures/kodim23.png, 15)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 picture=${1:-tests/fixtures/kodim23.png}
 runs=${2:-15}
 cargo build --release --quiet --bin aec
-aec=$PWD/target/release/aec
+aec=${AEC:-$PWD/target/release/aec}  # AEC=path measures another build (e.g. target/dist/aec)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp "$picture" "$work/in.png"
