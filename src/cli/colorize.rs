@@ -70,9 +70,14 @@ fn evaluate(net: &Colorizer, dir: &Path, args: &ColorizeArgs) -> Result<()> {
     Ok(())
 }
 
+/// Chroma MSE below which a photo counts as gray already (half a step of 8-bit chroma is
+/// about 4e-6).
+const GRAY_ALREADY: f64 = 1e-6;
+
 /// One line of the evaluation table.
 fn row(name: &str, gray: f64, colour: f64, gray_db: f64, colour_db: f64) -> String {
-    let change = if gray > 0.0 { format!("{:+.1}%", 100.0 * (colour / gray - 1.0)) } else { "-".into() };
+    // A photo that is gray already has no chroma error to change (its tiny one is rounding).
+    let change = if gray >= GRAY_ALREADY { format!("{:+.1}%", 100.0 * (colour / gray - 1.0)) } else { "-".into() };
     format!("{name:<44} {gray:>10.5} {colour:>10.5} {change:>9} {gray_db:>9.2} {colour_db:>9.2}")
 }
 
@@ -105,4 +110,15 @@ pub fn train(args: TrainArgs) -> Result<()> {
     let last = logs.last().expect("at least one step");
     eprintln!("wrote {}: chroma MSE {:.5} on the last training crops, {:.0} s", out.display(), last.chroma_mse, last.seconds);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::row;
+
+    #[test]
+    fn a_photo_gray_already_gets_no_change_and_others_their_percentage() {
+        assert!(row("camera", 1e-20, 0.00136, f64::INFINITY, 25.76).contains(" - "), "{}", row("camera", 1e-20, 0.00136, f64::INFINITY, 25.76));
+        assert!(row("bridge", 0.01218, 0.00738, 16.61, 18.81).contains("-39.4%"));
+    }
 }
