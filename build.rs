@@ -5,7 +5,7 @@
 //! - packs their weights (`$OUT_DIR/packed/NAME.awp`, see `src/codec/embedded.rs`), which the
 //!   binary embeds instead of the `f32` files: what decodes keeps its half-precision value
 //!   exactly (decoded pictures within the format's pixel tolerance, as before), an encoder's
-//!   weights become 10-bit codes, and every tensor is compressed with zstd (16.7 MB of `f16`
+//!   weights (and the colouriser's, which writes no files) become 10-bit codes, and every tensor is compressed with zstd (16.7 MB of `f16`
 //!   weights became 11.6 MB).
 //!
 //!   A hyperprior's float hyper-synthesis is left out: its integer copy (`NAME.hsi`) runs. The
@@ -74,9 +74,9 @@ fn encoder_only(name: &str) -> bool {
 const ENCODER_BITS: u32 = 10;
 
 /// Packs the burnpack file `src` into the weight pack `dst` (see `src/codec/embedded.rs`).
-fn pack(src: &Path, dst: &Path) {
+fn pack(src: &Path, dst: &Path, writes_files: bool) {
     println!("cargo:rerun-if-changed={}", src.display());
-    let precision = |name: &str| if encoder_only(name) { embedded::Precision::Coarse(ENCODER_BITS) } else { embedded::Precision::Exact };
+    let precision = |name: &str| if !writes_files || encoder_only(name) { embedded::Precision::Coarse(ENCODER_BITS) } else { embedded::Precision::Exact };
     let packed = embedded::pack_file(src, |name| name.starts_with(NOT_EMBEDDED), precision).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
     std::fs::write(dst, packed).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
 }
@@ -108,7 +108,9 @@ fn main() {
     for (name, identity) in EMBEDDED {
         let dst = out_dir.join("packed").join(format!("{name}.awp"));
         std::fs::create_dir_all(dst.parent().expect("a folder")).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
-        pack(&file(name, "bpk"), &dst);
+        // A model without an identity writes no files (the colouriser): no picture of an
+        // existing file depends on its weights, so all of them are codes.
+        pack(&file(name, "bpk"), &dst, !identity.is_empty());
         for extension in identity.iter().filter(|&&extension| PACKED_AS_BYTES.contains(&extension)) {
             pack_bytes(&file(name, extension), &out_dir.join("packed").join(format!("{name}.{extension}.zst")));
         }
