@@ -5,8 +5,8 @@
 //! - packs their weights (`$OUT_DIR/packed/NAME.awp`, see `src/codec/embedded.rs`), which the
 //!   binary embeds instead of the `f32` files: what decodes keeps its half-precision value
 //!   exactly (decoded pictures within the format's pixel tolerance, as before), an encoder's
-//!   weights (and the colouriser's, which writes no files) become 10-bit codes, and every tensor is compressed with zstd (16.7 MB of `f16`
-//!   weights became 11.6 MB).
+//!   weights (and the colouriser's, which writes no files) become 10-bit codes, and every
+//!   tensor is compressed with zstd (16.7 MB of `f16` weights became 11.5 MB).
 //!
 //!   A hyperprior's float hyper-synthesis is left out: its integer copy (`NAME.hsi`) runs. The
 //!   tables (`NAME.cdf`) and integer hyper-syntheses are compressed as they are
@@ -54,7 +54,7 @@ const EMBEDDED: &[(&str, &[&str])] = &[
 ];
 
 /// Model files embedded compressed (`embedded::pack_bytes`): `z` or latent tables and integer
-/// hyper-syntheses (0.43 + 1.54 MB of them become 0.22 + 1.19 MB).
+/// hyper-syntheses (0.43 + 1.54 MB of them become 0.21 + 1.19 MB).
 const PACKED_AS_BYTES: &[&str] = &["cdf", "hsi"];
 
 /// Tensors that the binary does not need: a hyperprior's float hyper-synthesis, whose exact

@@ -118,7 +118,8 @@ mod tests {
 
     #[test]
     fn a_photo_gray_already_gets_no_change_and_others_their_percentage() {
-        assert!(row("camera", 1e-20, 0.00136, f64::INFINITY, 25.76).contains(" - "), "{}", row("camera", 1e-20, 0.00136, f64::INFINITY, 25.76));
+        let camera = row("camera", 1e-20, 0.00136, f64::INFINITY, 25.76);
+        assert!(camera.contains(" - "), "{camera}");
         assert!(row("bridge", 0.01218, 0.00738, 16.61, 18.81).contains("-39.4%"));
     }
 }

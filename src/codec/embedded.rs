@@ -213,12 +213,12 @@ fn unpack_tensor(described: &Value, frames: &[u8]) -> Result<Tensor, String> {
 #[cfg_attr(not(test), allow(dead_code))] // build.rs packs; aec only unpacks.
 pub fn pack_bytes(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let (words, tail) = bytes.split_at(bytes.len() & !1);
-    let planed: Vec<u8> = words.iter().step_by(2).chain(words.iter().skip(1).step_by(2)).chain(tail).copied().collect();
+    let mut planed = planes(&words.chunks_exact(2).map(|w| u16::from_le_bytes([w[0], w[1]])).collect::<Vec<_>>());
+    planed.extend_from_slice(tail);
     // Integer weights have few repeats: zstd's fastest level often makes the smaller frame
     // (and decodes it about three times as fast), so the smaller of the two is kept.
-    let frames = [1, LEVEL].map(|level| zstd::bulk::compress(&planed, level).map_err(|e| e.to_string()));
-    let [fast, best] = frames;
-    let (fast, best) = (fast?, best?);
+    let compress = |level| zstd::bulk::compress(&planed, level).map_err(|e| e.to_string());
+    let (fast, best) = (compress(1)?, compress(LEVEL)?);
     Ok(if fast.len() <= best.len() { fast } else { best })
 }
 
@@ -235,10 +235,8 @@ pub fn unpack_bytes(packed: &[u8]) -> Result<Vec<u8>, String> {
         .filter(|&n| n <= MAX_TENSOR_BYTES)
         .ok_or("packed file: no size, or too large")?;
     let planed = zstd::bulk::decompress(packed, size).map_err(|e| format!("packed file: {e}"))?;
-    let half = planed.len() / 2;
-    let (low, rest) = planed.split_at(half);
-    let (high, tail) = rest.split_at(half);
-    Ok(low.iter().zip(high).flat_map(|(&l, &h)| [l, h]).chain(tail.iter().copied()).collect())
+    let (words, tail) = planed.split_at(planed.len() & !1);
+    Ok(from_planes(words).into_iter().flat_map(u16::to_le_bytes).chain(tail.iter().copied()).collect())
 }
 
 #[cfg(test)]
