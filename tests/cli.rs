@@ -341,3 +341,23 @@ fn a_resumed_training_run_keeps_its_checkpoint_settings_unless_given_again() {
     assert_eq!(state["decay_from"], 0.1);
     assert_eq!(state["model"]["lambdas"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn bench_says_which_comparison_tools_are_missing_instead_of_dropping_their_rows_silently() {
+    let (_guard, dir) = temp();
+    let picture = dir.join("small.png");
+    image::open(PHOTO).unwrap().crop_imm(0, 0, 48, 32).save(&picture).unwrap();
+    let empty = dir.join("no-tools");
+    std::fs::create_dir(&empty).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_aec")).args(["bench", path_str(&picture), "--json"]).env("PATH", &empty).output().expect("aec runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for (tool, package) in [("cjpeg", "libjpeg-turbo-progs"), ("cwebp", "webp")] {
+        assert!(stderr.contains(&format!("`{tool}` is not installed")) && stderr.contains(package), "{tool}: {stderr}");
+    }
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codecs: Vec<&str> = json["records"].as_array().unwrap().iter().map(|r| r["codec"].as_str().unwrap()).collect();
+    assert!(codecs.contains(&"aec") && codecs.contains(&"jpeg") && !codecs.contains(&"cjpeg") && !codecs.contains(&"webp"));
+    let out = aec(&["bench", path_str(&picture), "--json", "--no-cjpeg", "--no-cwebp"]);
+    assert!(out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("not installed"), "left out on request: no note");
+}

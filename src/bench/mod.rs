@@ -31,8 +31,9 @@ pub const BASELINE_QUALITIES: [u8; 10] = [5, 15, 25, 35, 45, 55, 65, 75, 85, 95]
 pub struct BenchOptions {
     /// Threads working on different pictures at once.
     pub jobs: usize,
-    /// Also measure `cjpeg` (when it is on PATH).
-    pub cjpeg: bool,
+    /// The external encoders to measure beside the `image` crate's JPEG (`cjpeg`, `cwebp`:
+    /// those installed).
+    pub tools: Vec<baseline::Tool>,
     /// Measure JPEG, WebP and the lossless codecs beside aec (else aec alone).
     pub baselines: bool,
     /// Show a progress bar.
@@ -143,17 +144,16 @@ fn measure_picture(codec: &dyn PhotoCodec, name: &str, picture: &DynamicImage, o
     Ok(out)
 }
 
-/// JPEG, libjpeg-turbo and WebP at every quality of [`BASELINE_QUALITIES`], and the lossless codecs.
+/// JPEG, and libjpeg-turbo and WebP where installed, at every quality of [`BASELINE_QUALITIES`], and the lossless codecs.
 fn measure_baselines(name: &str, p: &Pixels, options: &BenchOptions, bar: &ProgressBar, out: &mut Vec<Record>) {
     for quality in BASELINE_QUALITIES {
         if let Some(c) = baseline::jpeg(p, quality) {
             out.push(record(name, "jpeg", quality, p, &c));
         }
-        if let Some(c) = options.cjpeg.then(|| baseline::cjpeg(p, quality)).flatten() {
-            out.push(record(name, "cjpeg", quality, p, &c));
-        }
-        if let Some(c) = baseline::webp(p, quality) {
-            out.push(record(name, "webp", quality, p, &c));
+        for &tool in &options.tools {
+            if let Some(c) = tool.code(p, quality) {
+                out.push(record(name, tool.codec(), quality, p, &c));
+            }
         }
         bar.inc(1);
     }

@@ -291,6 +291,9 @@ pub struct BenchArgs {
     /// Leave out libjpeg-turbo's cjpeg even when it is installed.
     #[arg(long)]
     pub no_cjpeg: bool,
+    /// Leave out libwebp's cwebp even when it is installed.
+    #[arg(long)]
+    pub no_cwebp: bool,
     /// Measure aec alone (no JPEG, WebP or lossless baselines): quicker, to compare models.
     #[arg(long)]
     pub aec_only: bool,

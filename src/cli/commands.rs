@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use image::{DynamicImage, ImageFormat};
 
+use aec::baseline::Tool;
 use aec::codec::digits::DigitCodec;
 use aec::codec::registry::AnyCodec;
 use aec::codec::{EncodeOptions, PhotoCodec, RateTarget};
@@ -504,8 +505,18 @@ pub fn bench(args: BenchArgs) -> Result<()> {
     }
     let codec = load_photo(&args.model)?;
     let pictures = aec::bench::load_pictures(&args.input)?;
-    let cjpeg = !args.no_cjpeg && aec::baseline::cjpeg_available();
-    let options = aec::bench::BenchOptions { jobs: args.jobs, cjpeg, baselines: !args.aec_only, progress: !args.json };
+    let mut tools = Vec::new();
+    for (tool, left_out) in [(Tool::Cjpeg, args.no_cjpeg), (Tool::Cwebp, args.no_cwebp)] {
+        if args.aec_only || left_out {
+            continue;
+        }
+        if tool.available() {
+            tools.push(tool);
+        } else {
+            eprintln!("note: `{}` is not installed, so the {} rows are left out (Debian: apt-get install {})", tool.command(), tool.codec(), tool.package());
+        }
+    }
+    let options = aec::bench::BenchOptions { jobs: args.jobs, tools, baselines: !args.aec_only, progress: !args.json };
     let records = aec::bench::run(codec.as_ref(), &pictures, &options)?;
     let summary = aec::bench::report::summarize(&records);
     if args.json {

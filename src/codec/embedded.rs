@@ -4,19 +4,25 @@
 //!
 //! Two precisions (build.rs chooses one per tensor):
 //! - **exact**: the weight's `f16` value, bit for bit (what a decoder's transform needs: the
-//!   pictures of existing files must not move). Its low bytes and its high bytes are stored
-//!   as two runs, so that zstd's entropy coder sees the predictable half (sign, exponent) apart
-//!   from the noisy one (the low mantissa bits).
+//!   pictures of existing files must not move).
 //! - **coarse**: a signed integer code of `bits` bits per weight, with one scale per slice along
 //!   the tensor's first axis (`weight ≈ code · scale`, the scale making the slice's largest
 //!   weight the largest code). For weights that only shape new files (an encoder's transforms):
 //!   a file written with them decodes like any other.
 //!
-//! Layout (integers little-endian): `b"AECW"`, a `u32` format version (1), a `u32` length `n`,
+//! Either way a weight becomes a 16-bit *symbol* that grows with its magnitude, the sign as its
+//! lowest bit (a code `c` as `2c` or `−2c − 1`; an `f16` as its magnitude bits, shifted left
+//! once, and its sign bit). Each symbol is cut into a *token*, its high bits (the tensor's
+//! `shift` chosen so that every token fits a byte), which zstd compresses well (most weights
+//! are small), and its low `shift` bits, which are close to random and are stored as they are,
+//! packed. Against two byte planes in one zstd frame this saved 7% of the codes and 1% of the
+//! `f16` weights (0.4 MB of the built-in models).
+//!
+//! Layout (integers little-endian): `b"AECW"`, a `u32` format version (2), a `u32` length `n`,
 //! `n` bytes of JSON describing every tensor (name, type, shape, parameter id, coding, scales as
-//! `f32` bit patterns, where its frame starts and how long it is, the length of what it
-//! decompresses to), then each tensor's zstd frame. This file is shared with build.rs (`#[path]`), so it
-//! depends on nothing else in aec.
+//! `f32` bit patterns, shift, where its token frame starts and how long it is, where its packed
+//! low bits start and how long they are), then the frames and low bits. This file is shared
+//! with build.rs (`#[path]`), so it depends on nothing else in aec.
 
 use burn_pack::{Bytes, DType, Reader, Shape, Tensor};
 use rayon::prelude::*;
@@ -25,7 +31,7 @@ use serde_json::{Value, json};
 /// First bytes of a weight pack.
 const MAGIC: &[u8; 4] = b"AECW";
 /// The layout this module writes and reads.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// zstd level of the frames (decoding speed does not depend on it).
 const LEVEL: i32 = 19;
 /// The largest tensor a pack may declare, in bytes (a bound checked before allocating).
@@ -49,36 +55,33 @@ pub enum Precision {
 /// precision is out of range.
 #[cfg_attr(not(test), allow(dead_code))] // build.rs packs; aec only unpacks.
 pub fn pack(tensors: Vec<Tensor>, precision: impl Fn(&str) -> Precision) -> Result<Vec<u8>, String> {
-    let mut frames = Vec::new();
+    let mut data = Vec::new();
     let mut described = Vec::new();
     for tensor in tensors {
         let (name, dtype, shape, param_id, bytes) = tensor.into_parts().map_err(|e| format!("{e:?}"))?;
-        let (coding, payload, scales) = match dtype {
+        let (coding, symbols, scales) = match dtype {
             DType::F32 => {
                 let values: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
                 if let Some(v) = values.iter().find(|v| !v.is_finite() || v.abs() > 65504.0) {
                     return Err(format!("{name} holds {v}, beyond half precision"));
                 }
                 match precision(&name) {
-                    Precision::Exact => {
-                        let half: Vec<u16> = values.iter().map(|&v| half::f16::from_f32(v).to_bits()).collect();
-                        ("exact", planes(&half), Vec::new())
-                    }
+                    Precision::Exact => ("exact", values.iter().map(|&v| half_symbol(half::f16::from_f32(v).to_bits())).collect(), Vec::new()),
                     Precision::Coarse(bits) => {
                         let slices = if shape.num_dims() >= 2 { shape.as_slice()[0] } else { 1 };
                         let (codes, scales) = quantize(&values, slices, bits)?;
-                        let payload = if bits <= 8 {
-                            codes.iter().map(|&c| c as i8 as u8).collect()
-                        } else {
-                            planes(&codes.iter().map(|&c| c as u16).collect::<Vec<_>>())
-                        };
-                        (if bits <= 8 { "coarse8" } else { "coarse16" }, payload, scales)
+                        ("coarse", codes.into_iter().map(code_symbol).collect(), scales)
                     }
                 }
             }
-            _ => ("raw", bytes.to_vec(), Vec::new()),
+            _ => ("raw", Vec::new(), Vec::new()),
         };
-        let frame = zstd::bulk::compress(&payload, LEVEL).map_err(|e| format!("{name}: {e}"))?;
+        let (shift, tokens, low_bits) = if coding == "raw" { (0, bytes.to_vec(), Vec::new()) } else { split(&symbols) };
+        let frame = zstd::bulk::compress(&tokens, LEVEL).map_err(|e| format!("{name}: {e}"))?;
+        let frame_at = data.len();
+        data.extend_from_slice(&frame);
+        let low_at = data.len();
+        data.extend_from_slice(&low_bits);
         described.push(json!({
             "name": name,
             "dtype": dtype,
@@ -86,18 +89,19 @@ pub fn pack(tensors: Vec<Tensor>, precision: impl Fn(&str) -> Precision) -> Resu
             "param_id": param_id,
             "coding": coding,
             "scales": scales.iter().map(|s: &f32| s.to_bits()).collect::<Vec<_>>(),
-            "frame": [frames.len(), frame.len()],
-            "bytes": payload.len(),
+            "shift": shift,
+            "frame": [frame_at, frame.len()],
+            "tokens": tokens.len(),
+            "low_bits": [low_at, low_bits.len()],
         }));
-        frames.extend_from_slice(&frame);
     }
     let header = serde_json::to_vec(&json!({ "tensors": described })).map_err(|e| e.to_string())?;
-    let mut out = Vec::with_capacity(12 + header.len() + frames.len());
+    let mut out = Vec::with_capacity(12 + header.len() + data.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&u32::try_from(header.len()).map_err(|_| "a descriptor over 4 GiB")?.to_le_bytes());
     out.extend_from_slice(&header);
-    out.extend_from_slice(&frames);
+    out.extend_from_slice(&data);
     Ok(out)
 }
 
@@ -131,6 +135,72 @@ fn quantize(values: &[f32], slices: usize, bits: u32) -> Result<(Vec<i16>, Vec<f
     Ok((codes, scales))
 }
 
+/// An `f16`'s symbol: its magnitude bits shifted left once, its sign bit lowest.
+fn half_symbol(bits: u16) -> u16 {
+    (bits & 0x7fff) << 1 | bits >> 15
+}
+
+/// The `f16` bits of a [`half_symbol`].
+fn half_of(symbol: u16) -> u16 {
+    symbol >> 1 | (symbol & 1) << 15
+}
+
+/// A code's symbol: `2c` for `c ≥ 0`, `−2c − 1` below (codes have at most 16 bits).
+fn code_symbol(code: i16) -> u16 {
+    ((code << 1) ^ (code >> 15)) as u16
+}
+
+/// The code of a [`code_symbol`].
+fn code_of(symbol: u16) -> i16 {
+    (symbol >> 1) as i16 ^ -((symbol & 1) as i16)
+}
+
+/// Cuts symbols into byte tokens (their high bits) and their low `shift` bits, packed least
+/// significant first: the smallest shift that makes every token fit a byte.
+fn split(symbols: &[u16]) -> (u32, Vec<u8>, Vec<u8>) {
+    let largest = symbols.iter().copied().max().unwrap_or(0);
+    let shift = (16 - largest.leading_zeros()).saturating_sub(8);
+    let tokens = symbols.iter().map(|&s| (s >> shift) as u8).collect();
+    let mut low_bits = Vec::with_capacity((symbols.len() * shift as usize).div_ceil(8));
+    let (mut word, mut filled) = (0u64, 0u32);
+    for &symbol in symbols {
+        word |= u64::from(symbol & ((1 << shift) - 1)) << filled;
+        filled += shift;
+        while filled >= 8 {
+            low_bits.push(word as u8);
+            word >>= 8;
+            filled -= 8;
+        }
+    }
+    if filled > 0 {
+        low_bits.push(word as u8);
+    }
+    (shift, tokens, low_bits)
+}
+
+/// The symbols that [`split`] cut into `tokens` and `low_bits`.
+fn join(tokens: &[u8], low_bits: &[u8], shift: u32) -> Result<Vec<u16>, String> {
+    if shift > 8 || low_bits.len() != (tokens.len() * shift as usize).div_ceil(8) {
+        return Err("low bits disagree with the tokens".into());
+    }
+    let mut bytes = low_bits.iter();
+    let (mut word, mut filled) = (0u64, 0u32);
+    let mask = (1u64 << shift) - 1;
+    Ok(tokens
+        .iter()
+        .map(|&token| {
+            while filled < shift {
+                word |= u64::from(*bytes.next().unwrap_or(&0)) << filled;
+                filled += 8;
+            }
+            let low = (word & mask) as u16;
+            word >>= shift;
+            filled -= shift;
+            u16::from(token) << shift | low
+        })
+        .collect())
+}
+
 /// 16-bit values as their low bytes, then their high bytes.
 fn planes(values: &[u16]) -> Vec<u8> {
     values.iter().map(|v| *v as u8).chain(values.iter().map(|v| (v >> 8) as u8)).collect()
@@ -158,50 +228,53 @@ pub fn unpack(pack: &[u8], wanted: impl Fn(&str) -> bool) -> Result<Vec<Tensor>,
     }
     let header_end = 12usize.checked_add(word(8) as usize).filter(|&end| end <= pack.len()).ok_or_else(|| bad("truncated descriptor"))?;
     let header: Value = serde_json::from_slice(&pack[12..header_end]).map_err(|e| bad(&e.to_string()))?;
-    let frames = &pack[header_end..];
+    let data = &pack[header_end..];
     let described = header["tensors"].as_array().ok_or_else(|| bad("no tensor list"))?;
     let wanted: Vec<&Value> = described.iter().filter(|d| d["name"].as_str().is_some_and(&wanted)).collect();
-    wanted.into_par_iter().map(|described| unpack_tensor(described, frames).map_err(|e| bad(&format!("{}: {e}", described["name"])))).collect()
+    wanted.into_par_iter().map(|described| unpack_tensor(described, data).map_err(|e| bad(&format!("{}: {e}", described["name"])))).collect()
 }
 
 /// One described tensor of a pack, decoded.
-fn unpack_tensor(described: &Value, frames: &[u8]) -> Result<Tensor, String> {
+fn unpack_tensor(described: &Value, data: &[u8]) -> Result<Tensor, String> {
     let name = described["name"].as_str().unwrap_or_default().to_string();
     let dtype: DType = serde_json::from_value(described["dtype"].clone()).map_err(|e| e.to_string())?;
     let dims: Vec<usize> = serde_json::from_value(described["shape"].clone()).map_err(|e| e.to_string())?;
     let param_id: Option<u64> = serde_json::from_value(described["param_id"].clone()).map_err(|e| e.to_string())?;
     let scales: Vec<u32> = serde_json::from_value(described["scales"].clone()).map_err(|e| e.to_string())?;
-    let [start, len]: [usize; 2] = serde_json::from_value(described["frame"].clone()).map_err(|e| e.to_string())?;
-    let size = described["bytes"].as_u64().and_then(|b| usize::try_from(b).ok()).filter(|&b| b <= MAX_TENSOR_BYTES).ok_or("no size, or too large")?;
-    let frame = start.checked_add(len).and_then(|end| frames.get(start..end)).ok_or("frame out of range")?;
-    let payload = zstd::bulk::decompress(frame, size).map_err(|e| e.to_string())?;
-    if payload.len() != size {
+    let shift: u32 = serde_json::from_value(described["shift"].clone()).map_err(|e| e.to_string())?;
+    let slice = |field: &str| -> Result<&[u8], String> {
+        let [start, len]: [usize; 2] = serde_json::from_value(described[field].clone()).map_err(|e| e.to_string())?;
+        start.checked_add(len).and_then(|end| data.get(start..end)).ok_or_else(|| format!("{field} out of range"))
+    };
+    let size = described["tokens"].as_u64().and_then(|b| usize::try_from(b).ok()).filter(|&b| b <= MAX_TENSOR_BYTES).ok_or("no size, or too large")?;
+    let tokens = zstd::bulk::decompress(slice("frame")?, size).map_err(|e| e.to_string())?;
+    if tokens.len() != size {
         return Err("frame of the wrong size".into());
     }
     let count = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).ok_or("shape too large")?;
     let coding = described["coding"].as_str().unwrap_or_default();
+    if coding != "raw" && size != count {
+        return Err("tokens disagree with the shape".into());
+    }
+    let symbols = || join(&tokens, slice("low_bits")?, shift);
     // Burnpack data is little-endian, as are the machines aec runs on: `from_elems` keeps
     // the values' bytes as they are.
     let (dtype, bytes) = match coding {
-        "raw" => (dtype, Bytes::from_bytes_vec(payload)),
-        "exact" if size == 2 * count => (DType::F16, Bytes::from_elems(from_planes(&payload))),
-        "coarse8" | "coarse16" => {
-            if scales.is_empty() || count % scales.len() != 0 || size != count * if coding == "coarse8" { 1 } else { 2 } {
+        "raw" => (dtype, Bytes::from_bytes_vec(tokens)),
+        "exact" => (DType::F16, Bytes::from_elems(symbols()?.into_iter().map(half_of).collect::<Vec<u16>>())),
+        "coarse" => {
+            if scales.is_empty() || count % scales.len() != 0 {
                 return Err("codes and scales disagree with the shape".into());
             }
-            let codes: Vec<i16> = if coding == "coarse8" {
-                payload.iter().map(|&c| i16::from(c as i8)).collect()
-            } else {
-                from_planes(&payload).into_iter().map(|c| c as i16).collect()
-            };
+            let symbols = symbols()?;
             let mut values = Vec::with_capacity(count);
-            for (codes, &scale) in codes.chunks((count / scales.len()).max(1)).zip(&scales) {
+            for (symbols, &scale) in symbols.chunks((count / scales.len()).max(1)).zip(&scales) {
                 let scale = f32::from_bits(scale);
-                values.extend(codes.iter().map(|&c| f32::from(c) * scale));
+                values.extend(symbols.iter().map(|&s| f32::from(code_of(s)) * scale));
             }
             (DType::F32, Bytes::from_elems(values))
         }
-        _ => return Err(format!("unknown coding {coding:?} for its size")),
+        _ => return Err(format!("unknown coding {coding:?}")),
     };
     Ok(Tensor::new(name, dtype, Shape::from(dims), param_id, bytes))
 }
@@ -288,6 +361,32 @@ mod tests {
     }
 
     #[test]
+    fn symbols_keep_every_value_and_grow_with_its_magnitude() {
+        for bits in (0..=u16::MAX).step_by(7).chain([0x8000, 0x7fff, 0xffff]) {
+            assert_eq!(half_of(half_symbol(bits)), bits);
+        }
+        for code in [0i16, 1, -1, 2, -2, 511, -511, i16::MAX, -i16::MAX, i16::MIN] {
+            assert_eq!(code_of(code_symbol(code)), code);
+        }
+        assert_eq!([0, 1, -1, 2, -2].map(code_symbol), [0, 2, 1, 4, 3]);
+        assert!(half_symbol(half::f16::from_f32(0.5).to_bits()) > half_symbol(half::f16::from_f32(-0.25).to_bits()));
+    }
+
+    #[test]
+    fn tokens_and_low_bits_join_back_into_the_symbols() {
+        for largest in [0u16, 1, 255, 256, 1023, 40_000, u16::MAX] {
+            let symbols: Vec<u16> = (0..1001u32).map(|i| (i.wrapping_mul(2_654_435_761) % (u32::from(largest) + 1)) as u16).chain([largest]).collect();
+            let (shift, tokens, low_bits) = split(&symbols);
+            assert!(tokens.len() == symbols.len() && shift <= 8, "{largest}");
+            assert_eq!(shift, (16 - largest.leading_zeros()).saturating_sub(8), "the smallest shift for {largest}");
+            assert_eq!(join(&tokens, &low_bits, shift).expect("joins"), symbols, "{largest}");
+            if shift > 0 {
+                assert!(join(&tokens, &low_bits[1..], shift).is_err(), "low bits cut short");
+            }
+        }
+    }
+
+    #[test]
     fn packed_files_come_back_byte_for_byte() {
         for len in [0usize, 1, 2, 3, 1001] {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
@@ -313,7 +412,7 @@ mod tests {
         assert!(unpack(&pack[..pack.len() - 3], |_| true).is_err(), "a truncated frame");
         assert!(unpack(&pack[..20], |_| true).is_err(), "a truncated descriptor");
         let mut other = pack.clone();
-        other[4] = 2;
+        other[4] = 3;
         assert!(unpack(&other, |_| true).is_err(), "another version");
         for cut in 0..pack.len().min(200) {
             let _ = unpack(&pack[..cut], |_| true);
