@@ -5,8 +5,8 @@
 //! - packs their weights (`$OUT_DIR/packed/NAME.awp`, see `src/codec/embedded.rs`), which the
 //!   binary embeds instead of the `f32` files: what decodes keeps its half-precision value
 //!   exactly (decoded pictures within the format's pixel tolerance, as before), an encoder's
-//!   weights (and the colouriser's, which writes no files) become 10-bit codes, and every
-//!   tensor is compressed with zstd (16.7 MB of `f16` weights became 11.5 MB).
+//!   weights (and the colouriser's, which writes no files) become 8- or 10-bit codes, and
+//!   every tensor is compressed (16.7 MB of `f16` weights became 10.4 MB).
 //!
 //!   A hyperprior's float hyper-synthesis is left out: its integer copy (`NAME.hsi`) runs. The
 //!   tables (`NAME.cdf`) and integer hyper-syntheses are compressed as they are
@@ -62,22 +62,46 @@ const PACKED_AS_BYTES: &[&str] = &["cdf", "hsi"];
 const NOT_EMBEDDED: &str = "hyper_synthesis.";
 
 /// Whether a tensor only shapes new files: a part of an encoder (the analysis transforms, a
-/// digit model's encoder). Its weights are stored as [`ENCODER_BITS`]-bit codes; every other
-/// tensor (what decodes existing files) keeps its `f16` value exactly.
+/// digit model's encoder). Its weights are stored as codes ([`code_bits`]); every other tensor
+/// of a model that writes files (what decodes existing files) keeps its `f16` value exactly.
 fn encoder_only(name: &str) -> bool {
     name.split('.').any(|part| matches!(part, "analysis" | "hyper_analysis" | "encoder"))
 }
 
-/// Bits per code of an encoder's weights. On the eval set (`aec bench --aec-only`, the default
-/// model, 31 levels) 10 bits changed no level's PSNR by more than 0.01 dB nor its size by more
-/// than 0.12%; 8 bits cost up to 0.13 dB and 1.5% at the top levels (models/README.md).
-const ENCODER_BITS: u32 = 10;
+/// Bits per code of a photo model's analysis transform. On the eval set (`aec bench
+/// --aec-only`, the default model, 31 levels) 10 bits changed no level's PSNR by more than
+/// 0.01 dB nor its size by more than 0.12%; 9 bits cost up to 0.046 dB and 0.25% at the top
+/// levels, 8 bits 0.13 dB and 1.5% (models/README.md).
+const ANALYSIS_BITS: u32 = 10;
 
-/// Packs the burnpack file `src` into the weight pack `dst` (see `src/codec/embedded.rs`).
-fn pack(src: &Path, dst: &Path, writes_files: bool) {
+/// Bits per code of a hyperprior's hyper-analysis (it only chooses the side information `z`):
+/// with 8 bits no level's PSNR moved by more than 0.005 dB nor its size by more than 0.14%.
+const HYPER_ANALYSIS_BITS: u32 = 8;
+
+/// Bits per code of a digit model's encoder and of the colouriser (which writes no files):
+/// with 8 bits `aec eval-mnist` moved no model's PSNR by more than 0.01 dB, and `aec colorize
+/// --eval` no photo's chroma error change by more than 0.5 percentage point (mean −19.8% →
+/// −19.7%).
+const SMALL_MODEL_BITS: u32 = 8;
+
+/// How precisely the tensor `tensor` of the model `model` is kept.
+fn precision(model: &str, tensor: &str, writes_files: bool) -> embedded::Precision {
+    let bits = if !writes_files || model.starts_with("mnist/") {
+        SMALL_MODEL_BITS
+    } else if tensor.split('.').any(|part| part == "hyper_analysis") {
+        HYPER_ANALYSIS_BITS
+    } else {
+        ANALYSIS_BITS
+    };
+    if !writes_files || encoder_only(tensor) { embedded::Precision::Coarse(bits) } else { embedded::Precision::Exact }
+}
+
+/// Packs the burnpack file of the model `name` into the weight pack `dst` (see
+/// `src/codec/embedded.rs`).
+fn pack(name: &str, src: &Path, dst: &Path, writes_files: bool) {
     println!("cargo:rerun-if-changed={}", src.display());
-    let precision = |name: &str| if !writes_files || encoder_only(name) { embedded::Precision::Coarse(ENCODER_BITS) } else { embedded::Precision::Exact };
-    let packed = embedded::pack_file(src, |name| name.starts_with(NOT_EMBEDDED), precision).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+    let packed = embedded::pack_file(src, |tensor| tensor.starts_with(NOT_EMBEDDED), |tensor| precision(name, tensor, writes_files))
+        .unwrap_or_else(|e| panic!("{}: {e}", src.display()));
     std::fs::write(dst, packed).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
 }
 
@@ -93,6 +117,11 @@ fn hash(files: &[&Path]) -> u64 {
 
 fn main() {
     println!("cargo:rerun-if-changed=src/codec/embedded.rs");
+    // Relative relocations packed (DT_RELR): 180 KB less binary, still position-independent.
+    // Needs glibc 2.36 (2022) to run; GNU ld 2.38 or later applies it (older ones ignore it).
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") && std::env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu") {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
     let file = |name: &str, extension: &str| Path::new("models").join(format!("{name}.{extension}"));
     let mut code = String::from(
         "/// Built-in model files and the first 8 bytes of their SHA-256 (written by build.rs).\npub(crate) const MODEL_HASHES: &[(&str, u64)] = &[\n",
@@ -110,7 +139,7 @@ fn main() {
         std::fs::create_dir_all(dst.parent().expect("a folder")).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
         // A model without an identity writes no files (the colouriser): no picture of an
         // existing file depends on its weights, so all of them are codes.
-        pack(&file(name, "bpk"), &dst, !identity.is_empty());
+        pack(name, &file(name, "bpk"), &dst, !identity.is_empty());
         for extension in identity.iter().filter(|&&extension| PACKED_AS_BYTES.contains(&extension)) {
             pack_bytes(&file(name, extension), &out_dir.join("packed").join(format!("{name}.{extension}.zst")));
         }
