@@ -12,7 +12,7 @@ use cli::args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::set_device(cli.backend.device());
+    cli::set_device(cli::device_of(cli.backend));
     cli::io::signals::install();
     let result = match cli.command {
         Command::Compress(args) => cli::commands::compress(args),

@@ -69,24 +69,6 @@ fn note_wide_samples(picture: &aec::pictures::Picture, path: &Path) {
     }
 }
 
-/// Parses a byte count with an optional unit: `512M`, `2G`, `300000k`, `1000000` (units are
-/// powers of 1024).
-pub fn parse_bytes(text: &str) -> std::result::Result<u64, String> {
-    let text = text.trim();
-    let (digits, shift) = match text.char_indices().last() {
-        Some((i, unit)) if unit.is_ascii_alphabetic() => match unit.to_ascii_uppercase() {
-            'K' => (&text[..i], 10),
-            'M' => (&text[..i], 20),
-            'G' => (&text[..i], 30),
-            'T' => (&text[..i], 40),
-            _ => return Err(format!("{text:?}: the unit must be K, M, G or T")),
-        },
-        _ => (text, 0),
-    };
-    let value: u64 = digits.parse().map_err(|_| format!("{text:?} is not a size such as 512M or 2G"))?;
-    value.checked_mul(1 << shift).ok_or_else(|| format!("{text:?} is too large"))
-}
-
 /// Reads and decodes a picture as [`read_picture_with_metadata`] does, for commands that
 /// use the pixels alone.
 pub fn read_picture(path: &Path, max_pixels: u64) -> Result<image::DynamicImage> {

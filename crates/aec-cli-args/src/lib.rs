@@ -1,8 +1,18 @@
-//! Command-line arguments (clap derive).
+//! The `aec` binary's command-line arguments (clap derive).
+//!
+//! A crate of its own so that the dist build can optimise this code for size (clap's derived
+//! builders are ~0.3 MB of code at `opt-level = 3`); it depends on clap alone, so the few
+//! defaults it shares with the library are constants here, checked against the library's by a
+//! test of the binary.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The default of `--max-pixels`: `aec::format::Limits::default().max_pixels`.
+pub const DEFAULT_MAX_PIXELS: u64 = 1 << 25;
+/// The default quality of the digit models: `aec::codec::digits::DIGIT_DEFAULT_QUALITY`.
+pub const DIGIT_DEFAULT_QUALITY: u8 = 4;
 
 /// A learned lossy image codec.
 #[derive(Parser)]
@@ -44,20 +54,6 @@ pub enum BackendArg {
     /// wgpu's best adapter (a discrete GPU first; `CUBECL_WGPU_DEFAULT_DEVICE` picks another).
     #[cfg(feature = "vulkan")]
     Vulkan,
-}
-
-impl BackendArg {
-    /// The device of this backend.
-    pub fn device(self) -> burn::prelude::Device {
-        match self {
-            Self::Flex => burn::prelude::Device::flex(),
-            #[cfg(feature = "ndarray")]
-            #[allow(deprecated)] // burn marks ndarray deprecated; it stays as the reference backend.
-            Self::Ndarray => burn::prelude::Device::ndarray(),
-            #[cfg(feature = "vulkan")]
-            Self::Vulkan => burn::prelude::Device::vulkan(burn::tensor::DeviceKind::DefaultDevice),
-        }
-    }
 }
 
 /// The subcommands.
@@ -115,7 +111,7 @@ pub struct ColorizeArgs {
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Largest picture accepted, in pixels.
-    #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
+    #[arg(long, default_value_t = DEFAULT_MAX_PIXELS)]
     pub max_pixels: u64,
     /// Overwrite the output if it exists.
     #[arg(short, long)]
@@ -152,7 +148,7 @@ pub struct EncodeArgs {
     #[arg(long, default_value = "default")]
     pub model: String,
     /// Largest picture accepted, in pixels.
-    #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
+    #[arg(long, default_value_t = DEFAULT_MAX_PIXELS)]
     pub max_pixels: u64,
     /// Overwrite the output if it exists.
     #[arg(short, long)]
@@ -255,7 +251,7 @@ pub struct EvalMnistArgs {
     #[arg(long)]
     pub limit: Option<usize>,
     /// Quality level (1..7) the models' files are made at.
-    #[arg(short, long, default_value_t = aec::codec::digits::DIGIT_DEFAULT_QUALITY)]
+    #[arg(short, long, default_value_t = DIGIT_DEFAULT_QUALITY)]
     pub quality: u8,
     /// Save a grid of originals, noisy inputs and reconstructions to this PNG.
     #[arg(long)]
@@ -314,7 +310,7 @@ pub struct CompareArgs {
     /// The picture to compare with it (or - for standard input).
     pub other: PathBuf,
     /// Refuse pictures of more pixels than this (checked from each picture's header).
-    #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
+    #[arg(long, default_value_t = DEFAULT_MAX_PIXELS)]
     pub max_pixels: u64,
 }
 
@@ -370,11 +366,11 @@ pub struct CompressArgs {
     /// decoding it). Large pictures are coded in tiles: about 12 bytes of memory per pixel
     /// beyond ~90 MB (24 megapixels: under 300 MB); aec takes up to 2^28 pixels. A file of
     /// more pixels than the default needs the same --max-pixels to decompress.
-    #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
+    #[arg(long, default_value_t = DEFAULT_MAX_PIXELS)]
     pub max_pixels: u64,
     /// Refuse pictures whose coding needs more memory than this (judged from the picture's
     /// header: about 90 MB plus 10 bytes per pixel, more for 16-bit pictures), e.g. 2G.
-    #[arg(long, default_value = "512M", value_parser = super::io::parse_bytes)]
+    #[arg(long, default_value = "512M", value_parser = parse_bytes)]
     pub max_memory: u64,
     /// Drop the picture's ICC profile and EXIF data instead of keeping them in the file
     /// (they are kept by default, and written back by `aec decompress`).
@@ -404,11 +400,11 @@ pub struct DecompressArgs {
     pub model: Option<String>,
     /// Refuse pictures of more pixels than this (decoding runs in tiles and needs about 10
     /// bytes of memory per pixel beyond ~90 MB; up to 2^28 pixels).
-    #[arg(long, default_value_t = aec::format::Limits::default().max_pixels)]
+    #[arg(long, default_value_t = DEFAULT_MAX_PIXELS)]
     pub max_pixels: u64,
     /// Refuse files whose decoding needs more memory than this (judged from the header: about
     /// 90 MB plus 10 bytes per pixel), e.g. 2G.
-    #[arg(long, default_value = "512M", value_parser = super::io::parse_bytes)]
+    #[arg(long, default_value = "512M", value_parser = parse_bytes)]
     pub max_memory: u64,
     /// Quality of JPEG output, 1-100.
     #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
@@ -555,4 +551,22 @@ pub struct TrainArgs {
     /// Hyperprior: channels of the hyper-latents z.
     #[arg(long, default_value_t = 96)]
     pub hyper_latent: usize,
+}
+
+/// Parses a byte count with an optional unit: `512M`, `2G`, `300000k`, `1000000` (units are
+/// powers of 1024).
+pub fn parse_bytes(text: &str) -> std::result::Result<u64, String> {
+    let text = text.trim();
+    let (digits, shift) = match text.char_indices().last() {
+        Some((i, unit)) if unit.is_ascii_alphabetic() => match unit.to_ascii_uppercase() {
+            'K' => (&text[..i], 10),
+            'M' => (&text[..i], 20),
+            'G' => (&text[..i], 30),
+            'T' => (&text[..i], 40),
+            _ => return Err(format!("{text:?}: the unit must be K, M, G or T")),
+        },
+        _ => (text, 0),
+    };
+    let value: u64 = digits.parse().map_err(|_| format!("{text:?} is not a size such as 512M or 2G"))?;
+    value.checked_mul(1 << shift).ok_or_else(|| format!("{text:?} is too large"))
 }
