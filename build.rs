@@ -6,7 +6,7 @@
 //!   binary embeds instead of the `f32` files: what decodes keeps its half-precision value
 //!   exactly (decoded pictures within the format's pixel tolerance, as before), an encoder's
 //!   weights (and the colouriser's, which writes no files) become 8- or 10-bit codes, and
-//!   every tensor is compressed (16.7 MB of `f16` weights became 10.4 MB).
+//!   every tensor is compressed (16.7 MB of `f16` weights became 10.5 MB).
 //!
 //!   A hyperprior's float hyper-synthesis is left out: its integer copy (`NAME.hsi`) runs. The
 //!   tables (`NAME.cdf`) and integer hyper-syntheses are compressed as they are
@@ -62,7 +62,7 @@ const PACKED_AS_BYTES: &[&str] = &["cdf", "hsi"];
 const NOT_EMBEDDED: &str = "hyper_synthesis.";
 
 /// Whether a tensor only shapes new files: a part of an encoder (the analysis transforms, a
-/// digit model's encoder). Its weights are stored as codes ([`code_bits`]); every other tensor
+/// digit model's encoder). Its weights are stored as codes ([`precision`]); every other tensor
 /// of a model that writes files (what decodes existing files) keeps its `f16` value exactly.
 fn encoder_only(name: &str) -> bool {
     name.split('.').any(|part| matches!(part, "analysis" | "hyper_analysis" | "encoder"))
@@ -86,14 +86,16 @@ const SMALL_MODEL_BITS: u32 = 8;
 
 /// How precisely the tensor `tensor` of the model `model` is kept.
 fn precision(model: &str, tensor: &str, writes_files: bool) -> embedded::Precision {
-    let bits = if !writes_files || model.starts_with("mnist/") {
+    if writes_files && !encoder_only(tensor) {
+        return embedded::Precision::Exact;
+    }
+    embedded::Precision::Coarse(if !writes_files || model.starts_with("mnist/") {
         SMALL_MODEL_BITS
     } else if tensor.split('.').any(|part| part == "hyper_analysis") {
         HYPER_ANALYSIS_BITS
     } else {
         ANALYSIS_BITS
-    };
-    if !writes_files || encoder_only(tensor) { embedded::Precision::Coarse(bits) } else { embedded::Precision::Exact }
+    })
 }
 
 /// Packs the burnpack file of the model `name` into the weight pack `dst` (see
