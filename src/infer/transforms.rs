@@ -21,8 +21,27 @@ pub struct Synthesis {
     layers: Vec<Upsampling>,
 }
 
+/// Weights smaller than this in magnitude (`sqrt` of the smallest normal `f32`, about 1.1e-19)
+/// are set to zero when a transform is packed. Their products with activations up to ~1 are
+/// subnormal numbers, and every product or sum that is subnormal takes a slow microcode path
+/// on many x86 processors: a trained model's `f32` file (about 11,000 such weights in
+/// `hyper-ext.bpk`) decoded 768x512 in 0.8 s instead of 0.14 s on an Intel Xeon. They change no
+/// output measurably; the built-in models' `f16` weights have none (`f16` rounds anything
+/// below 3e-8 to zero).
+const NEGLIGIBLE_WEIGHT: f32 = 1.084_202_2e-19;
+
+/// A tensor's values as `f32`, weights below [`NEGLIGIBLE_WEIGHT`] set to zero.
 fn floats<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
-    tensor.into_data().convert::<f32>().try_to_vec::<f32>().map_err(|e| Error::Model(format!("synthesis weights: {e:?}")))
+    let mut values = tensor.into_data().convert::<f32>().try_to_vec::<f32>().map_err(|e| Error::Model(format!("synthesis weights: {e:?}")))?;
+    flush_negligible(&mut values);
+    Ok(values)
+}
+
+/// Sets values below [`NEGLIGIBLE_WEIGHT`] in magnitude to zero (keeping their sign).
+fn flush_negligible(values: &mut [f32]) {
+    for v in values.iter_mut().filter(|v| v.abs() < NEGLIGIBLE_WEIGHT) {
+        *v = 0.0f32.copysign(*v);
+    }
 }
 
 fn normalization(gdn: Option<&Gdn>, outputs: usize) -> Result<Option<Normalization>> {
@@ -251,5 +270,16 @@ mod tests {
         assert_eq!(out.len(), expected.len());
         let worst = out.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
         assert!(worst < 1e-4, "differs from burn by {worst}");
+    }
+
+    #[test]
+    fn negligible_weights_become_zero_and_the_rest_stay() {
+        let mut values = vec![1e-19, -1e-20, 1e-38, -1e-40, 0.0, 1.2e-19, -3e-8, 0.5, -2.0];
+        flush_negligible(&mut values);
+        assert_eq!(values, [0.0, -0.0, 0.0, -0.0, 0.0, 1.2e-19, -3e-8, 0.5, -2.0]);
+        assert!(values[1].is_sign_negative() && values[3].is_sign_negative());
+        // Whatever the activation up to 1, the product of a kept weight is a normal number.
+        assert!((NEGLIGIBLE_WEIGHT * NEGLIGIBLE_WEIGHT).is_normal());
+        assert!((NEGLIGIBLE_WEIGHT * 0.9 * NEGLIGIBLE_WEIGHT).is_subnormal());
     }
 }
