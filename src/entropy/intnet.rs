@@ -156,12 +156,38 @@ impl IntLayer {
     }
 
     /// A bound on the magnitude of every sum (and partial sum) of products this layer forms
-    /// from `input`: `max |x| · max over outputs of Σ |w|`.
+    /// from `input`, and of that sum plus the bias and the rounding half:
+    /// `max |x| · max over outputs of Σ |w| + max |bias| + 2^shift`.
     fn largest_sum(&self, input: &[i32]) -> u128 {
         let largest_input = input.iter().map(|v| u128::from(v.unsigned_abs())).max().unwrap_or(0);
         let per_output = (self.inputs * self.kind.taps()).max(1);
         let largest_weights = self.weights.chunks_exact(per_output).map(|o| o.iter().map(|v| u128::from(v.unsigned_abs())).sum::<u128>()).max().unwrap_or(0);
-        largest_input * largest_weights
+        let largest_bias = self.biases.iter().map(|b| u128::from(b.unsigned_abs())).max().unwrap_or(0);
+        largest_input * largest_weights + largest_bias + (1 << self.shift)
+    }
+
+    /// The `f64` form of [`IntLayer::requantize`] for the `f64` path: `biased` is an exact sum
+    /// plus [`IntLayer::bias_and_half`] (exact: [`IntLayer::largest_sum`] bounds it below
+    /// 2^53). `floor(biased / 2^shift)` is then the arithmetic shift, computed without an
+    /// `f64` → `i64` conversion so that the compiler can vectorise the loops that call it.
+    #[inline]
+    fn requantize_exact(&self, biased: f64) -> i32 {
+        // Scaling by a power of two is exact; clamping to integers commutes with `floor`.
+        let q = (biased * self.inverse_scale()).clamp(f64::from(i32::MIN), f64::from(i32::MAX));
+        let toward_zero = q as i32;
+        let v = toward_zero - i32::from(f64::from(toward_zero) > q);
+        if self.relu { v.max(0) } else { v }
+    }
+
+    /// `2^-shift`, exactly.
+    fn inverse_scale(&self) -> f64 {
+        1.0 / f64::from(1u32 << self.shift)
+    }
+
+    /// Output `o`'s bias plus the rounding half `2^(shift-1)` (none for shift 0), as `f64`.
+    fn bias_and_half(&self, o: usize) -> f64 {
+        let half = if self.shift == 0 { 0 } else { 1i64 << (self.shift - 1) };
+        self.biases[o].wrapping_add(half) as f64
     }
 
     /// [`IntLayer::forward`] as `f64` matrix products: the sums, exact integers, are then
@@ -193,8 +219,9 @@ impl IntLayer {
                             let b = MatRef { data: &weights, offset: 0, rows: inputs, cols: n, row_stride: 1, col_stride: inputs };
                             matmul_strided(sums, (1, count), a, b, false);
                             for (k, (out_plane, sums)) in out_planes.chunks_exact_mut(plane).zip(sums.chunks_exact(count)).enumerate() {
+                                let bias = self.bias_and_half(g * group + k);
                                 for (dst, &sum) in out_plane[start..start + count].iter_mut().zip(sums) {
-                                    *dst = self.requantize((sum as i64).wrapping_add(self.biases[g * group + k]));
+                                    *dst = self.requantize_exact(sum + bias);
                                 }
                             }
                         },
@@ -214,7 +241,9 @@ impl IntLayer {
                 // Each output parity (py, px) is a sum over its taps of products of the shifted
                 // input planes (`len` positions, rows `stride` apart) with that tap's weights.
                 let len = h * stride - 2;
-                let phases: Vec<Vec<f64>> = [(0, 0), (0, 1), (1, 0), (1, 1)]
+                // Parities with 9 and 4 taps first, then the two with 6: two threads, which
+                // take halves of the list, get 13 and 12 taps.
+                let phases: Vec<((usize, usize), Vec<f64>)> = [(0, 0), (1, 1), (0, 1), (1, 0)]
                     .par_iter()
                     .map(|&(py, px)| {
                         let mut sums = vec![0.0f64; len * outputs];
@@ -233,16 +262,16 @@ impl IntLayer {
                                 first = false;
                             }
                         }
-                        sums
+                        ((py, px), sums)
                     })
                     .collect();
-                for (q, sums) in phases.iter().enumerate() {
-                    let (py, px) = (q / 2, q % 2);
+                for &((py, px), ref sums) in &phases {
                     for (o, plane) in sums.chunks_exact(len).enumerate() {
                         let out_plane = &mut out[o * oh * ow..(o + 1) * oh * ow];
+                        let bias = self.bias_and_half(o);
                         for yy in 0..h {
                             for xx in 0..w {
-                                out_plane[(2 * yy + py) * ow + 2 * xx + px] = self.requantize((plane[yy * stride + xx] as i64).wrapping_add(self.biases[o]));
+                                out_plane[(2 * yy + py) * ow + 2 * xx + px] = self.requantize_exact(plane[yy * stride + xx] + bias);
                             }
                         }
                     }
@@ -564,6 +593,27 @@ mod tests {
             // Activations of every size up to ~2^24 (as after a few layers), signs mixed.
             let x: Vec<i32> = pseudo_random(inputs * h * w, 9, 1.0).iter().enumerate().map(|(i, v)| (v * (1 << (i % 25)) as f32) as i32).collect();
             assert_eq!(layer.forward_f64(&x, h, w), layer.forward_i64(&x, h, w), "{kind:?} {inputs} -> {outputs}");
+        }
+        // Activations up to 2^31 into few inputs: sums stay below 2^53 but their requantized
+        // values reach past the i32 range, where both paths saturate.
+        for (kind, relu) in [(LayerKind::Pointwise, false), (LayerKind::Pointwise, true), (LayerKind::Up5, false)] {
+            let layer = IntLayer::quantize(kind, relu, 2, 3, &pseudo_random(6 * kind.taps(), 3, 0.9), &pseudo_random(3, 4, 0.9)).unwrap();
+            let x: Vec<i32> = pseudo_random(2 * 4 * 5, 5, 1.0)
+                .iter()
+                .map(|&v| {
+                    if v > 0.3 {
+                        i32::MAX
+                    } else if v < -0.3 {
+                        i32::MIN
+                    } else {
+                        (v * 1e9) as i32
+                    }
+                })
+                .collect();
+            assert!(layer.largest_sum(&x) < EXACT_IN_F64);
+            let reference = layer.forward_i64(&x, 4, 5);
+            assert!(reference.iter().any(|&v| v == i32::MAX || v == i32::MIN) || relu, "the test needs saturated outputs");
+            assert_eq!(layer.forward_f64(&x, 4, 5), reference, "{kind:?}");
         }
         // Beyond 2^53 the layer keeps to the i64 loops: 512 weights of 2^14 (1.0 quantized at
         // its largest shift) times inputs of 2^31 reach 2^54, where f64 sums would round.

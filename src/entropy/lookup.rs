@@ -4,12 +4,12 @@
 //! hyperprior's `y` decoding.
 //!
 //! It describes exactly the distribution of constriction's contiguous categorical model built
-//! from the same fixed-point probabilities (the CDF is their running sum), so a stream decodes
-//! to the same symbols with either; the encoder keeps constriction's model.
+//! from the same fixed-point probabilities (the CDF is their running sum), so a stream codes
+//! to the same words and decodes to the same symbols with either.
 
 use std::num::NonZeroU32;
 
-use constriction::stream::model::{DecoderModel, EntropyModel};
+use constriction::stream::model::{DecoderModel, EncoderModel, EntropyModel};
 
 use super::tables::PRECISION;
 
@@ -64,6 +64,14 @@ impl EntropyModel<24> for LookupCategorical {
     type Probability = u32;
 }
 
+impl EncoderModel<24> for LookupCategorical {
+    fn left_cumulative_and_probability(&self, symbol: impl std::borrow::Borrow<usize>) -> Option<(u32, NonZeroU32)> {
+        let symbol = *symbol.borrow();
+        let (left, right) = (*self.cdf.get(symbol)?, *self.cdf.get(symbol + 1)?);
+        Some((left, NonZeroU32::new(right - left)?))
+    }
+}
+
 impl DecoderModel<24> for LookupCategorical {
     fn quantile_function(&self, quantile: u32) -> (usize, u32, NonZeroU32) {
         // The bucket's first symbol, then on to the one whose interval holds the quantile
@@ -83,7 +91,7 @@ mod tests {
     use constriction::stream::model::DefaultContiguousCategoricalEntropyModel;
 
     #[test]
-    fn every_quantile_finds_the_symbol_constrictions_model_finds() {
+    fn every_quantile_and_symbol_is_as_in_constrictions_model() {
         // A wide table, a narrow one, and one with a symbol spanning many buckets.
         let wide: Vec<u32> = {
             let mut p: Vec<u32> = (0..700u32).map(|i| 1 + (i * 7919) % 40000).collect();
@@ -98,6 +106,9 @@ mod tests {
                 (0..1u32 << PRECISION).step_by(4093).chain([0, 1, (1 << PRECISION) - 1]).chain(ours.cdf.iter().flat_map(|&c| [c.saturating_sub(1), c]));
             for q in quantiles.filter(|&q| q < 1 << PRECISION) {
                 assert_eq!(ours.quantile_function(q), theirs.quantile_function(q), "quantile {q}");
+            }
+            for symbol in 0..=probabilities.len() {
+                assert_eq!(ours.left_cumulative_and_probability(symbol), theirs.left_cumulative_and_probability(symbol), "symbol {symbol}");
             }
         }
     }
