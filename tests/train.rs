@@ -31,6 +31,7 @@ fn a_run_writes_a_usable_model_and_resumes_from_its_checkpoint() {
     let out = dir.path().join("tiny.bpk");
     let summary = train(small_run(2), &options(&out, false, None)).unwrap();
     assert_eq!(summary.step, 2);
+    assert_eq!(summary.last.map(|l| l.step), Some(2), "the last step of a plan is logged");
     for name in ["tiny.bpk", "tiny.cdf", "tiny.json", "tiny.train/state.json", "tiny.train/model.bpk", "tiny.train/optimizer.bpk", "tiny.train/loss.csv"] {
         assert!(dir.path().join(name).is_file(), "{name} missing");
     }
@@ -40,6 +41,11 @@ fn a_run_writes_a_usable_model_and_resumes_from_its_checkpoint() {
     assert_eq!(summary.step, 4);
     let log = std::fs::read_to_string(dir.path().join("tiny.train/loss.csv")).unwrap();
     assert_eq!(log.lines().filter(|l| l.starts_with('2') || l.starts_with('4')).count(), 2, "{log}");
+    // A run stopped by its time limit before its first log line has no means to report
+    // (progress lines say so instead of printing zeros).
+    let stopped = train(small_run(50), &RunOptions { max_time: Some(Duration::ZERO), ..options(&out, true, None) }).unwrap();
+    assert_eq!((stopped.step, stopped.last), (5, None));
+    assert_eq!(aec::train::run::describe_logged(stopped.last), "no loss logged yet in this run");
     let codec = Codec::from_files(&out, Device::flex()).unwrap();
     let picture = image::open("tests/fixtures/chelsea.png").unwrap();
     let decoded = codec.decode(&codec.encode(&picture, &EncodeOptions::default()).unwrap(), &aec::format::Limits::default()).unwrap();

@@ -438,14 +438,7 @@ fn train_photo(args: TrainArgs) -> Result<()> {
     override_with(&mut config.patch, args.patch);
     let options = run_options(data, out, &args.init_from, args.resume, args.max_minutes, args.checkpoint_minutes);
     let summary = aec::train::factorized::train(config, &options)?;
-    eprintln!(
-        "stopped at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp; model written to {}",
-        summary.step,
-        summary.last.0,
-        summary.last.1,
-        summary.last.2,
-        options.out.display()
-    );
+    eprintln!("stopped at step {}: {}; model written to {}", summary.step, aec::train::run::describe_logged(summary.last), options.out.display());
     Ok(())
 }
 
@@ -475,7 +468,7 @@ fn train_hyper(args: TrainArgs) -> Result<()> {
     override_with(&mut config.patch, args.patch);
     override_with(&mut config.decay_from, args.decay_from);
     let summary = aec::train::hyperprior::train(config, &run_options(data, out, &args.init_from, args.resume, args.max_minutes, args.checkpoint_minutes))?;
-    eprintln!("stopped at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp (means over the levels)", summary.step, summary.last.0, summary.last.1, summary.last.2);
+    eprintln!("stopped at step {}: {}, averaged over the levels", summary.step, aec::train::run::describe_logged(summary.last));
     Ok(())
 }
 

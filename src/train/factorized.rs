@@ -36,7 +36,7 @@ fn init_from(fresh: FactorizedModel, sizes: &FactorizedConfig, weights: &Path, d
     Ok(load_weights(from.init(device), weights)?.widen_latents(fresh))
 }
 use super::data::PatchSampler;
-use super::run::{LOSS_HEADER, Running, open_log, step_bar};
+use super::run::{LOSS_HEADER, Logged, Running, open_log, step_bar};
 pub use super::run::{RunOptions, TrainSummary};
 use super::schedule::LrSchedule;
 use crate::error::{Error, Result};
@@ -137,7 +137,7 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
     let started = Instant::now();
     let mut last_checkpoint = Instant::now();
     let mut running = Running::default();
-    let mut last = (0.0, 0.0, 0.0);
+    let mut last = None;
 
     while config.step < config.steps {
         let lr = schedule.at(config.step);
@@ -153,10 +153,11 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
         running.add(f64::from(loss.into_scalar::<f32>()), f64::from(mse.into_scalar::<f32>()), f64::from(bpp.into_scalar::<f32>()));
         if running.steps == 100 || config.step == config.steps {
             let (loss, mse, bpp) = running.mean();
-            last = (loss, psnr_from_mse(mse * 255.0 * 255.0), bpp);
-            writeln!(log, "{},{lr:.3e},{loss:.5},{mse:.6},{:.3},{bpp:.4},{:.1}", config.step, last.1, started.elapsed().as_secs_f64())
+            let psnr = psnr_from_mse(mse * 255.0 * 255.0);
+            last = Some(Logged { step: config.step, loss, psnr, bpp });
+            writeln!(log, "{},{lr:.3e},{loss:.5},{mse:.6},{:.3},{bpp:.4},{:.1}", config.step, psnr, started.elapsed().as_secs_f64())
                 .map_err(|e| Error::io(&checkpoint.log(), e))?;
-            progress.set_message(format!("loss {loss:.3} psnr {:.2} bpp {bpp:.3} lr {lr:.1e}", last.1));
+            progress.set_message(format!("loss {loss:.3} psnr {psnr:.2} bpp {bpp:.3} lr {lr:.1e}"));
             running = Running::default();
         }
         progress.set_position(config.step);
@@ -165,7 +166,7 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
         if last_checkpoint.elapsed() >= options.checkpoint_every || out_of_time || config.step == config.steps {
             checkpoint.save_run(&model, &optimizer, &config)?;
             log.flush().map_err(|e| Error::io(&checkpoint.log(), e))?;
-            super::report_line(&progress, format!("checkpoint at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp", config.step, last.0, last.1, last.2));
+            super::report_line(&progress, format!("checkpoint at step {}: {}", config.step, super::run::describe_logged(last)));
             last_checkpoint = Instant::now();
             if out_of_time {
                 break;

@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 
 use super::checkpoint::{CheckpointDir, load_weights, save_weights};
 use super::data::PatchSampler;
-use super::run::{LOSS_HEADER, RunOptions, Running, TrainSummary, open_log, step_bar};
+use super::run::{LOSS_HEADER, Logged, RunOptions, Running, TrainSummary, open_log, step_bar};
 use super::schedule::LrSchedule;
 use crate::error::{Error, Result};
 use crate::metrics::psnr_from_mse;
@@ -149,7 +149,7 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
     let mut last_checkpoint = Instant::now();
     let mut running = Running::default();
     let mut per_level = vec![Running::default(); levels];
-    let mut last = (0.0, 0.0, 0.0);
+    let mut last = None;
 
     while config.step < config.steps {
         let lr = schedule.at(config.step);
@@ -177,15 +177,16 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
         }
         if running.steps == LOG_EVERY || config.step == config.steps {
             let (loss, mse, bpp) = running.mean();
-            last = (loss, psnr_from_mse(mse * 255.0 * 255.0), bpp);
+            let psnr = psnr_from_mse(mse * 255.0 * 255.0);
+            last = Some(Logged { step: config.step, loss, psnr, bpp });
             let seconds = started.elapsed().as_secs_f64();
-            writeln!(log, "{},{lr:.3e},{loss:.5},{mse:.6},{:.3},{bpp:.4},{seconds:.1}", config.step, last.1).map_err(|e| Error::io(&checkpoint.log(), e))?;
+            writeln!(log, "{},{lr:.3e},{loss:.5},{mse:.6},{psnr:.3},{bpp:.4},{seconds:.1}", config.step).map_err(|e| Error::io(&checkpoint.log(), e))?;
             for (level, stats) in per_level.iter().enumerate().filter(|(_, s)| s.steps > 0) {
                 let (_, mse, bpp) = stats.mean();
                 let psnr = psnr_from_mse(mse * 255.0 * 255.0);
                 writeln!(levels_log, "{},{level},{},{psnr:.3},{bpp:.4}", config.step, config.model.lambdas[level]).map_err(|e| Error::io(&levels_path, e))?;
             }
-            progress.set_message(format!("loss {loss:.3} psnr {:.2} bpp {bpp:.3} lr {lr:.1e}", last.1));
+            progress.set_message(format!("loss {loss:.3} psnr {psnr:.2} bpp {bpp:.3} lr {lr:.1e}"));
             running = Running::default();
             per_level.iter_mut().for_each(|s| *s = Running::default());
         }
@@ -196,7 +197,7 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
             checkpoint.save_run(&model, &optimizer, &config)?;
             log.flush().map_err(|e| Error::io(&checkpoint.log(), e))?;
             levels_log.flush().map_err(|e| Error::io(&levels_path, e))?;
-            super::report_line(&progress, format!("checkpoint at step {}: loss {:.3}, psnr {:.2} dB, {:.3} bpp", config.step, last.0, last.1, last.2));
+            super::report_line(&progress, format!("checkpoint at step {}: {}", config.step, super::run::describe_logged(last)));
             last_checkpoint = Instant::now();
             if out_of_time {
                 break;

@@ -83,6 +83,29 @@ pub struct RunOptions {
 pub struct TrainSummary {
     /// Steps done in total, over all resumed runs.
     pub step: u64,
-    /// Mean loss, PSNR and bpp over the last logged steps.
-    pub last: (f64, f64, f64),
+    /// The means of the last logged stretch of steps; `None` if this run logged none (it
+    /// stopped before its first log line).
+    pub last: Option<Logged>,
+}
+
+/// The means that a log line of a run records.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Logged {
+    /// The step at the end of the stretch.
+    pub step: u64,
+    /// Mean loss.
+    pub loss: f64,
+    /// PSNR of the mean squared error, dB.
+    pub psnr: f64,
+    /// Mean bits per pixel.
+    pub bpp: f64,
+}
+
+/// How a progress line states the last logged means: those of the stretch ending at `step`,
+/// or that none was logged yet (rather than zeros).
+pub fn describe_logged(last: Option<Logged>) -> String {
+    match last {
+        Some(l) => format!("loss {:.3}, psnr {:.2} dB, {:.3} bpp (means to step {})", l.loss, l.psnr, l.bpp, l.step),
+        None => "no loss logged yet in this run".to_string(),
+    }
 }
