@@ -23,6 +23,7 @@ use super::{
 use crate::entropy::coding::{self, decode_indexed, encode_indexed};
 use crate::entropy::gaussian::{LOG_SCALE_BITS, table_index};
 use crate::entropy::intnet::{IntLayer, IntNet, LayerKind};
+use crate::entropy::quantize::round_residual;
 use crate::error::{Error, Result};
 use crate::format::{CoderId, ColorModel, FormatError, HeaderV2, Limits, ModelId, ParsedFile, SectionFile, SectionKind};
 use crate::infer::{Analysis, HyperAnalysis, Synthesis};
@@ -404,8 +405,9 @@ impl HyperCodec {
         let plane = 16 * zh * zw;
         let (means, log_scales) = params.split_at(self.config.latent * plane);
         let unit = f32::from(1u16 << LOG_SCALE_BITS);
-        let q = to_i16(y.par_iter().zip(means).map(|(&v, &m)| (v - m as f32 / unit).round()).collect());
-        Ok(Coded { z, y: q, indices: log_scales.par_iter().map(|&s| table_index(s)).collect(), z_plane: zh * zw })
+        let indices: Vec<u8> = log_scales.par_iter().map(|&s| table_index(s)).collect();
+        let q = to_i16(y.par_iter().zip(means).zip(&indices).map(|((&v, &m), &k)| round_residual(v - m as f32 / unit, k)).collect());
+        Ok(Coded { z, y: q, indices, z_plane: zh * zw })
     }
 
     /// Compresses a picture at any rate setting `0..=256·(levels−1)` (continuous quality);

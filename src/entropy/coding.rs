@@ -198,19 +198,27 @@ fn range_decoder(payload: &[u8]) -> Result<DefaultRangeDecoder, FormatError> {
 
 /// The ideal size in bits of values coded by [`encode_indexed`].
 pub fn estimated_indexed_bits(values: &[i16], indices: &[u8]) -> f64 {
-    let full = f64::from(1u32 << super::tables::PRECISION);
-    values
-        .iter()
-        .zip(indices)
-        .map(|(&v, &k)| {
-            let table = bank_table(usize::from(k));
-            let index = i32::from(v) - i32::from(table.offset);
-            match usize::try_from(index).ok().filter(|&i| i < table.symbols()) {
-                Some(i) => (full / f64::from(table.probabilities[i])).log2(),
-                None => (full / f64::from(table.probabilities[table.symbols()])).log2() + 16.0,
-            }
-        })
-        .sum()
+    values.iter().zip(indices).map(|(&v, &k)| indexed_bits(v, k)).sum()
+}
+
+/// The ideal cost in bits of coding `v` under bank table `k` with [`encode_indexed`]: `-log2`
+/// of its probability, plus 16 raw bits after the escape symbol. Read from the costs of the
+/// table's symbols, computed on first use.
+///
+/// # Panics
+/// If `k` is not below [`super::gaussian::SCALES`].
+pub fn indexed_bits(v: i16, k: u8) -> f64 {
+    static COSTS: [OnceLock<Vec<f64>>; SCALES] = [const { OnceLock::new() }; SCALES];
+    let table = bank_table(usize::from(k));
+    let costs = COSTS[usize::from(k)].get_or_init(|| {
+        let full = f64::from(1u32 << super::tables::PRECISION);
+        table.probabilities.iter().map(|&p| (full / f64::from(p)).log2()).collect()
+    });
+    let index = i32::from(v) - i32::from(table.offset);
+    match usize::try_from(index).ok().filter(|&i| i < table.symbols()) {
+        Some(i) => costs[i],
+        None => costs[table.symbols()] + 16.0,
+    }
 }
 
 /// The ideal size in bits of latents under the tables: `-log2` of each symbol's probability,

@@ -9,4 +9,5 @@ pub mod detmath;
 pub mod gaussian;
 pub mod intnet;
 pub mod lookup;
+pub mod quantize;
 pub mod tables;
