@@ -671,6 +671,27 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Random networks of both kinds of layer on sparse hyper-latents (whole channels of
+        /// zeros, as in real pictures): the fast path gives the reference's bits.
+        #[test]
+        fn random_networks_on_sparse_inputs_give_the_reference_bits(
+            seed in 0u32..1000,
+            (channels, hidden, outputs) in (1usize..6, 1usize..7, 1usize..6),
+            (h, w) in (1usize..4, 1usize..5),
+            zero_channels in proptest::collection::vec(proptest::bool::ANY, 6),
+            scale in 0.01f32..4.0,
+        ) {
+            let up = IntLayer::quantize(LayerKind::Up5, true, channels, hidden, &pseudo_random(channels * hidden * 25, seed, scale), &pseudo_random(hidden, seed + 1, 1.0)).unwrap();
+            let head = IntLayer::quantize(LayerKind::Pointwise, false, hidden, outputs, &pseudo_random(hidden * outputs, seed + 2, scale), &pseudo_random(outputs, seed + 3, 1.0)).unwrap();
+            let net = IntNet::new(vec![up, head]).unwrap();
+            let z: Vec<i16> = (0..channels * h * w)
+                .map(|i| if zero_channels[i / (h * w)] { 0 } else { (((i as u32).wrapping_mul(2_654_435_761) ^ seed) >> 20) as i16 % 41 - 20 })
+                .collect();
+            proptest::prop_assert_eq!(net.forward(&z, h, w), net.forward_reference(&z, h, w));
+        }
+    }
+
     #[test]
     fn serialization_round_trips_and_truncation_is_refused() {
         let a = IntLayer::quantize(LayerKind::Up5, true, 2, 3, &pseudo_random(150, 3, 1.0), &pseudo_random(3, 4, 1.0)).unwrap();
