@@ -190,17 +190,27 @@ impl IntLayer {
         self.biases[o].wrapping_add(half) as f64
     }
 
+    /// Writes tap `tap`'s weights of the outputs `outputs` and the input channels `active` into
+    /// `dst` as `f64`, laid out `[output][active input]`.
+    fn gather_weights(&self, dst: &mut [f64], outputs: Range<usize>, active: &[usize], tap: usize) {
+        let taps = self.kind.taps();
+        for (o, row) in outputs.zip(dst.chunks_exact_mut(active.len().max(1))) {
+            for (w, &i) in row.iter_mut().zip(active) {
+                *w = f64::from(self.weights[(o * self.inputs + i) * taps + tap]);
+            }
+        }
+    }
+
     /// [`IntLayer::forward`] as `f64` matrix products: the sums, exact integers, are then
-    /// biased and requantized in `i64` like [`IntLayer::forward_i64`]'s.
+    /// biased and requantized by [`IntLayer::requantize_exact`], which gives what
+    /// [`IntLayer::forward_i64`]'s `i64` requantization gives.
     fn forward_f64(&self, input: &[i32], h: usize, w: usize) -> Vec<i32> {
         let (oh, ow) = self.output_size(h, w);
-        let (outputs, taps) = (self.outputs, self.kind.taps());
+        let outputs = self.outputs;
         // Only the input channels with a nonzero value take part: a zero adds nothing to an
         // exact sum, and most channels of a picture's `ẑ` are zero (70–80 of 96 on kodim23).
         let active: Vec<usize> = (0..self.inputs).filter(|&i| input[i * h * w..(i + 1) * h * w].iter().any(|&v| v != 0)).collect();
         let inputs = active.len();
-        // Weight (output `o`, active input `slot`, tap `t`).
-        let weight = |o: usize, slot: usize, t: usize| f64::from(self.weights[(o * self.inputs + active[slot]) * taps + t]);
         let mut out = vec![0i32; outputs * oh * ow];
         match self.kind {
             LayerKind::Pointwise => {
@@ -221,8 +231,8 @@ impl IntLayer {
                         |(g, (out_planes, sums))| {
                             let n = sums.len() / count;
                             // The group's weights, `[out][in]`, as `f64` (a copy of the group only).
-                            let weights: Vec<f64> =
-                                (g * group..g * group + n).flat_map(|o| (0..inputs).map(move |slot| (o, slot))).map(|(o, slot)| weight(o, slot, 0)).collect();
+                            let mut weights = vec![0.0f64; n * inputs];
+                            self.gather_weights(&mut weights, g * group..g * group + n, &active, 0);
                             let b = MatRef { data: &weights, offset: 0, rows: inputs, cols: n, row_stride: 1, col_stride: inputs };
                             matmul_strided(sums, (1, count), a, b, false);
                             for (k, (out_plane, sums)) in out_planes.chunks_exact_mut(plane).zip(sums.chunks_exact(count)).enumerate() {
@@ -261,9 +271,7 @@ impl IntLayer {
                         for &(ky, dy) in up5_taps(py) {
                             for &(kx, dx) in up5_taps(px) {
                                 let tap = ky * 5 + kx;
-                                for (o, row) in weights.chunks_exact_mut(inputs.max(1)).take(outputs).enumerate() {
-                                    row.iter_mut().enumerate().for_each(|(slot, w)| *w = weight(o, slot, tap));
-                                }
+                                self.gather_weights(&mut weights, 0..outputs, &active, tap);
                                 let offset = ((1 + dy) as usize) * stride + (1 + dx) as usize;
                                 let a = MatRef { data: &x, offset, rows: len, cols: inputs, row_stride: 1, col_stride: padded_plane };
                                 let b = MatRef { data: &weights, offset: 0, rows: inputs, cols: outputs, row_stride: 1, col_stride: inputs };
