@@ -31,9 +31,9 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Times one level of the default model (the built-in hyperprior): encode, decode, and the
+/// Times one level of the default model (the built-in hyperprior): encode, decode, the
 /// entropy layer alone (`ẑ` decoding, the integer hyper-synthesis, `y` decoding with its
-/// exactness check); `v1_decode` is the version-1 scale's default decode in the same run.
+/// exactness check) and its coding part alone (`ẑ` and `y` decoding); `v1_decode` is the version-1 scale's default decode in the same run.
 fn measure_hyper(codec: &HyperCodec, picture: &DynamicImage, quality: u8, jpeg: Duration, v1_decode: Duration, runs: usize) {
     let options = EncodeOptions { quality, coder: CoderId::Range, ..EncodeOptions::default() };
     let bytes = codec.encode(picture, &options).unwrap();
@@ -41,6 +41,14 @@ fn measure_hyper(codec: &HyperCodec, picture: &DynamicImage, quality: u8, jpeg: 
     let decode = median_time(runs, || drop(black_box(codec.decode(&bytes, &Limits::default()).unwrap())));
     let file = SectionFile::parse(&bytes, &Limits::default()).unwrap();
     let entropy = median_time(runs, || drop(black_box(codec.decode_latents(&file, &Limits::default()).unwrap())));
+    // z and y coding timed alone (in a decode, y decoding overlaps the means' computation).
+    let z = codec.decode_hyper_latents(&file).unwrap();
+    let (zh, zw) = (file.header.height.div_ceil(64) as usize, file.header.width.div_ceil(64) as usize);
+    let params = codec.hyper_synthesis().forward(&z, zh, zw);
+    let log_scales = &params[params.len() / 2..];
+    let y_payload = file.section(aec::format::SectionKind::Latents).unwrap();
+    let coding = median_time(runs, || drop(black_box(codec.decode_hyper_latents(&file).unwrap())))
+        + median_time(runs, || drop(black_box(aec::codec::hyper::decode_residuals(y_payload, log_scales).unwrap())));
     let bpp = bytes.len() as f64 * 8.0 / f64::from(picture.width() * picture.height());
     println!("default model, quality {quality} ({bpp:.3} bpp, {} bytes)", bytes.len());
     println!("  aec encode (range coder)  {:8.1} ms   {:6.1}x JPEG q75 encode+decode ({:.1} ms)", ms(encode), ms(encode) / ms(jpeg), ms(jpeg));
@@ -51,6 +59,11 @@ fn measure_hyper(codec: &HyperCodec, picture: &DynamicImage, quality: u8, jpeg: 
         ms(v1_decode)
     );
     println!("  entropy layer (z, integer h_s, y): {:.1} ms ({:.1}% of the decode)", ms(entropy), 100.0 * ms(entropy) / ms(decode));
+    println!(
+        "  z and y coding (z decoding, table indices, y decoding; each alone): {:.1} ms ({:.1}% of the decode)",
+        ms(coding),
+        100.0 * ms(coding) / ms(decode)
+    );
 }
 
 /// Times one level of the version-1 scale with both coders, and the range coder alone on the

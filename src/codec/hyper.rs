@@ -511,22 +511,19 @@ impl HyperCodec {
     pub fn decode_latents(&self, file: &SectionFile, limits: &Limits) -> Result<(Vec<i16>, Vec<i16>, Vec<i32>)> {
         let h = &file.header;
         let missing = |what| Error::Format(FormatError::CorruptPayload(format!("no {what} section")));
-        let z_payload = file.section(SectionKind::HyperLatents).ok_or_else(|| missing("hyper-latent"))?;
+        // The sections are checked before the rate (the format's order of checks).
+        file.section(SectionKind::HyperLatents).ok_or_else(|| missing("hyper-latent"))?;
         let y_payload = file.section(SectionKind::Latents).ok_or_else(|| missing("latent"))?;
         if h.rate > self.max_rate() {
             return Err(Error::Format(FormatError::InvalidField { field: "rate", value: h.rate.into() }));
         }
         let (ph, pw) = (pixels::round_up(h.height as usize, HYPER_DOWNSAMPLING), pixels::round_up(h.width as usize, HYPER_DOWNSAMPLING));
         let (zh, zw) = (ph / HYPER_DOWNSAMPLING, pw / HYPER_DOWNSAMPLING);
-        let z_count = self.config.hyper_latent * zh * zw;
         let count = self.config.latent * 16 * zh * zw;
         if count as u64 > limits.max_latent_values {
             return Err(Error::Format(FormatError::LimitExceeded { what: "latent value count", value: count as u64, limit: limits.max_latent_values }));
         }
-        let z = match h.coder {
-            CoderId::Zstd => coding::decode_zstd(z_payload, z_count)?,
-            CoderId::Range => coding::decode_range(z_payload, zh * zw, &self.z_tables)?,
-        };
+        let z = self.decode_hyper_latents(file)?;
         let (means, y) = match h.coder {
             CoderId::Zstd => {
                 let mut params = self.hyper_synthesis.forward(&z, zh, zw);
@@ -537,12 +534,34 @@ impl HyperCodec {
             // `y` under them while the means (the other outputs) are computed.
             CoderId::Range => {
                 let latent = self.config.latent;
-                self.hyper_synthesis.forward_overlapped(&z, zh, zw, latent..2 * latent, |log_scales| {
-                    decode_indexed(y_payload, &log_scales.par_iter().map(|&s| table_index(s)).collect::<Vec<_>>())
-                })
+                self.hyper_synthesis.forward_overlapped(&z, zh, zw, latent..2 * latent, |log_scales| decode_residuals(y_payload, log_scales))
             }
         };
         Ok((z, y?, means))
+    }
+
+    /// `ẑ` of a parsed file: its hyper-latent section decoded (with the file's coder), channel
+    /// by channel.
+    ///
+    /// # Errors
+    /// [`Error::Format`] if the section is missing or does not decode to exactly the values
+    /// the header's size implies.
+    pub fn decode_hyper_latents(&self, file: &SectionFile) -> Result<Vec<i16>> {
+        let h = &file.header;
+        let payload = file.section(SectionKind::HyperLatents).ok_or_else(|| Error::Format(FormatError::CorruptPayload("no hyper-latent section".into())))?;
+        let (zh, zw) = (
+            pixels::round_up(h.height as usize, HYPER_DOWNSAMPLING) / HYPER_DOWNSAMPLING,
+            pixels::round_up(h.width as usize, HYPER_DOWNSAMPLING) / HYPER_DOWNSAMPLING,
+        );
+        Ok(match h.coder {
+            CoderId::Zstd => coding::decode_zstd(payload, self.config.hyper_latent * zh * zw)?,
+            CoderId::Range => coding::decode_range(payload, zh * zw, &self.z_tables)?,
+        })
+    }
+
+    /// The integer hyper-synthesis: `ẑ` in, the means then the log-scales of `y` out.
+    pub fn hyper_synthesis(&self) -> &IntNet {
+        &self.hyper_synthesis
     }
 
     /// Decodes a parsed file that this model made (its identity checked by the caller).
@@ -634,6 +653,16 @@ impl PhotoCodec for HyperCodec {
     fn latents(&self, picture: &DynamicImage) -> Result<Tensor<4>> {
         self.latents_within(picture, &Limits::largest())
     }
+}
+
+/// `round(y − μ)` from a range-coded latent section: each value decoded under the bank table
+/// of its log-scale (the integer hyper-synthesis's second half of outputs).
+///
+/// # Errors
+/// [`FormatError::CorruptPayload`] if the payload is not exactly the encoder's words for as
+/// many values as there are log-scales.
+pub fn decode_residuals(payload: &[u8], log_scales: &[i32]) -> std::result::Result<Vec<i16>, FormatError> {
+    decode_indexed(payload, &log_scales.par_iter().map(|&s| table_index(s)).collect::<Vec<_>>())
 }
 
 /// The digest of a file's decoded integers that the format's hyperprior test vectors keep

@@ -4,13 +4,14 @@
 //! Latents are laid out channel by channel (`[channel][row][column]`).
 
 use constriction::stream::model::{DefaultContiguousCategoricalEntropyModel, DefaultUniformModel};
-use constriction::stream::queue::{DefaultRangeDecoder, DefaultRangeEncoder};
+use constriction::stream::queue::DefaultRangeEncoder;
 use std::sync::OnceLock;
 
-use constriction::stream::{Decode, Encode};
+use constriction::stream::Encode;
 
 use super::gaussian::{SCALES, bank_table};
 use super::lookup::LookupCategorical;
+use super::range::{RangeDecoder, escape_quantile};
 use super::tables::{ChannelTable, LevelTables};
 use crate::format::FormatError;
 
@@ -93,26 +94,24 @@ pub fn encode_range(latents: &[i16], plane: usize, tables: &LevelTables) -> Vec<
 /// coder reports invalid data, or the payload is not exactly what [`encode_range`] writes for
 /// the decoded values (missing, spare or altered words).
 pub fn decode_range(payload: &[u8], plane: usize, tables: &LevelTables) -> Result<Vec<i16>, FormatError> {
-    let mut decoder = range_decoder(payload)?;
-    let escape = escape_model();
+    let mut decoder = RangeDecoder::new(payload)?;
     let mut out = Vec::with_capacity(plane * tables.channels.len());
     for table in &tables.channels {
         let model = LookupCategorical::new(&table.probabilities);
-        let symbols = table.symbols();
         for _ in 0..plane {
-            let index = decoder.decode_symbol(&model).map_err(|_| corrupt())?;
-            let value = if index < symbols {
-                (i32::from(table.offset) + index as i32) as i16
-            } else {
-                decoder.decode_symbol(escape).map_err(|_| corrupt())? as u16 as i16
-            };
-            out.push(value);
+            out.push(decode_value(&mut decoder, table, &model)?);
         }
     }
-    if encode_range(&out, plane, tables) != payload {
-        return Err(FormatError::CorruptPayload("range-coded payload is not exactly the encoder's output (missing, spare or altered words)".into()));
-    }
+    decoder.finish()?;
     Ok(out)
+}
+
+/// Decodes one value coded under `table` (whose decoding model is `model`): its symbol, or
+/// the escape symbol and 16 raw bits.
+#[inline]
+fn decode_value(decoder: &mut RangeDecoder, table: &ChannelTable, model: &LookupCategorical) -> Result<i16, FormatError> {
+    let index = decoder.decode_lookup(model)?;
+    Ok(if index < table.symbols() { (i32::from(table.offset) + index as i32) as i16 } else { decoder.decode(escape_quantile)? as u16 as i16 })
 }
 
 /// Table `k` of the Gaussian bank and its range-coder model (for coding and decoding), both
@@ -150,50 +149,24 @@ fn encode_indexed_value(encoder: &mut DefaultRangeEncoder, v: i16, k: u8) {
 }
 
 /// Decodes values range-coded by [`encode_indexed`] with the same indices, refusing a payload
-/// that is not exactly what the encoder writes for them (missing, spare or altered words).
-///
-/// The check codes each value again as soon as it is decoded: the encoder's work does not
-/// depend on the decoder's next step, so the processor overlaps the two (a second pass over
-/// the values afterwards cost a quarter of the decoding).
+/// that is not exactly what the encoder writes for them (missing, spare or altered words;
+/// checked from the decoder's state at the end, [`RangeDecoder::finish`]).
 ///
 /// # Errors
 /// [`FormatError::CorruptPayload`].
 pub fn decode_indexed(payload: &[u8], indices: &[u8]) -> Result<Vec<i16>, FormatError> {
-    let mut decoder = range_decoder(payload)?;
-    let mut again = DefaultRangeEncoder::new();
-    let escape = escape_model();
+    let mut decoder = RangeDecoder::new(payload)?;
     let mut out = Vec::with_capacity(indices.len());
     for &k in indices {
         let (table, model) = bank_entry(k);
-        let index = decoder.decode_symbol(model).map_err(|_| corrupt())?;
-        let v = if index < table.symbols() {
-            (i32::from(table.offset) + index as i32) as i16
-        } else {
-            decoder.decode_symbol(escape).map_err(|_| corrupt())? as u16 as i16
-        };
-        encode_indexed_value(&mut again, v, k);
-        out.push(v);
+        out.push(decode_value(&mut decoder, table, model)?);
     }
-    if words_to_bytes(&again.into_compressed().expect("writing to a Vec cannot fail")) != payload {
-        return Err(FormatError::CorruptPayload("range-coded payload is not exactly the encoder's output (missing, spare or altered words)".into()));
-    }
+    decoder.finish()?;
     Ok(out)
-}
-
-fn corrupt() -> FormatError {
-    FormatError::CorruptPayload("range decoder failed".into())
 }
 
 fn words_to_bytes(words: &[u32]) -> Vec<u8> {
     words.iter().flat_map(|w| w.to_le_bytes()).collect()
-}
-
-fn range_decoder(payload: &[u8]) -> Result<DefaultRangeDecoder, FormatError> {
-    if !payload.len().is_multiple_of(4) {
-        return Err(FormatError::CorruptPayload("range-coded payload is not a whole number of words".into()));
-    }
-    let words: Vec<u32> = payload.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-    DefaultRangeDecoder::from_compressed(words).map_err(|_| FormatError::CorruptPayload("empty range-coded payload".into()))
 }
 
 /// The ideal size in bits of values coded by [`encode_indexed`].

@@ -11,6 +11,7 @@ use std::num::NonZeroU32;
 
 use constriction::stream::model::{DecoderModel, EncoderModel, EntropyModel};
 
+use super::range::Found;
 use super::tables::PRECISION;
 
 /// The models below implement constriction's traits for a precision of 24 bits.
@@ -27,6 +28,8 @@ pub struct LookupCategorical {
     cdf: Vec<u32>,
     /// For each bucket of quantiles, the symbol its first quantile falls in.
     first: Vec<u32>,
+    /// The most probable symbol (the first of them if several are).
+    mode: usize,
 }
 
 impl LookupCategorical {
@@ -55,7 +58,15 @@ impl LookupCategorical {
                 symbol
             })
             .collect();
-        Self { cdf, first }
+        let mode = (0..probabilities.len()).fold(0, |m, s| if probabilities[s] > probabilities[m] { s } else { m });
+        Self { cdf, first, mode }
+    }
+
+    /// The most probable symbol and its interval `[cumulative, next cumulative)`: what a
+    /// decoder tries first.
+    #[inline]
+    pub fn mode(&self) -> (usize, u32, u32) {
+        (self.mode, self.cdf[self.mode], self.cdf[self.mode + 1])
     }
 }
 
@@ -72,8 +83,11 @@ impl EncoderModel<24> for LookupCategorical {
     }
 }
 
-impl DecoderModel<24> for LookupCategorical {
-    fn quantile_function(&self, quantile: u32) -> (usize, u32, NonZeroU32) {
+impl LookupCategorical {
+    /// The symbol whose interval holds `quantile` (below `2^PRECISION`), its cumulative and
+    /// its probability.
+    #[inline]
+    pub fn find(&self, quantile: u32) -> Found {
         // The bucket's first symbol, then on to the one whose interval holds the quantile
         // (quantiles are below 2^PRECISION, so the search stops before the end).
         let mut symbol = self.first[(quantile >> (PRECISION - BUCKET_BITS)) as usize] as usize;
@@ -81,7 +95,14 @@ impl DecoderModel<24> for LookupCategorical {
             symbol += 1;
         }
         let (left, right) = (self.cdf[symbol], self.cdf[symbol + 1]);
-        (symbol, left, NonZeroU32::new(right - left).expect("probabilities are nonzero"))
+        (symbol, left, right - left)
+    }
+}
+
+impl DecoderModel<24> for LookupCategorical {
+    fn quantile_function(&self, quantile: u32) -> (usize, u32, NonZeroU32) {
+        let (symbol, left, probability) = self.find(quantile);
+        (symbol, left, NonZeroU32::new(probability).expect("probabilities are nonzero"))
     }
 }
 

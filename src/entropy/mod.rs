@@ -10,4 +10,5 @@ pub mod gaussian;
 pub mod intnet;
 pub mod lookup;
 pub mod quantize;
+pub mod range;
 pub mod tables;
