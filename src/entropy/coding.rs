@@ -107,11 +107,19 @@ pub fn decode_range(payload: &[u8], plane: usize, tables: &LevelTables) -> Resul
 }
 
 /// Decodes one value coded under `table` (whose decoding model is `model`): its symbol, or
-/// the escape symbol and 16 raw bits.
+/// the escape symbol and 16 raw bits, which must be a value the table does not cover (the
+/// encoder escapes no other: a payload that does is not the encoder's).
 #[inline]
 fn decode_value(decoder: &mut RangeDecoder, table: &ChannelTable, model: &LookupCategorical) -> Result<i16, FormatError> {
     let index = decoder.decode_lookup(model)?;
-    Ok(if index < table.symbols() { (i32::from(table.offset) + index as i32) as i16 } else { decoder.decode(escape_quantile)? as u16 as i16 })
+    if index < table.symbols() {
+        return Ok((i32::from(table.offset) + index as i32) as i16);
+    }
+    let value = decoder.decode(escape_quantile)? as u16 as i16;
+    if (0..table.symbols() as i32).contains(&(i32::from(value) - i32::from(table.offset))) {
+        return Err(FormatError::CorruptPayload("an escape codes a value that its table covers".into()));
+    }
+    Ok(value)
 }
 
 /// Table `k` of the Gaussian bank and its range-coder model (for coding and decoding), both
@@ -273,6 +281,36 @@ mod indexed_tests {
         assert!(decode_indexed(&longer, &indices).is_err(), "a spare word is refused");
         assert!(decode_indexed(&bytes[..bytes.len() - 4], &indices).is_err(), "a missing word is refused");
         assert!(decode_indexed(&[], &indices).is_err(), "an empty payload is refused");
+    }
+
+    /// Codes `values` under their bank tables as the encoder does, except value `odd_one`:
+    /// the escape symbol and its raw 16 bits although its table covers it.
+    fn escaped_anyway(values: &[i16], indices: &[u8], odd_one: usize) -> Vec<u8> {
+        let mut encoder = DefaultRangeEncoder::new();
+        for (i, (&v, &k)) in values.iter().zip(indices).enumerate() {
+            if i == odd_one {
+                let (table, model) = bank_entry(k);
+                encoder.encode_symbol(table.symbols(), model).unwrap();
+                encoder.encode_symbol(usize::from(v as u16), escape_model()).unwrap();
+            } else {
+                encode_indexed_value(&mut encoder, v, k);
+            }
+        }
+        words_to_bytes(&encoder.into_compressed().unwrap())
+    }
+
+    #[test]
+    fn an_escape_for_a_value_the_table_covers_is_refused() {
+        let (values, indices) = ([0i16, 5, -3, 0], [10u8, 40, 63, 0]);
+        for odd_one in 0..values.len() {
+            let payload = escaped_anyway(&values, &indices, odd_one);
+            assert!(decode_indexed(&payload, &indices).is_err(), "value {odd_one} escaped");
+        }
+        // Found by fuzzing (target `entropy`): the first value decoded through the escape
+        // although table 63 covers it, the words otherwise exactly the encoder's for those
+        // symbols.
+        let (indices, payload) = ([63u8, 63, 0, 0, 12, 22, 28, 46], [0xffu8, 0xff, 0xff, 0xff, 0, 0, 0, 0x65]);
+        assert!(decode_indexed(&payload, &indices).is_err());
     }
 
     #[test]

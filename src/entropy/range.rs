@@ -2,7 +2,9 @@
 //! words, 24-bit probabilities. Encoding is constriction's `DefaultRangeEncoder`, whose words
 //! the specification describes; this decoder reads them and checks the payload's exactness
 //! (that it is exactly the words the encoder writes for the decoded symbols) from its own
-//! state when the last symbol is decoded, instead of coding every symbol again.
+//! state when the last symbol is decoded, instead of coding every symbol again. (Whether the
+//! symbols are the ones the encoder uses for the decoded values, e.g. no escape for a value a
+//! table covers, is the caller's check: `entropy::coding`.)
 //!
 //! Why the end state decides exactness. Let `D` be the payload read as a number, minus the
 //! encoder's `lower`, aligned with the 64-bit window of the current two words (the words
