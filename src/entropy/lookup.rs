@@ -28,8 +28,9 @@ pub struct LookupCategorical {
     cdf: Vec<u32>,
     /// For each bucket of quantiles, the symbol its first quantile falls in.
     first: Vec<u32>,
-    /// The most probable symbol (the first of them if several are).
-    mode: usize,
+    /// The most probable symbol (the first of them if several are) and its interval
+    /// `[cdf[mode], cdf[mode + 1])`, kept beside it: a decoder reads them for every symbol.
+    mode: (usize, u32, u32),
 }
 
 impl LookupCategorical {
@@ -59,6 +60,7 @@ impl LookupCategorical {
             })
             .collect();
         let mode = (0..probabilities.len()).fold(0, |m, s| if probabilities[s] > probabilities[m] { s } else { m });
+        let mode = (mode, cdf[mode], cdf[mode + 1]);
         Self { cdf, first, mode }
     }
 
@@ -66,7 +68,7 @@ impl LookupCategorical {
     /// decoder tries first.
     #[inline]
     pub fn mode(&self) -> (usize, u32, u32) {
-        (self.mode, self.cdf[self.mode], self.cdf[self.mode + 1])
+        self.mode
     }
 }
 
