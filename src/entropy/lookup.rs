@@ -28,9 +28,10 @@ pub struct LookupCategorical {
     cdf: Vec<u32>,
     /// For each bucket of quantiles, the symbol its first quantile falls in.
     first: Vec<u32>,
-    /// The most probable symbol (the first of them if several are) and its interval
-    /// `[cdf[mode], cdf[mode + 1])`, kept beside it: a decoder reads them for every symbol.
-    mode: (usize, u32, u32),
+    /// Three neighbouring symbols around the most probable one (the first of them if several
+    /// are): the first of the three and the bounds of their intervals, `cdf[start..start + 4]`
+    /// (the last repeated for a model of two symbols). A decoder tries them for every symbol.
+    window: (usize, [u32; 4]),
 }
 
 impl LookupCategorical {
@@ -60,15 +61,17 @@ impl LookupCategorical {
             })
             .collect();
         let mode = (0..probabilities.len()).fold(0, |m, s| if probabilities[s] > probabilities[m] { s } else { m });
-        let mode = (mode, cdf[mode], cdf[mode + 1]);
-        Self { cdf, first, mode }
+        let start = mode.saturating_sub(1).min(probabilities.len().saturating_sub(3));
+        let bound = |i: usize| cdf[(start + i).min(probabilities.len())];
+        let window = (start, [bound(0), bound(1), bound(2), bound(3)]);
+        Self { cdf, first, window }
     }
 
-    /// The most probable symbol and its interval `[cumulative, next cumulative)`: what a
-    /// decoder tries first.
+    /// Three neighbouring symbols around the most probable one: the first of them and the
+    /// bounds of their intervals (`cumulative(start + i)` for `i` in `0..4`).
     #[inline]
-    pub fn mode(&self) -> (usize, u32, u32) {
-        self.mode
+    pub fn window(&self) -> (usize, [u32; 4]) {
+        self.window
     }
 }
 

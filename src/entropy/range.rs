@@ -87,23 +87,25 @@ impl<'a> RangeDecoder<'a> {
         Ok(symbol)
     }
 
-    /// Decodes one symbol of `model`. Tries its most probable symbol first, which needs no
-    /// division: a quantile `⌊d / scale⌋` lies in `[c, c')` exactly when `c·scale ≤ d <
-    /// c'·scale` (integers), so the symbol and the state are those [`Self::decode`] gives.
+    /// Decodes one symbol of `model`. Tries the three symbols around its most probable one
+    /// first, without a division: a quantile `⌊d / scale⌋` lies in `[c, c')` exactly when
+    /// `c·scale ≤ d < c'·scale` (integers), so the symbol and the state are those
+    /// [`Self::decode`] gives.
     ///
     /// # Errors
     /// As [`Self::decode`].
     #[inline]
     pub fn decode_lookup(&mut self, model: &LookupCategorical) -> Result<usize, FormatError> {
-        let (mode, left, right) = model.mode();
+        let (start, bounds) = model.window();
         let scale = self.range >> PRECISION;
-        let (low, high) = (scale * u64::from(left), scale * u64::from(right));
         let offset = self.point.wrapping_sub(self.lower);
-        if (low..high).contains(&offset) {
-            self.lower = self.lower.wrapping_add(low);
-            self.range = high - low;
+        let b = bounds.map(|c| scale * u64::from(c));
+        if (b[0]..b[3]).contains(&offset) {
+            let i = usize::from(offset >= b[1]) + usize::from(offset >= b[2]);
+            self.lower = self.lower.wrapping_add(b[i]);
+            self.range = b[i + 1] - b[i];
             self.renormalize();
-            return Ok(mode);
+            return Ok(start + i);
         }
         self.decode(|quantile| model.find(quantile))
     }
@@ -267,22 +269,31 @@ mod tests {
     }
 
     #[test]
-    fn trying_the_most_probable_symbol_first_changes_nothing() {
-        let model = LookupCategorical::new(&PROBABILITIES);
-        assert_eq!(model.mode().0, 2);
+    fn trying_the_symbols_around_the_most_probable_first_changes_nothing() {
+        let skewed = LookupCategorical::new(&PROBABILITIES);
+        assert_eq!(skewed.window(), (1, [1, 1 + (3 << 20), (1 << 24) - (1 << 22) - 1, (1 << 24) - 1]));
+        // Two symbols (the window's last bound repeated), and a wide table whose most probable
+        // symbol is in the middle.
+        let two = LookupCategorical::new(&[3 << 22, 1 << 22]);
+        assert_eq!(two.window(), (0, [0, 3 << 22, 1 << 24, 1 << 24]));
+        let mut wide: Vec<u32> = (0..41u32).map(|i| 1000 + 20 * (20 - i.abs_diff(20)).pow(3)).collect();
+        wide[20] += (1 << 24) - wide.iter().sum::<u32>();
+        let wide = LookupCategorical::new(&wide);
         let valid = (1..60).map(|count| encode(&symbols(count, count as u64)));
         let random =
             (0..60u32).map(|seed| (0..4 * (1 + seed % 9)).map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed * 977) >> 13) as u8).collect::<Vec<u8>>());
         for payload in valid.chain(random) {
-            let (mut direct, mut first) = (RangeDecoder::new(&payload).unwrap(), RangeDecoder::new(&payload).unwrap());
-            for _ in 0..300 {
-                let (a, b) = (direct.decode(|q| model.find(q)), first.decode_lookup(&model));
-                assert_eq!(a.is_ok(), b.is_ok(), "{payload:?}");
-                assert_eq!((direct.lower, direct.range, direct.point, direct.next), (first.lower, first.range, first.point, first.next));
-                if a.is_err() {
-                    break;
+            for model in [&skewed, &two, &wide] {
+                let (mut direct, mut first) = (RangeDecoder::new(&payload).unwrap(), RangeDecoder::new(&payload).unwrap());
+                for _ in 0..300 {
+                    let (a, b) = (direct.decode(|q| model.find(q)), first.decode_lookup(model));
+                    assert_eq!(a.is_ok(), b.is_ok(), "{payload:?}");
+                    assert_eq!((direct.lower, direct.range, direct.point, direct.next), (first.lower, first.range, first.point, first.next));
+                    if a.is_err() {
+                        break;
+                    }
+                    assert_eq!(a.unwrap(), b.unwrap());
                 }
-                assert_eq!(a.unwrap(), b.unwrap());
             }
         }
     }
