@@ -23,6 +23,7 @@ use super::{
 use crate::entropy::coding::{self, decode_indexed, encode_indexed};
 use crate::entropy::gaussian::{LOG_SCALE_BITS, table_index};
 use crate::entropy::intnet::{IntLayer, IntNet, LayerKind};
+use crate::entropy::lookup::LookupCategorical;
 use crate::entropy::quantize::round_residual;
 use crate::error::{Error, Result};
 use crate::format::{CoderId, ColorModel, FormatError, HeaderV2, Limits, ModelId, ParsedFile, SectionFile, SectionKind};
@@ -66,6 +67,8 @@ pub struct HyperCodec {
     log_gains: Vec<f32>,
     log_inv_gains: Vec<f32>,
     z_tables: LevelTables,
+    /// The decoding models of `z_tables`, built once.
+    z_models: Vec<LookupCategorical>,
     hyper_synthesis: IntNet,
     id: ModelId,
     device: Device,
@@ -263,6 +266,7 @@ impl HyperCodec {
             weights,
             encoder: OnceLock::new(),
             config,
+            z_models: coding::decoding_models(&z_tables),
             z_tables,
             hyper_synthesis,
             id,
@@ -555,7 +559,7 @@ impl HyperCodec {
         );
         Ok(match h.coder {
             CoderId::Zstd => coding::decode_zstd(payload, self.config.hyper_latent * zh * zw)?,
-            CoderId::Range => coding::decode_range(payload, zh * zw, &self.z_tables)?,
+            CoderId::Range => coding::decode_range_with(payload, zh * zw, &self.z_tables, &self.z_models)?,
         })
     }
 

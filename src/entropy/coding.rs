@@ -94,12 +94,29 @@ pub fn encode_range(latents: &[i16], plane: usize, tables: &LevelTables) -> Vec<
 /// coder reports invalid data, or the payload is not exactly what [`encode_range`] writes for
 /// the decoded values (missing, spare or altered words).
 pub fn decode_range(payload: &[u8], plane: usize, tables: &LevelTables) -> Result<Vec<i16>, FormatError> {
+    decode_range_with(payload, plane, tables, &decoding_models(tables))
+}
+
+/// The decoding models of a level's tables, one per channel, for [`decode_range_with`] (a
+/// codec that decodes under the same tables every time builds them once).
+pub fn decoding_models(tables: &LevelTables) -> Vec<LookupCategorical> {
+    tables.channels.iter().map(|table| LookupCategorical::new(&table.probabilities)).collect()
+}
+
+/// [`decode_range`] with the tables' decoding models already built ([`decoding_models`]).
+///
+/// # Errors
+/// As [`decode_range`].
+///
+/// # Panics
+/// If `models` are not one per channel of `tables` (a caller's bug).
+pub fn decode_range_with(payload: &[u8], plane: usize, tables: &LevelTables, models: &[LookupCategorical]) -> Result<Vec<i16>, FormatError> {
+    assert_eq!(models.len(), tables.channels.len(), "one decoding model per channel");
     let mut decoder = RangeDecoder::new(payload)?;
     let mut out = Vec::with_capacity(plane * tables.channels.len());
-    for table in &tables.channels {
-        let model = LookupCategorical::new(&table.probabilities);
+    for (table, model) in tables.channels.iter().zip(models) {
         for _ in 0..plane {
-            out.push(decode_value(&mut decoder, table, &model)?);
+            out.push(decode_value(&mut decoder, table, model)?);
         }
     }
     decoder.finish()?;
