@@ -31,29 +31,58 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Times one level of the default model (the built-in hyperprior): encode, decode, the
-/// entropy layer alone (`ẑ` decoding, the integer hyper-synthesis, `y` decoding with its
-/// exactness check) and its coding part alone (`ẑ` and `y` decoding); `v1_decode` is the version-1 scale's default decode in the same run.
-fn measure_hyper(codec: &HyperCodec, picture: &DynamicImage, quality: u8, jpeg: Duration, v1_decode: Duration, runs: usize) {
+/// Medians of `runs` timings of each of `parts`, run in turn within every round (on a noisy
+/// machine their ratios are then taken under the same conditions).
+fn interleaved_medians(runs: usize, parts: &mut [&mut dyn FnMut()]) -> Vec<Duration> {
+    parts.iter_mut().for_each(|f| f());
+    let mut times = vec![Vec::with_capacity(runs); parts.len()];
+    for _ in 0..runs {
+        for (f, t) in parts.iter_mut().zip(&mut times) {
+            let start = Instant::now();
+            f();
+            t.push(start.elapsed());
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort();
+            t[runs / 2]
+        })
+        .collect()
+}
+
+/// Times one level of the default model (the built-in hyperprior): encode; then, interleaved
+/// round by round with the version-1 scale's default decode (`v1_bytes`), decode, the entropy
+/// layer alone (`ẑ` decoding, the integer hyper-synthesis, `y` decoding with its exactness
+/// check) and its coding part alone (`ẑ` decoding, table indices, `y` decoding).
+fn measure_hyper(codec: &HyperCodec, ladder: &Ladder, v1_bytes: &[u8], picture: &DynamicImage, quality: u8, jpeg: Duration, runs: usize) {
     let options = EncodeOptions { quality, coder: CoderId::Range, ..EncodeOptions::default() };
     let bytes = codec.encode(picture, &options).unwrap();
     let encode = median_time(runs, || drop(black_box(codec.encode(picture, &options).unwrap())));
-    let decode = median_time(runs, || drop(black_box(codec.decode(&bytes, &Limits::default()).unwrap())));
     let file = SectionFile::parse(&bytes, &Limits::default()).unwrap();
-    let entropy = median_time(runs, || drop(black_box(codec.decode_latents(&file, &Limits::default()).unwrap())));
-    // z and y coding timed alone (in a decode, y decoding overlaps the means' computation).
     let z = codec.decode_hyper_latents(&file).unwrap();
     let (zh, zw) = (file.header.height.div_ceil(64) as usize, file.header.width.div_ceil(64) as usize);
     let params = codec.hyper_synthesis().forward(&z, zh, zw);
     let log_scales = &params[params.len() / 2..];
     let y_payload = file.section(aec::format::SectionKind::Latents).unwrap();
-    let coding = median_time(runs, || drop(black_box(codec.decode_hyper_latents(&file).unwrap())))
-        + median_time(runs, || drop(black_box(aec::codec::hyper::decode_residuals(y_payload, log_scales).unwrap())));
+    let times = interleaved_medians(
+        3 * runs,
+        &mut [
+            &mut || drop(black_box(ladder.decode(v1_bytes, &Limits::default()).unwrap())),
+            &mut || drop(black_box(codec.decode(&bytes, &Limits::default()).unwrap())),
+            &mut || drop(black_box(codec.decode_latents(&file, &Limits::default()).unwrap())),
+            &mut || drop(black_box(codec.decode_hyper_latents(&file).unwrap())),
+            &mut || drop(black_box(aec::codec::hyper::decode_residuals(y_payload, log_scales).unwrap())),
+        ],
+    );
+    let [v1_decode, decode, entropy, z_coding, y_coding] = times[..] else { unreachable!("five parts") };
+    let coding = z_coding + y_coding;
     let bpp = bytes.len() as f64 * 8.0 / f64::from(picture.width() * picture.height());
     println!("default model, quality {quality} ({bpp:.3} bpp, {} bytes)", bytes.len());
     println!("  aec encode (range coder)  {:8.1} ms   {:6.1}x JPEG q75 encode+decode ({:.1} ms)", ms(encode), ms(encode) / ms(jpeg), ms(jpeg));
     println!(
-        "  aec decode (range coder)  {:8.1} ms   {:.2}x the version-1 scale's default decode ({:.1} ms)",
+        "  aec decode (range coder)  {:8.1} ms   {:.2}x the version-1 scale's default decode ({:.1} ms, interleaved)",
         ms(decode),
         ms(decode) / ms(v1_decode),
         ms(v1_decode)
@@ -67,8 +96,8 @@ fn measure_hyper(codec: &HyperCodec, picture: &DynamicImage, quality: u8, jpeg: 
 }
 
 /// Times one level of the version-1 scale with both coders, and the range coder alone on the
-/// file's own latents; returns the decode time with the range coder.
-fn measure(ladder: &Ladder, picture: &DynamicImage, quality: u8, jpeg: Duration, runs: usize) -> Duration {
+/// file's own latents.
+fn measure(ladder: &Ladder, picture: &DynamicImage, quality: u8, jpeg: Duration, runs: usize) {
     let options = EncodeOptions { quality, coder: CoderId::Range, ..EncodeOptions::default() };
     let zstd = EncodeOptions { coder: CoderId::Zstd, ..options.clone() };
     let bytes = ladder.encode(picture, &options).unwrap();
@@ -129,7 +158,6 @@ fn measure(ladder: &Ladder, picture: &DynamicImage, quality: u8, jpeg: Duration,
         ms(fast_analysis),
         ms(burn_analysis) / ms(fast_analysis)
     );
-    decode
 }
 
 fn main() {
@@ -139,10 +167,12 @@ fn main() {
     let runs = 7;
     let jpeg = median_time(runs, || drop(black_box(aec::baseline::jpeg(&pixels, 75))));
     println!("768x512 photo, median of {runs} runs");
-    let v1_decode = measure(&ladder, &picture, ladder.default_quality(), jpeg, runs);
+    measure(&ladder, &picture, ladder.default_quality(), jpeg, runs);
     measure(&ladder, &picture, ladder.max_quality(), jpeg, runs);
+    let v1_options = EncodeOptions { quality: ladder.default_quality(), coder: CoderId::Range, ..EncodeOptions::default() };
+    let v1_bytes = ladder.encode(&picture, &v1_options).unwrap();
     let hyper = HyperCodec::builtin().unwrap();
     for quality in [hyper.default_quality(), hyper.max_quality()] {
-        measure_hyper(&hyper, &picture, quality, jpeg, v1_decode, runs);
+        measure_hyper(&hyper, &ladder, &v1_bytes, &picture, quality, jpeg, runs);
     }
 }
