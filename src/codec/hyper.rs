@@ -514,15 +514,13 @@ impl HyperCodec {
     /// As [`PhotoCodec::decode_parsed`].
     pub fn decode_latents(&self, file: &SectionFile, limits: &Limits) -> Result<(Vec<i16>, Vec<i16>, Vec<i32>)> {
         let h = &file.header;
-        let missing = |what| Error::Format(FormatError::CorruptPayload(format!("no {what} section")));
         // The sections are checked before the rate (the format's order of checks).
-        file.section(SectionKind::HyperLatents).ok_or_else(|| missing("hyper-latent"))?;
-        let y_payload = file.section(SectionKind::Latents).ok_or_else(|| missing("latent"))?;
+        file.section(SectionKind::HyperLatents).ok_or_else(|| missing_section("hyper-latent"))?;
+        let y_payload = file.section(SectionKind::Latents).ok_or_else(|| missing_section("latent"))?;
         if h.rate > self.max_rate() {
             return Err(Error::Format(FormatError::InvalidField { field: "rate", value: h.rate.into() }));
         }
-        let (ph, pw) = (pixels::round_up(h.height as usize, HYPER_DOWNSAMPLING), pixels::round_up(h.width as usize, HYPER_DOWNSAMPLING));
-        let (zh, zw) = (ph / HYPER_DOWNSAMPLING, pw / HYPER_DOWNSAMPLING);
+        let (zh, zw) = hyper_latent_grid(h);
         let count = self.config.latent * 16 * zh * zw;
         if count as u64 > limits.max_latent_values {
             return Err(Error::Format(FormatError::LimitExceeded { what: "latent value count", value: count as u64, limit: limits.max_latent_values }));
@@ -551,13 +549,9 @@ impl HyperCodec {
     /// [`Error::Format`] if the section is missing or does not decode to exactly the values
     /// the header's size implies.
     pub fn decode_hyper_latents(&self, file: &SectionFile) -> Result<Vec<i16>> {
-        let h = &file.header;
-        let payload = file.section(SectionKind::HyperLatents).ok_or_else(|| Error::Format(FormatError::CorruptPayload("no hyper-latent section".into())))?;
-        let (zh, zw) = (
-            pixels::round_up(h.height as usize, HYPER_DOWNSAMPLING) / HYPER_DOWNSAMPLING,
-            pixels::round_up(h.width as usize, HYPER_DOWNSAMPLING) / HYPER_DOWNSAMPLING,
-        );
-        Ok(match h.coder {
+        let payload = file.section(SectionKind::HyperLatents).ok_or_else(|| missing_section("hyper-latent"))?;
+        let (zh, zw) = hyper_latent_grid(&file.header);
+        Ok(match file.header.coder {
             CoderId::Zstd => coding::decode_zstd(payload, self.config.hyper_latent * zh * zw)?,
             CoderId::Range => coding::decode_range_with(payload, zh * zw, &self.z_tables, &self.z_models)?,
         })
@@ -657,6 +651,17 @@ impl PhotoCodec for HyperCodec {
     fn latents(&self, picture: &DynamicImage) -> Result<Tensor<4>> {
         self.latents_within(picture, &Limits::largest())
     }
+}
+
+/// The size `(height, width)` of a file's hyper-latent grid: its picture padded to a multiple
+/// of [`HYPER_DOWNSAMPLING`], divided by it.
+fn hyper_latent_grid(h: &HeaderV2) -> (usize, usize) {
+    (pixels::round_up(h.height as usize, HYPER_DOWNSAMPLING) / HYPER_DOWNSAMPLING, pixels::round_up(h.width as usize, HYPER_DOWNSAMPLING) / HYPER_DOWNSAMPLING)
+}
+
+/// The error of a file without its `what` section.
+fn missing_section(what: &str) -> Error {
+    Error::Format(FormatError::CorruptPayload(format!("no {what} section")))
 }
 
 /// `round(y − μ)` from a range-coded latent section: each value decoded under the bank table

@@ -73,22 +73,7 @@ impl LookupCategorical {
     pub fn window(&self) -> (usize, [u32; 4]) {
         self.window
     }
-}
 
-impl EntropyModel<24> for LookupCategorical {
-    type Symbol = usize;
-    type Probability = u32;
-}
-
-impl EncoderModel<24> for LookupCategorical {
-    fn left_cumulative_and_probability(&self, symbol: impl std::borrow::Borrow<usize>) -> Option<(u32, NonZeroU32)> {
-        let symbol = *symbol.borrow();
-        let (left, right) = (*self.cdf.get(symbol)?, *self.cdf.get(symbol + 1)?);
-        Some((left, NonZeroU32::new(right - left)?))
-    }
-}
-
-impl LookupCategorical {
     /// The symbol whose interval holds `quantile` (below `2^PRECISION`), its cumulative and
     /// its probability.
     #[inline]
@@ -101,6 +86,19 @@ impl LookupCategorical {
         }
         let (left, right) = (self.cdf[symbol], self.cdf[symbol + 1]);
         (symbol, left, right - left)
+    }
+}
+
+impl EntropyModel<24> for LookupCategorical {
+    type Symbol = usize;
+    type Probability = u32;
+}
+
+impl EncoderModel<24> for LookupCategorical {
+    fn left_cumulative_and_probability(&self, symbol: impl std::borrow::Borrow<usize>) -> Option<(u32, NonZeroU32)> {
+        let symbol = *symbol.borrow();
+        let (left, right) = (*self.cdf.get(symbol)?, *self.cdf.get(symbol + 1)?);
+        Some((left, NonZeroU32::new(right - left)?))
     }
 }
 

@@ -20,10 +20,9 @@
 //! words. Tests check this against coding every decoded symbol again.
 
 use super::lookup::LookupCategorical;
+use super::tables::PRECISION;
 use crate::format::FormatError;
 
-/// Bits of the fixed-point probabilities.
-const PRECISION: u32 = 24;
 /// Bits of a word.
 const WORD_BITS: u32 = 32;
 
