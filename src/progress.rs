@@ -11,3 +11,16 @@ pub fn bar(len: u64, shown: bool) -> ProgressBar {
     );
     bar
 }
+
+/// A spinner with the elapsed time and `message`, ticking on its own, for work of unknown
+/// length (`aec compress --refine`); hidden when `shown` is false.
+pub fn spinner(message: String, shown: bool) -> ProgressBar {
+    if !shown {
+        return ProgressBar::hidden();
+    }
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_style(ProgressStyle::with_template("{spinner} {elapsed_precise} {wide_msg}").expect("static template"));
+    spinner.set_message(message);
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    spinner
+}

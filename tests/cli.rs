@@ -361,3 +361,34 @@ fn bench_says_which_comparison_tools_are_missing_instead_of_dropping_their_rows_
     let out = aec(&["bench", path_str(&picture), "--json", "--no-cjpeg", "--no-cwebp"]);
     assert!(out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("not installed"), "left out on request: no note");
 }
+
+/// `--refine` compresses with refined latents (an ordinary file), asks for the memory it
+/// needs, and is refused for models that cannot refine; `aec bench` measures chosen levels
+/// with it and refuses a level the model lacks.
+#[test]
+fn refining_compresses_within_its_memory_and_bench_measures_chosen_levels() {
+    let (_guard, dir) = temp();
+    let picture = dir.join("small.png");
+    image::open(PHOTO).unwrap().crop_imm(100, 100, 96, 64).save(&picture).unwrap();
+    let packed = dir.join("small.aec");
+    let out = aec(&["compress", path_str(&picture), "--refine", "3", "-q", "25", "-o", path_str(&packed)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(aec(&["decompress", path_str(&packed), "-o", path_str(&dir.join("back.png"))]).status.success());
+    let out = aec(&["compress", path_str(&picture), "--refine", "3", "--max-memory", "200M", "-o", path_str(&dir.join("a.aec"))]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--max-memory"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        aec(&["compress", path_str(&picture), "--max-memory", "200M", "-o", path_str(&dir.join("b.aec"))]).status.success(),
+        "without --refine 200M is enough"
+    );
+    for model in ["factorized", "mnist-conv"] {
+        let out = aec(&["compress", path_str(&picture), "--refine", "3", "--model", model, "-o", path_str(&dir.join("c.aec"))]);
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("hyperprior"), "{model}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = aec(&["bench", path_str(&picture), "--json", "--aec-only", "--levels", "5,20", "--refine", "2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let qualities: Vec<u64> = json["records"].as_array().unwrap().iter().map(|r| r["quality"].as_u64().unwrap()).collect();
+    assert_eq!(qualities, [5, 20]);
+    let out = aec(&["bench", path_str(&picture), "--aec-only", "--levels", "40"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--levels"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use aec::Error;
 use aec::codec::hyper::HyperCodec;
+use aec::codec::refine::Refinement;
 use aec::codec::{EncodeOptions, PhotoCodec};
 use aec::format::{CoderId, Limits, SectionFile, SectionKind};
 use aec::model::hyperprior::HyperpriorConfig;
@@ -236,4 +237,58 @@ fn weights_without_a_transform_are_refused_when_needed() {
         assert_eq!(decoded.is_ok(), decodes, "{keep}: decoding");
         assert!(decoded.is_ok() || matches!(decoded, Err(Error::Model(_))), "{keep}: {decoded:?}");
     }
+}
+
+/// The rate–distortion loss a level of the default model was trained for, of one file:
+/// bits per pixel + λ · 255² · MSE.
+fn loss(codec: &HyperCodec, picture: &DynamicImage, bytes: &[u8], quality: u8) -> f64 {
+    let decoded = codec.decode(bytes, &Limits::default()).unwrap().to_rgb8();
+    let original = picture.to_rgb8();
+    let mse = original.as_raw().iter().zip(decoded.as_raw()).map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2)).sum::<f64>()
+        / original.as_raw().len() as f64
+        / (255.0 * 255.0);
+    let lambda = codec.level_info(quality).unwrap().lambda.unwrap();
+    bytes.len() as f64 * 8.0 / f64::from(picture.width() * picture.height()) + lambda * 255.0 * 255.0 * mse
+}
+
+/// Refining the latents never raises the loss the model was trained for (it keeps the
+/// encoder's own latents when no step beats them, as at a low level on this small picture)
+/// and lowers it at a high level; the files are ordinary files of the same model.
+#[test]
+fn refined_latents_code_the_picture_at_a_loss_no_higher() {
+    let codec = HyperCodec::builtin().unwrap();
+    let picture = photo();
+    for quality in [8, 28] {
+        let plain = codec.encode(&picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap();
+        let options = EncodeOptions { quality, refinement: Refinement::steps(20), ..EncodeOptions::default() };
+        let refined = codec.encode(&picture, &options).unwrap();
+        let (before, after) = (loss(&codec, &picture, &plain, quality), loss(&codec, &picture, &refined, quality));
+        assert!(after <= before * 1.0001, "quality {quality}: loss {after} refined, {before} not");
+        if quality == 28 {
+            assert!(plain != refined && after < before * 0.99, "quality {quality}: loss {after} refined, {before} not");
+        }
+    }
+}
+
+/// A picture wider than one refinement window (768 pixels) is refined window by window: the
+/// loss still drops, and the file decodes to the picture's size.
+#[test]
+fn a_wide_picture_is_refined_window_by_window() {
+    let codec = HyperCodec::builtin().unwrap();
+    let picture = image::open("tests/fixtures/kodim23.png").unwrap().resize_exact(1100, 150, image::imageops::FilterType::Triangle);
+    let quality = 28;
+    let plain = codec.encode(&picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap();
+    let refined = codec.encode(&picture, &EncodeOptions { quality, refinement: Refinement::steps(10), ..EncodeOptions::default() }).unwrap();
+    let (before, after) = (loss(&codec, &picture, &plain, quality), loss(&codec, &picture, &refined, quality));
+    assert!(after < before * 0.99, "loss {after} refined, {before} not");
+    assert_eq!(codec.decode(&refined, &Limits::default()).unwrap().width(), 1100);
+}
+
+/// The version-1 scale cannot refine its latents, and says so.
+#[test]
+fn refining_a_factorized_models_latents_is_refused() {
+    let scale = aec::codec::registry::AnyCodec::open("factorized").unwrap();
+    let options = EncodeOptions { refinement: Refinement::steps(5), ..EncodeOptions::default() };
+    let err = scale.encode(&photo(), &options).unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(ref m) if m.contains("hyperprior")), "{err}");
 }

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::baseline::{self, Coded};
 use crate::codec::pixels::Pixels;
+use crate::codec::refine::Refinement;
 use crate::codec::{EncodeOptions, PhotoCodec};
 use crate::error::{Error, Result};
 use crate::format::Limits;
@@ -38,6 +39,10 @@ pub struct BenchOptions {
     pub baselines: bool,
     /// Show a progress bar.
     pub progress: bool,
+    /// The aec quality levels measured.
+    pub levels: Vec<u8>,
+    /// How aec refines its latents (none: the encoder's default).
+    pub refinement: Refinement,
 }
 
 /// One codec at one setting on one picture.
@@ -109,13 +114,13 @@ fn record(image: &str, codec: &str, quality: u8, p: &Pixels, coded: &Coded) -> R
     }
 }
 
-/// Encodes and decodes a picture with aec at `quality`.
+/// Encodes a picture with aec as `options` say and decodes it.
 ///
 /// # Errors
 /// Any codec error.
-pub fn aec_coded(codec: &dyn PhotoCodec, picture: &DynamicImage, quality: u8) -> Result<Coded> {
+pub fn aec_coded(codec: &dyn PhotoCodec, picture: &DynamicImage, options: &EncodeOptions) -> Result<Coded> {
     let start = Instant::now();
-    let bytes = codec.encode(picture, &EncodeOptions { quality, ..EncodeOptions::default() })?;
+    let bytes = codec.encode(picture, options)?;
     let encode_seconds = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let decoded = pixels_of(&codec.decode(&bytes, &Limits::default())?).samples;
@@ -131,10 +136,12 @@ fn measure_picture(codec: &dyn PhotoCodec, name: &str, picture: &DynamicImage, o
         1 => DynamicImage::ImageLuma8(image::GrayImage::from_raw(p.width as u32, p.height as u32, p.samples.clone()).expect("sizes match")),
         _ => DynamicImage::ImageRgb8(image::RgbImage::from_raw(p.width as u32, p.height as u32, p.samples.clone()).expect("sizes match")),
     };
-    let estimates = codec.estimated_sizes(&input)?;
-    for (quality, estimate) in (1..=codec.max_quality()).zip(estimates) {
-        let mut r = record(name, "aec", quality, &p, &aec_coded(codec, &input, quality)?);
-        r.estimated_bytes = Some(estimate);
+    // The estimates are of latents as the analysis gives them: a refined file is not compared.
+    let estimates = if options.refinement.steps == 0 { Some(codec.estimated_sizes(&input)?) } else { None };
+    for &quality in &options.levels {
+        let coded = aec_coded(codec, &input, &EncodeOptions { quality, refinement: options.refinement, ..EncodeOptions::default() })?;
+        let mut r = record(name, "aec", quality, &p, &coded);
+        r.estimated_bytes = estimates.as_ref().and_then(|e| e.get(usize::from(quality) - 1).copied());
         out.push(r);
         bar.inc(1);
     }
@@ -169,7 +176,7 @@ fn measure_baselines(name: &str, p: &Pixels, options: &BenchOptions, bar: &Progr
 /// The first codec error met.
 pub fn run(codec: &dyn PhotoCodec, pictures: &[(String, DynamicImage)], options: &BenchOptions) -> Result<Vec<Record>> {
     let baseline_steps = if options.baselines { BASELINE_QUALITIES.len() as u64 + 1 } else { 0 };
-    let steps_per_picture = u64::from(codec.max_quality()) + baseline_steps;
+    let steps_per_picture = options.levels.len() as u64 + baseline_steps;
     let bar = crate::progress::bar(steps_per_picture * pictures.len() as u64, options.progress);
     let next = Mutex::new(0usize);
     let results = Mutex::new(Vec::new());

@@ -1,5 +1,6 @@
 //! One function per subcommand.
 
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -8,6 +9,7 @@ use image::{DynamicImage, ImageFormat};
 
 use aec::baseline::Tool;
 use aec::codec::digits::DigitCodec;
+use aec::codec::refine::Refinement;
 use aec::codec::registry::AnyCodec;
 use aec::codec::{EncodeOptions, PhotoCodec, RateTarget};
 use aec::format::{AecFile, CoderId, Limits, Metadata, ModelId, ParsedFile};
@@ -19,7 +21,7 @@ use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
 use aec::train::hyperprior::HyperTrainConfig;
 
 use super::args::{ArchArg, BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, DenoiseArgs, EvalMnistArgs, InfoArgs, LevelsArgs, TrainArgs};
-use super::io::{check_memory, check_writable, max_aec_bytes, read_input, read_picture, read_picture_to_code, write_output};
+use super::io::{Extra, REFINING_MEMORY, check_memory, check_writable, max_aec_bytes, read_input, read_picture, read_picture_to_code, write_output};
 
 /// The photographic codec of `--model NAME` (a built-in name or model files).
 fn load_photo(model: &str) -> Result<Box<dyn PhotoCodec>> {
@@ -41,7 +43,7 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
     check_not_same(input, output)?;
     // A photo model loads its encoder on one core while the picture is read on the other.
     let (read, prepared) = rayon::join(
-        || read_picture_to_code(input, args.max_pixels, args.max_memory),
+        || read_picture_to_code(input, args.max_pixels, args.max_memory, if args.refine > 0 { REFINING_MEMORY } else { Extra::default() }),
         || match any {
             AnyCodec::Photo(codec) => codec.prepare_encoder(),
             AnyCodec::Digits(_) => Ok(()),
@@ -59,6 +61,9 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
                     input.display()
                 );
             }
+            if args.refine > 0 {
+                return Err(aec::Error::InvalidArgument("--refine needs a hyperprior model (such as the default), not an MNIST model".into()).into());
+            }
             let quality = whole_quality(args.quality)?.unwrap_or(aec::codec::digits::DIGIT_DEFAULT_QUALITY);
             return compress_digit(codec, &picture, input, output, quality, args.force);
         }
@@ -75,7 +80,11 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
         _ => None,
     };
     let started = Instant::now();
-    let options = EncodeOptions { quality: codec.default_quality(), coder, metadata, limits: Limits::largest() };
+    let spinner = aec::progress::spinner(
+        format!("{}: refining the latents ({} steps)", input.display(), args.refine),
+        args.refine > 0 && std::io::stderr().is_terminal(),
+    );
+    let options = EncodeOptions { quality: codec.default_quality(), coder, metadata, limits: Limits::largest(), refinement: Refinement::steps(args.refine) };
     let (encoded, quality) = match (target, args.quality) {
         (Some(target), _) => codec.encode_to_target(&picture, target, &options).map(|(bytes, q)| {
             let quality = coded_quality(codec.as_ref(), &bytes, q);
@@ -84,6 +93,7 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
         (None, Some(q)) => (codec.encode_fraction(&picture, q, &options)?, q.to_string()),
         (None, None) => (codec.encode(&picture, &options)?, options.quality.to_string()),
     };
+    spinner.finish_and_clear();
     let elapsed = started.elapsed();
     let metadata = options.metadata;
     write_output(output, &encoded, args.force)?;
@@ -138,7 +148,6 @@ fn whole_quality(quality: Option<f64>) -> Result<Option<u8>> {
 
 /// Refuses to write over the input, and binary data to a terminal (as zstd does).
 fn check_not_same(input: &Path, output: &Path) -> Result<()> {
-    use std::io::IsTerminal;
     if output == Path::new("-") {
         if std::io::stdout().is_terminal() {
             return Err(aec::Error::InvalidArgument("refusing to write binary .aec data to a terminal: use -o FILE or a pipe".into()).into());
@@ -247,7 +256,7 @@ fn decompress_file(args: &DecompressArgs, model: Option<&AnyCodec>, input: &Path
     let limits = Limits { max_pixels: args.max_pixels, max_latent_values: args.max_pixels, ..Limits::default() };
     let file = ParsedFile::parse(&bytes, &limits).map_err(aec::Error::from)?;
     let (width, height) = file.size();
-    check_memory(u64::from(width) * u64::from(height), 0, args.max_memory)?;
+    check_memory(u64::from(width) * u64::from(height), Extra::default(), args.max_memory)?;
     super::memory::reuse_freed_memory_for(u64::from(width) * u64::from(height), args.inputs.len() == 1);
     let found;
     let codec = match model {
@@ -333,7 +342,7 @@ fn level_psnrs(scale: &dyn PhotoCodec, picture: &DynamicImage) -> Result<Vec<f64
     bar.set_prefix("measuring PSNR ");
     let psnrs = (1..=scale.max_quality())
         .map(|quality| {
-            let coded = aec::bench::aec_coded(scale, picture, quality)?;
+            let coded = aec::bench::aec_coded(scale, picture, &EncodeOptions { quality, ..EncodeOptions::default() })?;
             bar.inc(1);
             Ok(aec::metrics::psnr(&original, &coded.decoded))
         })
@@ -509,7 +518,18 @@ pub fn bench(args: BenchArgs) -> Result<()> {
             eprintln!("note: `{}` is not installed, so the {} rows are left out (Debian: apt-get install {})", tool.command(), tool.codec(), tool.package());
         }
     }
-    let options = aec::bench::BenchOptions { jobs: args.jobs, tools, baselines: !args.aec_only, progress: !args.json };
+    if let Some(&level) = args.levels.iter().find(|&&l| l == 0 || l > codec.max_quality()) {
+        return Err(aec::Error::InvalidArgument(format!("--levels: {level} is not a level of this model (1 to {})", codec.max_quality())).into());
+    }
+    let levels = if args.levels.is_empty() { (1..=codec.max_quality()).collect() } else { args.levels.clone() };
+    let options = aec::bench::BenchOptions {
+        jobs: args.jobs,
+        tools,
+        baselines: !args.aec_only,
+        progress: !args.json,
+        levels,
+        refinement: Refinement::steps(args.refine),
+    };
     let records = aec::bench::run(codec.as_ref(), &pictures, &options)?;
     let summary = aec::bench::report::summarize(&records);
     if args.json {

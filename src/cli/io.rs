@@ -37,10 +37,25 @@ pub fn read_picture_with_metadata(path: &Path, max_pixels: u64) -> Result<aec::p
     Ok(picture)
 }
 
-/// Refuses to code a picture of `pixels` pixels (with `extra_per_pixel` bytes per pixel beyond
-/// 8-bit samples) when that needs more memory than `max_memory` bytes.
-pub fn check_memory(pixels: u64, extra_per_pixel: u64, max_memory: u64) -> Result<()> {
-    let needed = aec::codec::tiles::memory_for(pixels, extra_per_pixel);
+/// Memory beyond coding that refining the latents takes (`aec compress --refine`): a window
+/// of latents with its synthesis kept for the gradient (a compression of kodim23, 768x512,
+/// peaked at 146 MB with `--refine 30` against 68 MB without), and the picture kept as
+/// floats.
+pub const REFINING_MEMORY: Extra = Extra { fixed: 128 << 20, per_pixel: 12 };
+
+/// Memory that coding a picture needs beyond what [`aec::codec::tiles::memory_for`] counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extra {
+    /// Bytes whatever the picture's size.
+    pub fixed: u64,
+    /// Bytes per pixel.
+    pub per_pixel: u64,
+}
+
+/// Refuses to code a picture of `pixels` pixels (with `extra` memory beyond coding 8-bit
+/// samples) when that needs more memory than `max_memory` bytes.
+pub fn check_memory(pixels: u64, extra: Extra, max_memory: u64) -> Result<()> {
+    let needed = aec::codec::tiles::memory_for(pixels, extra.per_pixel).saturating_add(extra.fixed);
     if needed > max_memory {
         return Err(aec::Error::TooLarge { what: "memory needed (bytes)", value: needed, limit: max_memory, hint: "; use --max-memory to raise it" }.into());
     }
@@ -48,13 +63,15 @@ pub fn check_memory(pixels: u64, extra_per_pixel: u64, max_memory: u64) -> Resul
 }
 
 /// Reads a picture to compress: refused when it has more than `max_pixels` pixels or coding
-/// it needs more than `max_memory` bytes (both judged from its header, before decoding).
-pub fn read_picture_to_code(path: &Path, max_pixels: u64, max_memory: u64) -> Result<aec::pictures::Picture> {
+/// it (with `extra` memory) needs more than `max_memory` bytes (both judged from its header,
+/// before decoding).
+pub fn read_picture_to_code(path: &Path, max_pixels: u64, max_memory: u64, extra: Extra) -> Result<aec::pictures::Picture> {
     let bytes = read_input(path, MAX_PICTURE_BYTES)?;
     if let Some((width, height, bytes_per_pixel)) = aec::pictures::declared_size(&bytes) {
         let pixels = u64::from(width) * u64::from(height);
         if pixels <= max_pixels {
-            check_memory(pixels, u64::from(bytes_per_pixel).saturating_sub(3), max_memory)?;
+            let wide = u64::from(bytes_per_pixel).saturating_sub(3);
+            check_memory(pixels, Extra { per_pixel: extra.per_pixel + wide, ..extra }, max_memory)?;
         }
     }
     let picture = aec::pictures::decode_picture(&bytes, path, max_pixels)?;

@@ -217,6 +217,11 @@ impl Codec {
     /// levels; `quality` is the level recorded in the header (the caller's quality scale);
     /// the coder and metadata are those of `options`.
     pub(crate) fn pack(&self, analysis: &Analysis, quality: u8, level: &LevelTables, options: &EncodeOptions) -> Result<Vec<u8>> {
+        if options.refinement.steps > 0 {
+            return Err(Error::InvalidArgument(
+                "refining the latents needs a hyperprior model (such as the default); the version-1 scale's factorized models cannot".into(),
+            ));
+        }
         let coder = options.coder;
         let latents = quantize_level(&analysis.latents, level);
         let shape = LatentShape { channels: self.tables.channels() as u16, height: analysis.latent_height as u16, width: analysis.latent_width as u16 };

@@ -14,6 +14,7 @@ use image::DynamicImage;
 use rayon::prelude::*;
 
 use super::pixels::{self, Pixels};
+use super::refine::{self, Refinement};
 use super::tables::{LevelTables, QuantizedTables};
 use super::tiles;
 use super::tiles::{LatentPlanes, Tiling};
@@ -27,8 +28,8 @@ use crate::entropy::lookup::LookupCategorical;
 use crate::entropy::quantize::round_residual;
 use crate::error::{Error, Result};
 use crate::format::{CoderId, ColorModel, FormatError, HeaderV2, Limits, ModelId, ParsedFile, SectionFile, SectionKind};
-use crate::infer::{Analysis, HyperAnalysis, Synthesis};
-use crate::model::hyperprior::{HYPER_DOWNSAMPLING, HyperpriorConfig, HyperpriorModel};
+use crate::infer::{Analysis, HyperAnalysis, Synthesis, SynthesisGradient};
+use crate::model::hyperprior::{HYPER_DOWNSAMPLING, HyperpriorConfig, HyperpriorModel, SCALE_MAX, SCALE_MIN};
 
 /// Architecture number of the hyperprior family in the container's model registry.
 pub const ARCH_HYPERPRIOR: u32 = 2;
@@ -62,6 +63,9 @@ pub struct HyperCodec {
     /// The synthesis transform packed for decoding, loaded on first use (while the first
     /// file's latents are entropy-decoded): an encoder never pays for it.
     decoder: OnceLock<Synthesis>,
+    /// The synthesis transform packed for gradients (an encoder refining its latents),
+    /// loaded on first use.
+    gradient: OnceLock<SynthesisGradient>,
     config: HyperpriorConfig,
     /// `ln` of the gain of every trained level and channel, `[levels][latent]`.
     log_gains: Vec<f32>,
@@ -192,6 +196,9 @@ struct Analysed {
     color: ColorModel,
     /// The alpha section's payload, if the picture has alpha.
     alpha: Option<Vec<u8>>,
+    /// The picture as the analysis transform saw it (padded planes), kept when the latents
+    /// are to be refined.
+    planes: Option<Vec<f32>>,
 }
 
 /// What the encoder computed for one picture at one rate.
@@ -263,6 +270,7 @@ impl HyperCodec {
             log_gains: gains(&model.log_gain)?,
             log_inv_gains: gains(&model.log_inv_gain)?,
             decoder: OnceLock::new(),
+            gradient: OnceLock::new(),
             weights,
             encoder: OnceLock::new(),
             config,
@@ -379,12 +387,22 @@ impl HyperCodec {
 
     /// The synthesis transform, loaded on first use.
     fn decoder(&self) -> Result<&Synthesis> {
-        if let Some(synthesis) = self.decoder.get() {
-            return Ok(synthesis);
+        self.packed_synthesis(&self.decoder, Synthesis::from_model)
+    }
+
+    /// The synthesis transform packed for gradients, loaded on first use.
+    fn synthesis_gradient(&self) -> Result<&SynthesisGradient> {
+        self.packed_synthesis(&self.gradient, Synthesis::gradient_of)
+    }
+
+    /// What `pack` makes of the trained synthesis transform, made on first use and kept in `cell`.
+    fn packed_synthesis<'a, T>(&self, cell: &'a OnceLock<T>, pack: fn(&crate::model::factorized::Synthesis) -> Result<T>) -> Result<&'a T> {
+        if let Some(packed) = cell.get() {
+            return Ok(packed);
         }
         let model = load_parts(&self.config, &self.weights, decoder_tensor, &self.device)?;
-        let synthesis = Synthesis::from_model(&model.synthesis)?;
-        Ok(self.decoder.get_or_init(|| synthesis))
+        let packed = pack(&model.synthesis)?;
+        Ok(cell.get_or_init(|| packed))
     }
 
     /// Runs the analysis transform `g_a`, tile by tile, on a picture padded to a multiple of 64
@@ -394,8 +412,9 @@ impl HyperCodec {
         Ok(tiles::analyze(pixels, HYPER_DOWNSAMPLING, |x, h, w| encoder.forward(x, h, w)))
     }
 
-    /// Codes analysed latents `y` (of a picture padded to `ph x pw`) at a rate setting.
-    fn code(&self, mut y: LatentPlanes, ph: usize, pw: usize, rate: u16) -> Result<Coded> {
+    /// Codes analysed latents `y` (of a picture padded to `ph x pw`) at a rate setting,
+    /// refining them first against `refining`'s picture (padded planes, visible size) if given.
+    fn code(&self, mut y: LatentPlanes, ph: usize, pw: usize, rate: u16, refining: Option<(Refinement, &[f32], (usize, usize))>) -> Result<Coded> {
         let gains = self.gain_at(&self.log_gains, rate);
         let plane = y.height * y.width;
         for (values, gain) in y.values.chunks_mut(plane.max(1)).zip(&gains) {
@@ -410,8 +429,26 @@ impl HyperCodec {
         let (means, log_scales) = params.split_at(self.config.latent * plane);
         let unit = f32::from(1u16 << LOG_SCALE_BITS);
         let indices: Vec<u8> = log_scales.par_iter().map(|&s| table_index(s)).collect();
-        let q = to_i16(y.par_iter().zip(means).zip(&indices).map(|((&v, &m), &k)| round_residual(v - m as f32 / unit, k)).collect());
-        Ok(Coded { z, y: q, indices, z_plane: zh * zw })
+        let q = match refining {
+            Some((refinement, picture, visible)) if refinement.steps > 0 => {
+                let means: Vec<f32> = means.par_iter().map(|&m| m as f32 / unit).collect();
+                let scales: Vec<f32> = log_scales.par_iter().map(|&s| (s as f32 / unit).exp().clamp(SCALE_MIN, SCALE_MAX)).collect();
+                let inverse_gains = self.gain_at(&self.log_inv_gains, rate);
+                let initial = y.par_iter().zip(&means).zip(&indices).map(|((&v, &m), &k)| round_residual(v - m, k)).collect();
+                let target = refine::Target {
+                    picture,
+                    visible,
+                    means: &means,
+                    scales: &scales,
+                    indices: &indices,
+                    inverse_gains: &inverse_gains,
+                    lambda: self.lambda_at(rate),
+                };
+                refine::refine(self.synthesis_gradient()?, &target, &y, (ph / 16, pw / 16), refinement, initial)
+            }
+            _ => y.par_iter().zip(means).zip(&indices).map(|((&v, &m), &k)| round_residual(v - m as f32 / unit, k)).collect(),
+        };
+        Ok(Coded { z, y: to_i16(q), indices, z_plane: zh * zw })
     }
 
     /// Compresses a picture at any rate setting `0..=256·(levels−1)` (continuous quality);
@@ -425,26 +462,29 @@ impl HyperCodec {
         if rate > self.max_rate() {
             return Err(Error::InvalidArgument(format!("rate setting must be 0..={}, not {rate}", self.max_rate())));
         }
-        let (y, analysed) = self.analysed(picture, &options.limits)?;
+        let (y, analysed) = self.analysed(picture, options)?;
         self.pack(y, &analysed, rate, quality, options)
     }
 
     /// Checks a picture against `limits` and runs the analysis transform on it (once, for any
     /// number of rates): `y` before any gain, and the rest of what a file needs.
-    fn analysed(&self, picture: &DynamicImage, limits: &Limits) -> Result<(LatentPlanes, Analysed)> {
+    /// The padded picture is kept when `options` refine the latents.
+    fn analysed(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<(LatentPlanes, Analysed)> {
         let (width, height) = (picture.width(), picture.height());
-        check_picture_size(width, height, limits)?;
+        check_picture_size(width, height, &options.limits)?;
         let (pixels, color, alpha) = split_picture(picture);
         let (y, ph, pw) = self.analyze(&pixels)?;
+        let planes = (options.refinement.steps > 0).then(|| pixels::to_padded_planes(&pixels, HYPER_DOWNSAMPLING).0);
         drop(pixels); // 3 bytes a pixel, not needed while coding
-        Ok((y, Analysed { ph, pw, width, height, color, alpha: alpha.as_deref().map(compress_alpha) }))
+        Ok((y, Analysed { ph, pw, width, height, color, alpha: alpha.as_deref().map(compress_alpha), planes }))
     }
 
     /// The file of an analysed picture (its latents `y`, taken so that a single encode holds
     /// them once) at a rate setting (`quality` recorded for information).
     fn pack(&self, y: LatentPlanes, analysed: &Analysed, rate: u16, quality: u8, options: &EncodeOptions) -> Result<Vec<u8>> {
         let coder = options.coder;
-        let coded = self.code(y, analysed.ph, analysed.pw, rate)?;
+        let refining = analysed.planes.as_deref().map(|planes| (options.refinement, planes, (analysed.height as usize, analysed.width as usize)));
+        let coded = self.code(y, analysed.ph, analysed.pw, rate, refining)?;
         let (z_payload, y_payload) = match coder {
             CoderId::Zstd => (coding::encode_zstd(&coded.z), coding::encode_zstd(&coded.y)),
             CoderId::Range => (coding::encode_range(&coded.z, coded.z_plane, &self.z_tables), encode_indexed(&coded.y, &coded.indices)),
@@ -500,7 +540,7 @@ impl HyperCodec {
         rates
             .iter()
             .map(|&rate| {
-                let coded = self.code(y.clone(), ph, pw, rate)?;
+                let coded = self.code(y.clone(), ph, pw, rate, None)?;
                 let bits = coding::estimated_bits(&coded.z, coded.z_plane, &self.z_tables) + coding::estimated_indexed_bits(&coded.y, &coded.indices);
                 Ok(bits / 8.0 + overhead)
             })
@@ -624,7 +664,7 @@ impl PhotoCodec for HyperCodec {
     /// Bisects over the rate settings (1/256 of a trained level), not only the whole levels,
     /// with the analysis transform run once: a size target is met more closely, and sooner.
     fn encode_to_target(&self, picture: &DynamicImage, target: RateTarget, options: &EncodeOptions) -> Result<(Vec<u8>, u8)> {
-        let (y, analysed) = self.analysed(picture, &options.limits)?;
+        let (y, analysed) = self.analysed(picture, options)?;
         let meets = super::family::target_check(self, picture, target);
         let (bytes, rate) = super::family::bisect_for_target(0, self.max_rate(), target, |rate| {
             let bytes = self.pack(y.clone(), &analysed, rate, self.quality_of_rate(rate), options)?;

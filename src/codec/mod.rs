@@ -19,6 +19,7 @@ pub mod features;
 pub mod hyper;
 pub mod ladder;
 pub mod pixels;
+pub mod refine;
 pub mod registry;
 pub mod tabulate;
 pub mod tiles;
@@ -54,11 +55,21 @@ pub struct EncodeOptions {
     /// The largest picture the encoder takes (default [`Limits::largest`]); pass the
     /// decoder's limits to make only files that decoder reads.
     pub limits: Limits,
+    /// Gradient steps that refine the latents against the decoder before they are coded
+    /// (hyperprior models; none by default): smaller files at the same quality, each step
+    /// about as long as a decode and an encode ([`refine`]).
+    pub refinement: refine::Refinement,
 }
 
 impl Default for EncodeOptions {
     fn default() -> Self {
-        Self { quality: DEFAULT_QUALITY, coder: CoderId::Range, metadata: Metadata::default(), limits: Limits::largest() }
+        Self {
+            quality: DEFAULT_QUALITY,
+            coder: CoderId::Range,
+            metadata: Metadata::default(),
+            limits: Limits::largest(),
+            refinement: refine::Refinement::steps(0),
+        }
     }
 }
 

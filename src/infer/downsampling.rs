@@ -176,7 +176,7 @@ pub enum Layout {
 
 impl Layout {
     /// Zero maps of `channels` x `h` x `w` in this layout.
-    fn empty(self, channels: usize, h: usize, w: usize) -> Vec<Maps> {
+    pub(super) fn empty(self, channels: usize, h: usize, w: usize) -> Vec<Maps> {
         if self != Layout::Plain {
             assert!(h.is_multiple_of(2) && w.is_multiple_of(2), "phases of an odd size {h}x{w}");
         }
@@ -189,7 +189,7 @@ impl Layout {
 
     /// Index of the start of the buffer row that holds pixel row `y` (even in split layouts)
     /// of maps `channels` deep and `w` pixels wide.
-    fn row_start(self, y: usize, channels: usize, w: usize) -> usize {
+    pub(super) fn row_start(self, y: usize, channels: usize, w: usize) -> usize {
         match self {
             Layout::Plain => (y + 1) * (w + 2) * channels,
             Layout::Phases => (y / 2 + 1) * (w / 2 + 2) * channels,
@@ -199,7 +199,7 @@ impl Layout {
 
     /// Where pixel `(y, x)` of maps `channels` deep and `w` pixels wide lies in this layout:
     /// the map and the index of its first channel there.
-    fn locate(self, y: usize, x: usize, channels: usize, w: usize) -> (usize, usize) {
+    pub(super) fn locate(self, y: usize, x: usize, channels: usize, w: usize) -> (usize, usize) {
         let q = 2 * (y % 2) + x % 2;
         let half = ((y / 2 + 1) * (w / 2 + 2) + x / 2 + 1) * channels;
         match self {

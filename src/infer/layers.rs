@@ -37,6 +37,10 @@ pub(super) const BAND_ROWS: usize = 8;
 /// Kernel size of the transposed convolutions.
 pub const KERNEL: usize = 5;
 
+/// A synthesis layer as trained: its weights in burn's layout `[inputs, outputs, 5, 5]`, its
+/// channels in and out, its bias and its normalization.
+pub(super) type UpsamplingParts = (Vec<f32>, usize, usize, Vec<f32>, Option<Normalization>);
+
 /// `GDN(x)_i = x_i / sqrt(beta_i + sum_j gamma_ij x_j^2)`, or its inverse (multiplying).
 #[derive(Debug, Clone)]
 pub struct Normalization {

@@ -24,11 +24,13 @@
 //! that decides how the bitstream decodes stays in integer arithmetic elsewhere.
 
 mod downsampling;
+mod gradient;
 mod layers;
 pub mod matmul;
 mod same;
 mod transforms;
 
+pub use gradient::SynthesisGradient;
 pub use transforms::{Analysis, HyperAnalysis, Synthesis};
 
 use rayon::prelude::*;

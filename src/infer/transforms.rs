@@ -7,7 +7,8 @@ use burn::prelude::*;
 
 use super::Maps;
 use super::downsampling::{Downsampling, Layout, arrange};
-use super::layers::{KERNEL, Normalization, Upsampling};
+use super::gradient::SynthesisGradient;
+use super::layers::{KERNEL, Normalization, Upsampling, UpsamplingParts};
 use super::same::SameSize;
 use crate::error::{Error, Result};
 use crate::model::factorized::{Analysis as BurnAnalysis, Synthesis as BurnSynthesis};
@@ -68,13 +69,19 @@ fn downsampling(conv: &Conv2d, gdn: Option<&Gdn>) -> Result<Downsampling> {
     Ok(Downsampling::new(&floats(conv.weight.val())?, inputs, outputs, bias(conv.bias.as_ref(), outputs)?, normalization(gdn, outputs)?))
 }
 
-fn upsampling(deconv: &ConvTranspose2d, gdn: Option<&Gdn>) -> Result<Upsampling> {
+/// A trained synthesis layer's parts, checked to be a 5x5 stride-2 upsampling.
+fn upsampling_parts(deconv: &ConvTranspose2d, gdn: Option<&Gdn>) -> Result<UpsamplingParts> {
     let [inputs, outputs, kh, kw] = deconv.weight.val().dims();
     let standard = deconv.stride == [2, 2] && deconv.padding == [2, 2] && deconv.padding_out == [1, 1] && deconv.dilation == [1, 1] && deconv.groups == 1;
     if !standard || kh != KERNEL || kw != KERNEL {
         return Err(Error::Model(format!("synthesis layer {:?} is not a 5x5 stride-2 upsampling", deconv.channels)));
     }
-    Ok(Upsampling::new(&floats(deconv.weight.val())?, inputs, outputs, bias(deconv.bias.as_ref(), outputs)?, normalization(gdn, outputs)?))
+    Ok((floats(deconv.weight.val())?, inputs, outputs, bias(deconv.bias.as_ref(), outputs)?, normalization(gdn, outputs)?))
+}
+
+fn upsampling(deconv: &ConvTranspose2d, gdn: Option<&Gdn>) -> Result<Upsampling> {
+    let (weight, inputs, outputs, bias, normalization) = upsampling_parts(deconv, gdn)?;
+    Ok(Upsampling::new(&weight, inputs, outputs, bias, normalization))
 }
 
 /// Refuses layers (their channels in and out, in order) whose outputs do not feed the next
@@ -178,6 +185,17 @@ impl Synthesis {
         let layers: Vec<Upsampling> = model.layers().map(|(deconv, gdn)| upsampling(deconv, gdn)).collect::<Result<_>>()?;
         check_chain(layers.iter().map(Upsampling::channels), "synthesis")?;
         Ok(Self { layers })
+    }
+
+    /// Packs the weights of a trained synthesis transform to give gradients with respect to its
+    /// latents (an encoder refining them).
+    ///
+    /// # Errors
+    /// [`Error::Model`] as [`Synthesis::from_model`].
+    pub fn gradient_of(model: &BurnSynthesis) -> Result<SynthesisGradient> {
+        let layers: Vec<UpsamplingParts> = model.layers().map(|(deconv, gdn)| upsampling_parts(deconv, gdn)).collect::<Result<_>>()?;
+        check_chain(layers.iter().map(|l| (l.1, l.2)), "synthesis")?;
+        Ok(SynthesisGradient::new(layers))
     }
 
     /// Channels of the latents it takes.
