@@ -90,15 +90,6 @@ pub fn refine(synthesis: &SynthesisGradient, target: &Target<'_>, y: &[f32], (h,
         return refine_window(synthesis, target, &mut y.to_vec(), (h, w), refinement, initial);
     }
     let channels = synthesis.latent_channels();
-    let region = |values: &[f32], planes: usize, scale: usize, rows: &Range<usize>, cols: &Range<usize>| -> Vec<f32> {
-        let (ph, pw) = (scale * h, scale * w);
-        (0..planes)
-            .flat_map(|c| {
-                (scale * rows.start..scale * rows.end).flat_map(move |y| &values[(c * ph + y) * pw + scale * cols.start..(c * ph + y) * pw + scale * cols.end])
-            })
-            .copied()
-            .collect()
-    };
     let mut out = initial.clone();
     for row in &rows {
         for col in &cols {
@@ -110,13 +101,10 @@ pub fn refine(synthesis: &SynthesisGradient, target: &Target<'_>, y: &[f32], (h,
             if visible.0 == 0 || visible.1 == 0 {
                 continue;
             }
-            let latents = |values: &[f32]| region(values, channels, 1, run_rows, run_cols);
-            let picture = region(target.picture, 3, 16, run_rows, run_cols);
+            let latents = |values: &[f32]| region(values, channels, (h, w), run_rows.clone(), run_cols.clone());
+            let picture = region(target.picture, 3, (16 * h, 16 * w), 16 * run_rows.start..16 * run_rows.end, 16 * run_cols.start..16 * run_cols.end);
             let (means, scales) = (latents(target.means), latents(target.scales));
-            let indices: Vec<u8> = (0..channels)
-                .flat_map(|c| run_rows.clone().flat_map(move |y| &target.indices[(c * h + y) * w + run_cols.start..(c * h + y) * w + run_cols.end]))
-                .copied()
-                .collect();
+            let indices = region(target.indices, channels, (h, w), run_rows.clone(), run_cols.clone());
             let window = Target { picture: &picture, visible, means: &means, scales: &scales, indices: &indices, ..*target };
             let chosen = refine_window(synthesis, &window, &mut latents(y), (run_rows.len(), run_cols.len()), refinement, latents(&initial));
             for c in 0..channels {
@@ -126,6 +114,17 @@ pub fn refine(synthesis: &SynthesisGradient, target: &Target<'_>, y: &[f32], (h,
                     out[to..to + col.keep.len()].copy_from_slice(&chosen[from..from + col.keep.len()]);
                 }
             }
+        }
+    }
+    out
+}
+
+/// The part `rows` x `cols` of each of `planes` planes of `h x w` values.
+fn region<T: Copy>(values: &[T], planes: usize, (h, w): (usize, usize), rows: Range<usize>, cols: Range<usize>) -> Vec<T> {
+    let mut out = Vec::with_capacity(planes * rows.len() * cols.len());
+    for c in 0..planes {
+        for y in rows.clone() {
+            out.extend_from_slice(&values[(c * h + y) * w + cols.start..(c * h + y) * w + cols.end]);
         }
     }
     out
