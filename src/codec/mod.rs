@@ -56,8 +56,8 @@ pub struct EncodeOptions {
     /// decoder's limits to make only files that decoder reads.
     pub limits: Limits,
     /// Gradient steps that refine the latents against the decoder before they are coded
-    /// (hyperprior models; none by default): smaller files at the same quality, each step
-    /// about as long as a decode and an encode ([`refine`]).
+    /// (hyperprior models; none by default): better quality for the bits, each step about as
+    /// long as two decodes ([`refine`]).
     pub refinement: refine::Refinement,
 }
 
