@@ -431,10 +431,10 @@ impl HyperCodec {
         let indices: Vec<u8> = log_scales.par_iter().map(|&s| table_index(s)).collect();
         let q = match refining {
             Some((refinement, picture, visible)) if refinement.steps > 0 => {
-                let means: Vec<f32> = means.par_iter().map(|&m| m as f32 / unit).collect();
-                let scales: Vec<f32> = log_scales.par_iter().map(|&s| (s as f32 / unit).exp().clamp(SCALE_MIN, SCALE_MAX)).collect();
+                let means: Vec<f32> = means.iter().map(|&m| m as f32 / unit).collect();
+                let scales: Vec<f32> = log_scales.iter().map(|&s| (s as f32 / unit).exp().clamp(SCALE_MIN, SCALE_MAX)).collect();
                 let inverse_gains = self.gain_at(&self.log_inv_gains, rate);
-                let initial = y.par_iter().zip(&means).zip(&indices).map(|((&v, &m), &k)| round_residual(v - m, k)).collect();
+                let initial = y.iter().zip(&means).zip(&indices).map(|((&v, &m), &k)| round_residual(v - m, k)).collect();
                 let target = refine::Target {
                     picture,
                     visible,

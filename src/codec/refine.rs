@@ -159,14 +159,15 @@ fn refine_window(
         bits / f64::from(pixels)
             + target.lambda * 255.0 * 255.0 * squared_error(picture, target.picture, (16 * h, 16 * w), target.visible) / (3.0 * f64::from(pixels))
     };
-    let residuals = |y: &[f32]| -> Vec<f32> { y.par_iter().zip(target.means).map(|(&v, &m)| (v - m).round()).collect() };
+    let residuals = |y: &[f32]| -> Vec<f32> { y.iter().zip(target.means).map(|(&v, &m)| (v - m).round()).collect() };
     let first = synthesis.forward(&decoded(&initial, target, plane), h, w);
     let mut best = (loss(&initial, &first), initial);
     let first_step = step_size(target.lambda);
-    let (mut m1, mut m2) = (vec![0f32; y.len()], vec![0f32; y.len()]);
+    // Adam's first and second moments of every latent.
+    let mut moments = vec![(0f32, 0f32); y.len()];
     for step in 1..=refinement.steps {
         let rounded = residuals(y);
-        let (picture, mut gradient) = synthesis.gradient(&decoded(&rounded, target, plane), h, w, |picture| {
+        let (picture, gradient) = synthesis.gradient(&decoded(&rounded, target, plane), h, w, |picture| {
             distortion_gradient(picture, target.picture, (16 * h, 16 * w), (vh, vw), distortion_weight)
         });
         let now = loss(&rounded, &picture);
@@ -176,23 +177,20 @@ fn refine_window(
         let bias1 = 1.0 - BETA1.powi(step as i32);
         let bias2 = 1.0 - BETA2.powi(step as i32);
         let rate = first_step * (1.0 - (step - 1) as f32 / refinement.steps as f32);
-        gradient.par_chunks_mut(plane).zip(y.par_chunks_mut(plane)).zip(m1.par_chunks_mut(plane)).zip(m2.par_chunks_mut(plane)).enumerate().for_each(
-            |(c, (((g, y), m1), m2))| {
-                let at = c * plane;
-                let (mu, sigma) = (&target.means[at..at + plane], &target.scales[at..at + plane]);
-                for i in 0..g.len() {
-                    let grad = g[i] * target.inverse_gains[c] + bits_gradient(y[i] - mu[i], sigma[i]) / pixels;
-                    m1[i] = BETA1 * m1[i] + (1.0 - BETA1) * grad;
-                    m2[i] = BETA2 * m2[i] + (1.0 - BETA2) * grad * grad;
-                    y[i] -= rate * (m1[i] / bias1) / ((m2[i] / bias2).sqrt() + EPSILON);
-                }
-            },
-        );
+        y.par_chunks_mut(plane).zip(moments.par_chunks_mut(plane)).enumerate().for_each(|(c, (y, moments))| {
+            let at = c * plane;
+            for (i, (y, (m1, m2))) in y.iter_mut().zip(moments).enumerate() {
+                let grad = gradient[at + i] * target.inverse_gains[c] + bits_gradient(*y - target.means[at + i], target.scales[at + i]) / pixels;
+                *m1 = BETA1 * *m1 + (1.0 - BETA1) * grad;
+                *m2 = BETA2 * *m2 + (1.0 - BETA2) * grad * grad;
+                *y -= rate * (*m1 / bias1) / ((*m2 / bias2).sqrt() + EPSILON);
+            }
+        });
     }
     if refinement.steps > 0 {
         // The last step's latents, rounded to the nearest and as the encoder rounds (towards
         // the mean where that saves enough bits).
-        let economical: Vec<f32> = y.par_iter().zip(target.means).zip(target.indices).map(|((&v, &m), &k)| round_residual(v - m, k)).collect();
+        let economical: Vec<f32> = y.iter().zip(target.means).zip(target.indices).map(|((&v, &m), &k)| round_residual(v - m, k)).collect();
         for last in [residuals(y), economical] {
             let now = loss(&last, &synthesis.forward(&decoded(&last, target, plane), h, w));
             if now < best.0 {
@@ -205,23 +203,15 @@ fn refine_window(
 
 /// What the synthesis gets for residuals: `(residual + μ) · inverse gain`.
 fn decoded(residuals: &[f32], target: &Target<'_>, plane: usize) -> Vec<f32> {
-    let mut out = vec![0f32; residuals.len()];
-    out.par_chunks_mut(plane).zip(residuals.par_chunks(plane)).zip(target.means.par_chunks(plane)).zip(target.inverse_gains).for_each(
-        |(((out, r), mu), &g)| {
-            for ((o, &r), &m) in out.iter_mut().zip(r).zip(mu) {
-                *o = (r + m) * g;
-            }
-        },
-    );
-    out
+    residuals.iter().zip(target.means).enumerate().map(|(i, (&r, &m))| (r + m) * target.inverse_gains[i / plane]).collect()
 }
 
-/// The sum of squared differences (in units of 1/255²... of the `0..1` samples) between two
-/// pictures' visible parts.
+/// The sum of squared differences between two pictures' visible parts (of the `0..1`
+/// samples, the decoded ones clamped as the decoder clamps them).
 fn squared_error(decoded: &[f32], picture: &[f32], (ph, pw): (usize, usize), (vh, vw): (usize, usize)) -> f64 {
     decoded
-        .par_chunks(pw)
-        .zip(picture.par_chunks(pw))
+        .chunks(pw)
+        .zip(picture.chunks(pw))
         .enumerate()
         .filter(|(row, _)| row % ph < vh)
         .map(|(_, (a, b))| a[..vw].iter().zip(&b[..vw]).map(|(&a, &b)| f64::from(a.clamp(0.0, 1.0) - b).powi(2)).sum::<f64>())
@@ -234,15 +224,12 @@ fn squared_error(decoded: &[f32], picture: &[f32], (ph, pw): (usize, usize), (vh
 fn distortion_gradient(decoded: &[f32], picture: &[f32], (ph, pw): (usize, usize), (vh, vw): (usize, usize), weight: f32) -> Vec<f32> {
     assert_eq!(decoded.len(), picture.len(), "picture size");
     let mut gradient = vec![0f32; decoded.len()];
-    gradient.par_chunks_mut(pw).enumerate().for_each(|(row, out)| {
-        if row % ph >= vh {
-            return;
-        }
+    for (row, out) in gradient.chunks_mut(pw).enumerate().filter(|(row, _)| row % ph < vh) {
         let at = row * pw;
         for x in 0..vw {
             out[x] = weight * (decoded[at + x] - picture[at + x]);
         }
-    });
+    }
     gradient
 }
 
