@@ -537,6 +537,9 @@ pub fn bench(args: BenchArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         print!("{}", aec::bench::report::table(&summary, pictures.len()));
+        if args.refine > 0 {
+            println!("aec file size vs the entropy model's estimate: not compared (the estimate is of the latents before --refine)");
+        }
         if let Some(aec_default) = summary.points.iter().find(|p| p.codec == "aec" && p.quality == codec.default_quality()) {
             for anchor in ["jpeg", "cjpeg"] {
                 if let Some(psnr) = aec::bench::report::psnr_at(&summary, anchor, aec_default.bpp) {
