@@ -19,6 +19,13 @@ fn psnr_of(a: &Path, b: &Path) -> f64 {
     aec::metrics::psnr(a.as_raw(), b.as_raw())
 }
 
+/// Saves the `w x h` crop of the fixture photo at `(x, y)` as `dir/small.png`.
+fn saved_crop(dir: &Path, (x, y): (u32, u32), (w, h): (u32, u32)) -> PathBuf {
+    let picture = dir.join("small.png");
+    image::open(PHOTO).unwrap().crop_imm(x, y, w, h).save(&picture).unwrap();
+    picture
+}
+
 fn temp() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_path_buf();
@@ -345,8 +352,7 @@ fn a_resumed_training_run_keeps_its_checkpoint_settings_unless_given_again() {
 #[test]
 fn bench_says_which_comparison_tools_are_missing_instead_of_dropping_their_rows_silently() {
     let (_guard, dir) = temp();
-    let picture = dir.join("small.png");
-    image::open(PHOTO).unwrap().crop_imm(0, 0, 48, 32).save(&picture).unwrap();
+    let picture = saved_crop(&dir, (0, 0), (48, 32));
     let empty = dir.join("no-tools");
     std::fs::create_dir(&empty).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_aec")).args(["bench", path_str(&picture), "--json"]).env("PATH", &empty).output().expect("aec runs");
@@ -368,8 +374,7 @@ fn bench_says_which_comparison_tools_are_missing_instead_of_dropping_their_rows_
 #[test]
 fn refining_compresses_within_its_memory_and_bench_measures_chosen_levels() {
     let (_guard, dir) = temp();
-    let picture = dir.join("small.png");
-    image::open(PHOTO).unwrap().crop_imm(100, 100, 96, 64).save(&picture).unwrap();
+    let picture = saved_crop(&dir, (100, 100), (96, 64));
     let packed = dir.join("small.aec");
     let out = aec(&["compress", path_str(&picture), "--refine", "3", "-q", "25", "-o", path_str(&packed)]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

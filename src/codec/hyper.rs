@@ -429,12 +429,12 @@ impl HyperCodec {
         let (means, log_scales) = params.split_at(self.config.latent * plane);
         let unit = f32::from(1u16 << LOG_SCALE_BITS);
         let indices: Vec<u8> = log_scales.par_iter().map(|&s| table_index(s)).collect();
+        let rounded: Vec<f32> = y.par_iter().zip(means).zip(&indices).map(|((&v, &m), &k)| round_residual(v - m as f32 / unit, k)).collect();
         let q = match refining {
             Some((refinement, picture, visible)) if refinement.steps > 0 => {
                 let means: Vec<f32> = means.iter().map(|&m| m as f32 / unit).collect();
                 let scales: Vec<f32> = log_scales.iter().map(|&s| (s as f32 / unit).exp().clamp(SCALE_MIN, SCALE_MAX)).collect();
                 let inverse_gains = self.gain_at(&self.log_inv_gains, rate);
-                let initial = y.iter().zip(&means).zip(&indices).map(|((&v, &m), &k)| round_residual(v - m, k)).collect();
                 let target = refine::Target {
                     picture,
                     visible,
@@ -444,9 +444,9 @@ impl HyperCodec {
                     inverse_gains: &inverse_gains,
                     lambda: self.lambda_at(rate),
                 };
-                refine::refine(self.synthesis_gradient()?, &target, &y, (ph / 16, pw / 16), refinement, initial)
+                refine::refine(self.synthesis_gradient()?, &target, &y, (ph / 16, pw / 16), refinement, rounded)
             }
-            _ => y.par_iter().zip(means).zip(&indices).map(|((&v, &m), &k)| round_residual(v - m as f32 / unit, k)).collect(),
+            _ => rounded,
         };
         Ok(Coded { z, y: to_i16(q), indices, z_plane: zh * zw })
     }

@@ -10,11 +10,9 @@
 //! Only the encoder changes: the files are ordinary files of the same model and decode as any
 //! other. Each step runs the synthesis forwards and backwards (`infer::SynthesisGradient`).
 
-use std::ops::Range;
-
 use rayon::prelude::*;
 
-use super::tiles::Tiling;
+use super::tiles::{Tiling, planes_region as region};
 
 use crate::entropy::quantize::round_residual;
 use crate::infer::SynthesisGradient;
@@ -114,17 +112,6 @@ pub fn refine(synthesis: &SynthesisGradient, target: &Target<'_>, y: &[f32], (h,
                     out[to..to + col.keep.len()].copy_from_slice(&chosen[from..from + col.keep.len()]);
                 }
             }
-        }
-    }
-    out
-}
-
-/// The part `rows` x `cols` of each of `planes` planes of `h x w` values.
-fn region<T: Copy>(values: &[T], planes: usize, (h, w): (usize, usize), rows: Range<usize>, cols: Range<usize>) -> Vec<T> {
-    let mut out = Vec::with_capacity(planes * rows.len() * cols.len());
-    for c in 0..planes {
-        for y in rows.clone() {
-            out.extend_from_slice(&values[(c * h + y) * w + cols.start..(c * h + y) * w + cols.end]);
         }
     }
     out

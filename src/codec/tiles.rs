@@ -139,15 +139,21 @@ impl LatentPlanes {
 
     /// The part `rows` x `cols` of every plane.
     pub(crate) fn region(&self, rows: Range<usize>, cols: Range<usize>) -> LatentPlanes {
-        let mut values = Vec::with_capacity(self.channels * rows.len() * cols.len());
-        for c in 0..self.channels {
-            for y in rows.clone() {
-                let start = (c * self.height + y) * self.width;
-                values.extend_from_slice(&self.values[start + cols.start..start + cols.end]);
-            }
-        }
-        LatentPlanes { values, channels: self.channels, height: rows.len(), width: cols.len() }
+        let (height, width) = (rows.len(), cols.len());
+        LatentPlanes { values: planes_region(&self.values, self.channels, (self.height, self.width), rows, cols), channels: self.channels, height, width }
     }
+}
+
+/// The part `rows` x `cols` of each of `planes` planes of `h x w` values (row by row).
+pub(crate) fn planes_region<T: Copy>(values: &[T], planes: usize, (h, w): (usize, usize), rows: Range<usize>, cols: Range<usize>) -> Vec<T> {
+    let mut out = Vec::with_capacity(planes * rows.len() * cols.len());
+    for c in 0..planes {
+        for y in rows.clone() {
+            let start = (c * h + y) * w;
+            out.extend_from_slice(&values[start + cols.start..start + cols.end]);
+        }
+    }
+    out
 }
 
 /// Runs a synthesis transform (16× upsampling: latent planes → picture planes `[3, 16h,
