@@ -9,7 +9,7 @@ use aec::Error;
 use aec::codec::hyper::HyperCodec;
 use aec::codec::refine::Refinement;
 use aec::codec::{EncodeOptions, PhotoCodec};
-use aec::format::{CoderId, Limits, SectionFile, SectionKind};
+use aec::format::{CoderId, FormatError, Limits, SectionFile, SectionKind};
 use aec::model::hyperprior::HyperpriorConfig;
 use burn::prelude::Device;
 use image::{DynamicImage, RgbaImage};
@@ -89,7 +89,7 @@ fn alpha_is_kept_and_every_level_decodes() {
     let bytes = codec.encode(&DynamicImage::ImageRgba8(alpha.clone()), &level(1, CoderId::Range)).unwrap();
     let back = codec.decode(&bytes, &Limits::default()).unwrap().to_rgba8();
     assert!(back.pixels().zip(alpha.pixels()).all(|(a, b)| a[3] == b[3]));
-    assert_eq!(codec.max_quality(), 7);
+    assert_eq!(codec.max_quality(), 9, "3 trained levels: 7 levels, and 2 beyond the top one");
     for quality in 1..=codec.max_quality() {
         let bytes = codec.encode(&photo(), &level(quality, CoderId::Range)).unwrap();
         codec.decode(&bytes, &Limits::default()).unwrap();
@@ -97,7 +97,29 @@ fn alpha_is_kept_and_every_level_decodes() {
         assert!((bytes.len() as f64 - estimate).abs() <= 8.0, "level {quality}: {} bytes, estimate {estimate}", bytes.len());
     }
     assert!(codec.encode(&photo(), &level(0, CoderId::Range)).is_err());
-    assert!(codec.encode(&photo(), &level(8, CoderId::Range)).is_err());
+    assert!(codec.encode(&photo(), &level(10, CoderId::Range)).is_err());
+}
+
+/// The two levels above the top trained one extrapolate its gains and λ (format-spec, "Rate
+/// and quality"); a file whose rate field lies beyond the top level is refused.
+#[test]
+fn the_levels_beyond_the_top_trained_one_extrapolate_and_the_rate_is_bounded() {
+    let (_dir, codec) = small_codec();
+    let top = codec.max_quality();
+    assert_eq!(codec.rate_of(top - 2).unwrap(), 512, "the top trained level (λ = 0.1)");
+    let rate = codec.rate_of(top).unwrap();
+    assert_eq!(rate, 512 + 171);
+    let extrapolated = 0.1 * (0.1f64 / 0.02).powf(1.0 + 171.0 / 256.0 - 1.0);
+    assert!((codec.lambda_at(rate) - extrapolated).abs() < 1e-12, "{} against {extrapolated}", codec.lambda_at(rate));
+    let bytes = codec.encode(&photo(), &level(top, CoderId::Range)).unwrap();
+    assert_eq!(codec.decode(&bytes, &Limits::default()).unwrap().width(), 150);
+    let mut file = SectionFile::parse(&bytes, &Limits::default()).unwrap();
+    assert_eq!(file.header.rate, rate);
+    file.header.rate += 1;
+    let beyond = file.to_bytes().unwrap();
+    let refused = codec.decode(&beyond, &Limits::default());
+    assert!(matches!(refused, Err(Error::Format(FormatError::InvalidField { field: "rate", .. }))), "{refused:?}");
+    assert!(matches!(codec.encode_at_rate(&photo(), rate + 1, top, &EncodeOptions::default()), Err(Error::InvalidArgument(_))));
 }
 
 #[test]

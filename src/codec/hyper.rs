@@ -51,6 +51,10 @@ const DEFAULT_LAMBDA: f64 = 0.02;
 /// Quality levels between two trained rate levels, plus one (3: each trained level and two
 /// interpolated ones between neighbours).
 const LEVELS_PER_TRAINED: usize = 3;
+/// Quality levels above the top trained level, their gains extrapolated from the top two
+/// trained levels (the same formula as the interpolation, `f` beyond 1): the scale reaches
+/// past the largest λ trained, at a falling return (format-spec, "Rate and quality").
+const EXTRAPOLATED_LEVELS: usize = 2;
 /// The quantization step of the `z` tables (units of 1/256): `z` is rounded to integers.
 const Z_STEP: u16 = 256;
 
@@ -292,9 +296,10 @@ impl HyperCodec {
         &self.config
     }
 
-    /// Number of quality levels: three per gap between trained levels, plus one.
+    /// Number of quality levels: three per gap between trained levels, plus one, plus
+    /// [`EXTRAPOLATED_LEVELS`] beyond the top trained level.
     pub fn max_quality(&self) -> u8 {
-        (LEVELS_PER_TRAINED * (self.config.levels() - 1) + 1) as u8
+        (LEVELS_PER_TRAINED * (self.config.levels() - 1) + 1 + EXTRAPOLATED_LEVELS) as u8
     }
 
     /// The level used when none is given: the one whose λ (interpolated like its gains,
@@ -305,7 +310,8 @@ impl HyperCodec {
     }
 
     /// The λ that a rate setting stands for: geometric interpolation between the λ of the two
-    /// neighbouring trained levels, as the gains are interpolated.
+    /// neighbouring trained levels (extrapolation from the top two beyond the last), as the
+    /// gains are interpolated.
     pub fn lambda_at(&self, rate: u16) -> f64 {
         let (i, j, f) = self.neighbours(rate);
         let lambdas = &self.config.lambdas;
@@ -313,7 +319,8 @@ impl HyperCodec {
     }
 
     /// The trained levels `i` and `j` around a rate setting and how far it lies from `i`
-    /// towards `j` (exact: a rate setting is a multiple of 1/256 of a level).
+    /// towards `j` (exact: a rate setting is a multiple of 1/256 of a level); beyond the top
+    /// trained level, the top two and a distance above 1.
     fn neighbours(&self, rate: u16) -> (usize, usize, f64) {
         let levels = self.config.levels();
         let t = f64::from(rate) / 256.0;
@@ -355,13 +362,13 @@ impl HyperCodec {
         self.rate_of_fraction(f64::from(quality))
     }
 
-    /// Largest valid rate setting.
+    /// Largest valid rate setting: that of the top quality level, an extrapolated one.
     fn max_rate(&self) -> u16 {
-        ((self.config.levels() - 1) * 256) as u16
+        ((self.config.levels() - 1) * 256 + (256 * EXTRAPOLATED_LEVELS).div_ceil(LEVELS_PER_TRAINED)) as u16
     }
 
     /// Gain (or inverse gain) vector at a rate setting: geometric interpolation between the
-    /// two neighbouring trained levels.
+    /// two neighbouring trained levels (extrapolation beyond the top one).
     fn gain_at(&self, log_gains: &[f32], rate: u16) -> Vec<f32> {
         let m = self.config.latent;
         let (i, j, f) = self.neighbours(rate);

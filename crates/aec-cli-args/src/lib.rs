@@ -342,7 +342,7 @@ pub struct CompressArgs {
     /// its input), or - for standard output [default: the input with .aec].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// Quality level: 1 (smallest file) to 31 (best) with the default model, default 17;
+    /// Quality level: 1 (smallest file) to 33 (best) with the default model, default 17;
     /// other models have their own range and default (`aec levels` lists them). A
     /// variable-rate (hyperprior) model such as the default also takes fractions, e.g. 7.5
     /// (continuous quality).
