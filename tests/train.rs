@@ -118,3 +118,45 @@ fn a_resumed_hyperprior_run_trains_every_level_of_its_checkpoint() {
     let json = std::fs::read(dir.path().join("hyper.json")).unwrap();
     assert_eq!(HyperpriorConfig::load_binary(&json).unwrap().lambdas, vec![0.001, 0.01, 0.1]);
 }
+
+/// An encoder-only run (`--encoder-only`) starting from a hyperprior changes the encoder's
+/// tensors and nothing that decoding reads: the synthesis, the inverse gains and the
+/// hyper-latents' entropy model keep their values bit for bit, and the exported `z` tables and
+/// integer hyper-synthesis are the same bytes.
+#[test]
+fn an_encoder_only_run_leaves_the_decoder_as_it_was() {
+    use aec::model::hyperprior::HyperpriorConfig;
+    use aec::train::hyperprior::{HyperTrainConfig, train as train_hyper};
+    let dir = tempfile::tempdir().unwrap();
+    let (start, tuned) = (dir.path().join("start.bpk"), dir.path().join("tuned.bpk"));
+    let small = |steps: u64| {
+        let model = HyperpriorConfig::new(vec![0.001, 0.01, 0.1]).with_hidden(8).with_latent(8).with_hyper_hidden(8).with_hyper_latent(4);
+        HyperTrainConfig::new(model).with_steps(steps).with_batch(4).with_patch(64).with_lr(1e-3)
+    };
+    train_hyper(small(2), &options(&start, false, None)).unwrap();
+    train_hyper(small(3).with_encoder_only(true), &options(&tuned, false, Some(start.to_str().unwrap()))).unwrap();
+    let tensors = |path: &Path| -> Vec<(String, Vec<u8>)> {
+        let tensors = burn_pack::Reader::from_file_exact(path).unwrap().into_tensors().unwrap();
+        tensors.into_iter().map(|t| t.into_parts().unwrap()).map(|(name, _, _, _, bytes)| (name, bytes.to_vec())).collect()
+    };
+    let (before, after) = (tensors(&start), tensors(&tuned));
+    assert_eq!(before.iter().map(|t| &t.0).collect::<Vec<_>>(), after.iter().map(|t| &t.0).collect::<Vec<_>>());
+    let encoder = |name: &str| name.starts_with("analysis.") || name.starts_with("hyper_analysis.") || name == "log_gain";
+    let mut changed = 0;
+    for ((name, a), (_, b)) in before.iter().zip(&after) {
+        if encoder(name) {
+            changed += usize::from(a != b);
+        } else {
+            assert!(a == b, "{name} changed");
+        }
+    }
+    assert!(changed > 0, "the encoder trained");
+    // The encoder's own file: exactly the encoder tensors of the tuned model.
+    let alone = tensors(&aec::train::hyperprior::encoder_path(&tuned));
+    let expected: Vec<_> = after.into_iter().filter(|(name, _)| encoder(name)).collect();
+    assert!(!alone.is_empty() && alone == expected, "{:?}", alone.iter().map(|t| &t.0).collect::<Vec<_>>());
+    assert!(!aec::train::hyperprior::encoder_path(&start).exists(), "a run of the whole model writes no encoder file");
+    for extension in ["cdf", "hsi"] {
+        assert!(std::fs::read(start.with_extension(extension)).unwrap() == std::fs::read(tuned.with_extension(extension)).unwrap(), "{extension}");
+    }
+}
