@@ -53,13 +53,6 @@ const EMBEDDED: &[(&str, &[&str])] = &[
     ("mnist/vae", DIGITS),
 ];
 
-/// Built-in models whose encoder comes from a later fine-tune under the frozen decoder
-/// (`aec train --encoder-only`): `models/FILE.bpk` holds only encoder tensors
-/// ([`encoder_side`]), which replace the model's own. The model's identity stays the hash of its
-/// own files: they still hold the decoder (weights, `z` tables, integer hyper-synthesis) that
-/// every file names, and the encoder's weights decide nothing a decoder reads.
-const ENCODERS: &[(&str, &str)] = &[];
-
 /// Model files embedded compressed (`embedded::pack_bytes`): `z` or latent tables and integer
 /// hyper-syntheses (0.43 + 1.54 MB of them become 0.21 + 1.19 MB).
 const PACKED_AS_BYTES: &[&str] = &["cdf", "hsi"];
@@ -73,12 +66,6 @@ const NOT_EMBEDDED: &str = "hyper_synthesis.";
 /// of a model that writes files (what decodes existing files) keeps its `f16` value exactly.
 fn encoder_only(name: &str) -> bool {
     name.split('.').any(|part| matches!(part, "analysis" | "hyper_analysis" | "encoder"))
-}
-
-/// Whether a tensor is the encoder's alone: the [`encoder_only`] transforms and a hyperprior's
-/// gains (the decoder reads the inverse gains, `log_inv_gain`).
-fn encoder_side(name: &str) -> bool {
-    encoder_only(name) || name == "log_gain"
 }
 
 /// Bits per code of a photo model's analysis transform. On the eval set (`aec bench
@@ -113,14 +100,9 @@ fn precision(model: &str, tensor: &str, writes_files: bool) -> embedded::Precisi
 
 /// Packs the burnpack file of the model `name` into the weight pack `dst` (see
 /// `src/codec/embedded.rs`).
-/// `encoder`: a file of encoder tensors that replace the model's (see [`ENCODERS`]).
-fn pack(name: &str, src: &Path, encoder: Option<&Path>, dst: &Path, writes_files: bool) {
+fn pack(name: &str, src: &Path, dst: &Path, writes_files: bool) {
     println!("cargo:rerun-if-changed={}", src.display());
-    if let Some(encoder) = encoder {
-        println!("cargo:rerun-if-changed={}", encoder.display());
-    }
-    let replacements = encoder.map(|path| (path, &encoder_side as &dyn Fn(&str) -> bool));
-    let packed = embedded::pack_file(src, replacements, |tensor| tensor.starts_with(NOT_EMBEDDED), |tensor| precision(name, tensor, writes_files))
+    let packed = embedded::pack_file(src, |tensor| tensor.starts_with(NOT_EMBEDDED), |tensor| precision(name, tensor, writes_files))
         .unwrap_or_else(|e| panic!("{}: {e}", src.display()));
     std::fs::write(dst, packed).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
 }
@@ -159,8 +141,7 @@ fn main() {
         std::fs::create_dir_all(dst.parent().expect("a folder")).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
         // A model without an identity writes no files (the colouriser): no picture of an
         // existing file depends on its weights, so all of them are codes.
-        let encoder = ENCODERS.iter().find(|(model, _)| model == name).map(|(_, encoder)| file(encoder, "bpk"));
-        pack(name, &file(name, "bpk"), encoder.as_deref(), &dst, !identity.is_empty());
+        pack(name, &file(name, "bpk"), &dst, !identity.is_empty());
         for extension in identity.iter().filter(|&&extension| PACKED_AS_BYTES.contains(&extension)) {
             pack_bytes(&file(name, extension), &out_dir.join("packed").join(format!("{name}.{extension}.zst")));
         }

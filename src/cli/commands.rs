@@ -476,7 +476,6 @@ fn train_hyper(args: TrainArgs) -> Result<()> {
     override_with(&mut config.batch, args.batch);
     override_with(&mut config.patch, args.patch);
     override_with(&mut config.decay_from, args.decay_from);
-    config.encoder_only |= args.encoder_only;
     let summary = aec::train::hyperprior::train(config, &run_options(data, out, &args.init_from, args.resume, args.max_minutes, args.checkpoint_minutes))?;
     eprintln!("stopped at step {}: {}, averaged over the levels", summary.step, aec::train::run::describe_logged(summary.last));
     Ok(())

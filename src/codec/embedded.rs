@@ -108,32 +108,14 @@ pub fn pack(tensors: Vec<Tensor>, precision: impl Fn(&str) -> Precision) -> Resu
     Ok(out)
 }
 
-/// Packs a burnpack file's tensors but those whose name `skip` picks; with `replacements`, a
-/// second burnpack file and which tensor names it may replace, each of its tensors takes the
-/// place of the first file's tensor of that name, type and shape.
+/// Packs a burnpack file's tensors but those whose name `skip` picks.
 ///
 /// # Errors
-/// A message if a file cannot be read, a replacement is not allowed or matches no tensor, or
-/// [`pack`] refuses a tensor.
+/// A message if the file cannot be read or [`pack`] refuses a tensor.
 #[allow(dead_code)] // build.rs packs; aec only unpacks.
-pub fn pack_file(
-    path: &std::path::Path,
-    replacements: Option<(&std::path::Path, &dyn Fn(&str) -> bool)>,
-    skip: impl Fn(&str) -> bool,
-    precision: impl Fn(&str) -> Precision,
-) -> Result<Vec<u8>, String> {
-    let read = |path: &std::path::Path| {
-        let reader = Reader::from_file_exact(path).map_err(|e| format!("{}: {e:?}", path.display()))?;
-        reader.into_tensors().map_err(|e| format!("{}: {e:?}", path.display()))
-    };
-    let mut tensors = read(path)?;
-    if let Some((other, allowed)) = replacements {
-        for new in read(other)? {
-            let place = tensors.iter_mut().find(|t| t.name == new.name).filter(|t| allowed(&t.name) && t.dtype == new.dtype && t.shape == new.shape);
-            let place = place.ok_or_else(|| format!("{}: {} replaces no tensor of {} that it may replace", other.display(), new.name, path.display()))?;
-            *place = new;
-        }
-    }
+pub fn pack_file(path: &std::path::Path, skip: impl Fn(&str) -> bool, precision: impl Fn(&str) -> Precision) -> Result<Vec<u8>, String> {
+    let reader = Reader::from_file_exact(path).map_err(|e| format!("{}: {e:?}", path.display()))?;
+    let tensors = reader.into_tensors().map_err(|e| format!("{}: {e:?}", path.display()))?;
     pack(tensors.into_iter().filter(|t| !skip(&t.name)).collect(), precision)
 }
 

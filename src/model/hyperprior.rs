@@ -264,45 +264,15 @@ impl HyperpriorModel {
     /// synthesis sees rounded latents (straight-through gradient); each image of the batch is
     /// coded at its own level.
     pub fn forward_train(&self, image: Tensor<4>, levels: Tensor<1, Int>) -> HyperForward {
-        self.forward_quantized(image, levels, false)
-    }
-
-    /// Training pass of an encoder fine-tuned under a frozen decoder (Guo et al. 2021, "Soft
-    /// then Hard"): the rate terms too see the latents rounded as the codec rounds them
-    /// (`round(z)`, `round(y − μ) + μ`), with straight-through gradients into the encoder.
-    pub fn forward_hard(&self, image: Tensor<4>, levels: Tensor<1, Int>) -> HyperForward {
-        self.forward_quantized(image, levels, true)
-    }
-
-    /// The training pass: the synthesis sees rounded latents (straight-through); the rate
-    /// terms see the latents plus uniform noise, or with `hard` rounded ones too.
-    fn forward_quantized(&self, image: Tensor<4>, levels: Tensor<1, Int>, hard: bool) -> HyperForward {
         let (gain, inv_gain) = self.gains(levels);
         let y = self.analysis.forward(image) * gain;
         let z = self.hyper_analysis.forward(y.clone());
         let uniform = |t: &Tensor<4>| Tensor::random(t.shape(), Distribution::Uniform(-0.5, 0.5), &t.device());
-        let z_hat = round_ste(z.clone());
-        let z_likelihoods = self.hyper_entropy.likelihoods(if hard { z_hat.clone() } else { z.clone() + uniform(&z) });
-        let (means, log_scales) = self.hyper_synthesis.forward(z_hat);
-        let noisy = (!hard).then(|| y.clone() + uniform(&y));
-        let y_hat = round_ste(y - means.clone()) + means.clone();
-        let coded = noisy.unwrap_or_else(|| y_hat.clone());
-        let y_likelihoods = gaussian_likelihoods(coded, means, scales_from_log(log_scales));
+        let z_likelihoods = self.hyper_entropy.likelihoods(z.clone() + uniform(&z));
+        let (means, log_scales) = self.hyper_synthesis.forward(round_ste(z));
+        let y_likelihoods = gaussian_likelihoods(y.clone() + uniform(&y), means.clone(), scales_from_log(log_scales));
+        let y_hat = round_ste(y - means.clone()) + means;
         HyperForward { reconstruction: self.synthesis.forward(y_hat * inv_gain), y_likelihoods, z_likelihoods }
-    }
-
-    /// This model with every parameter that decoding uses frozen (no gradients): the synthesis,
-    /// the hyper-synthesis, the hyper-latents' entropy model and the inverse gains. Only the
-    /// encoder (analysis, hyper-analysis, gains) then trains, and every file the model wrote
-    /// before decodes as it did.
-    pub fn freeze_decoder(self) -> Self {
-        Self {
-            synthesis: self.synthesis.no_grad(),
-            hyper_synthesis: self.hyper_synthesis.no_grad(),
-            hyper_entropy: self.hyper_entropy.no_grad(),
-            log_inv_gain: self.log_inv_gain.set_require_grad(false),
-            ..self
-        }
     }
 }
 

@@ -106,16 +106,6 @@ pub fn save_weights<M: Module>(model: &M, path: &Path) -> Result<()> {
     model.save_into(&mut store).map_err(|e| Error::Model(format!("saving {}: {e:?}", path.display())))
 }
 
-/// Saves the weights of `model` whose names match `pattern` (a regular expression) to a
-/// burnpack file.
-///
-/// # Errors
-/// [`Error::Model`] if the file cannot be written.
-pub fn save_weights_matching<M: Module>(model: &M, pattern: &str, path: &Path) -> Result<()> {
-    let mut store = BurnpackStore::from_file(path).auto_extension(false).overwrite(true).with_regex(pattern);
-    model.save_into(&mut store).map_err(|e| Error::Model(format!("saving {}: {e:?}", path.display())))
-}
-
 /// Loads weights from a burnpack file into `model`.
 ///
 /// # Errors

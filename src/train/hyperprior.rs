@@ -13,7 +13,7 @@ use burn::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::checkpoint::{CheckpointDir, load_weights, save_weights, save_weights_matching};
+use super::checkpoint::{CheckpointDir, load_weights, save_weights};
 use super::data::PatchSampler;
 use super::run::{LOSS_HEADER, Logged, RunOptions, Running, TrainSummary, open_log, step_bar};
 use super::schedule::LrSchedule;
@@ -58,11 +58,6 @@ pub struct HyperTrainConfig {
     /// Steps done so far.
     #[config(default = 0)]
     pub step: u64,
-    /// Train the encoder alone (analysis, hyper-analysis, gains) under a frozen decoder, with
-    /// the latents rounded in the rate terms too ([`HyperpriorModel::forward_hard`]): the model
-    /// keeps decoding every file it wrote.
-    #[config(default = false)]
-    pub encoder_only: bool,
 }
 
 /// The starting model of a new run: random, or with `init_from`'s weights — a hyperprior of
@@ -125,17 +120,13 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
         device.seed(config.seed);
         initial_model(&config.model, options.init_from.as_deref(), &device)?
     };
-    if config.encoder_only {
-        model = model.freeze_decoder();
-    }
     // The levels of the model trained: on --resume the checkpoint's, not --lambdas.
     let levels = config.model.levels();
     checkpoint.create()?;
     let sampler = PatchSampler::from_dir(&options.data, config.patch)?;
     eprintln!(
-        "training hyperprior {:?}{} on {} images of {}, {} patches of {}x{} per step, step {} of {}",
+        "training hyperprior {:?} on {} images of {}, {} patches of {}x{} per step, step {} of {}",
         config.model,
-        if config.encoder_only { " (the encoder alone, the decoder frozen)" } else { "" },
         sampler.len(),
         options.data.display(),
         config.batch,
@@ -168,7 +159,7 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
         let weights: Vec<f32> = picked.iter().map(|&l| (config.model.lambdas[l] * 255.0 * 255.0) as f32).collect();
         let distortion_weight = Tensor::<1>::from_data(TensorData::new(weights, [b]), &device);
 
-        let out = if config.encoder_only { model.forward_hard(batch.clone(), level_ids) } else { model.forward_train(batch.clone(), level_ids) };
+        let out = model.forward_train(batch.clone(), level_ids);
         let mse = (out.reconstruction - batch).square().mean_dims(&[1, 2, 3]).reshape([b]);
         let bits = |lik: Tensor<4>| lik.log().sum_dims(&[1, 2, 3]).reshape([b]);
         let bpp = (bits(out.y_likelihoods) + bits(out.z_likelihoods)).div_scalar(-(pixels * std::f64::consts::LN_2));
@@ -216,11 +207,7 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
     progress.finish();
     // The model files are computed on the CPU (the integer hyper-synthesis, the z tables),
     // whatever device trained the model.
-    let trained = model.valid().to_device(&Device::flex());
-    export(&trained, &config.model, &options.out)?;
-    if config.encoder_only {
-        export_encoder(&trained, &options.out)?;
-    }
+    export(&model.valid().to_device(&Device::flex()), &config.model, &options.out)?;
     Ok(TrainSummary { step: config.step, last })
 }
 
@@ -233,29 +220,8 @@ pub fn export_checkpoint(out: &Path) -> Result<u64> {
     let saved: HyperTrainConfig = checkpoint.load_state()?;
     let model = load_weights(saved.model.init(&Device::flex()), &checkpoint.weights())?;
     export(&model, &saved.model, out)?;
-    if saved.encoder_only {
-        export_encoder(&model, out)?;
-    }
     Ok(saved.step)
 }
-
-/// Where [`export_encoder`] writes the encoder of the model `out`: `NAME.encoder.bpk`.
-pub fn encoder_path(out: &Path) -> std::path::PathBuf {
-    out.with_extension("encoder.bpk")
-}
-
-/// Writes the encoder's tensors alone (analysis, hyper-analysis, gains) to
-/// [`encoder_path`]: what an encoder-only run changed, and what build.rs puts in place of a
-/// built-in model's encoder (its decoder, and so its identity, unchanged).
-///
-/// # Errors
-/// I/O and model errors.
-pub fn export_encoder(model: &HyperpriorModel, out: &Path) -> Result<()> {
-    save_weights_matching(model, ENCODER_TENSORS, &encoder_path(out))
-}
-
-/// The names of the encoder's tensors: the analysis and hyper-analysis transforms and the gains.
-const ENCODER_TENSORS: &str = r"^(analysis\.|hyper_analysis\.|log_gain$)";
 
 /// Writes a trained hyperprior as the four files a [`crate::codec::hyper::HyperCodec`] loads:
 /// `NAME.bpk` (weights), `NAME.json` (sizes and λs), `NAME.cdf` (integer tables of `z`) and

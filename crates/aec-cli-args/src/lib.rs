@@ -558,11 +558,6 @@ pub struct TrainArgs {
     /// hyperprior of other λ, the new levels' gains are read off its trained ones).
     #[arg(long, value_delimiter = ',', default_values_t = [0.0016, 0.0033, 0.0068, 0.014, 0.029, 0.06, 0.125, 0.26])]
     pub lambdas: Vec<f64>,
-    /// Hyperprior: train the encoder alone (analysis, hyper-analysis, gains) under a frozen
-    /// decoder, the latents rounded in the rate terms too, e.g. with --init-from the built-in
-    /// model's weights: files decode as before [with --resume, the checkpoint's].
-    #[arg(long)]
-    pub encoder_only: bool,
     /// Hyperprior: hidden channels of the hyper-analysis and hyper-synthesis.
     #[arg(long, default_value_t = 128)]
     pub hyper_hidden: usize,
