@@ -307,6 +307,38 @@ fn a_wide_picture_is_refined_window_by_window() {
     assert_eq!(codec.decode(&refined, &Limits::default()).unwrap().width(), 1100);
 }
 
+/// Rate control with a refinement searches on plain encodes and refines at most twice, keeping
+/// the best file that meets the target: never a lower PSNR than without refinement for a size
+/// target, never a larger file for a PSNR target, and better for some targets.
+#[test]
+fn rate_control_with_a_refinement_keeps_the_best_file_that_meets_the_target() {
+    use aec::codec::RateTarget;
+    let codec = HyperCodec::builtin().unwrap();
+    let picture = photo();
+    let psnr = |bytes: &[u8]| aec::metrics::psnr(picture.to_rgb8().as_raw(), codec.decode(bytes, &Limits::default()).unwrap().to_rgb8().as_raw());
+    let options = EncodeOptions { refinement: Refinement::steps(10), ..EncodeOptions::default() };
+    let near_top = codec.encode(&picture, &EncodeOptions { quality: 28, ..EncodeOptions::default() }).unwrap().len() as u64;
+    let reachable = |quality: u8| RateTarget::Psnr(psnr(&codec.encode(&picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap()) - 0.1);
+    let mut better = 0;
+    for target in [near_top, near_top * 3 / 4, near_top / 2].map(RateTarget::MaxBytes).into_iter().chain([reachable(12), reachable(24)]) {
+        let (plain, _) = codec.encode_to_target(&picture, target, &EncodeOptions::default()).unwrap();
+        let (refined, _) = codec.encode_to_target(&picture, target, &options).unwrap();
+        let (before, after) = (psnr(&plain), psnr(&refined));
+        match target {
+            RateTarget::MaxBytes(budget) => {
+                assert!(refined.len() as u64 <= budget && after >= before, "{target}: {} bytes {after} dB, plain {before} dB", refined.len());
+                better += usize::from(after > before);
+            }
+            RateTarget::Psnr(goal) => {
+                assert!(after >= goal && refined.len() <= plain.len(), "{target}: {} bytes {after} dB, plain {} bytes", refined.len(), plain.len());
+                better += usize::from(refined.len() < plain.len());
+            }
+            RateTarget::BitsPerPixel(_) => unreachable!(),
+        }
+    }
+    assert!(better > 0, "refining helps for some target");
+}
+
 /// The version-1 scale cannot refine its latents, and says so.
 #[test]
 fn refining_a_factorized_models_latents_is_refused() {

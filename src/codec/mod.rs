@@ -57,7 +57,8 @@ pub struct EncodeOptions {
     pub limits: Limits,
     /// Gradient steps that refine the latents against the decoder before they are coded
     /// (hyperprior models; none by default): better quality for the bits, each step about as
-    /// long as two decodes ([`refine`]).
+    /// long as two decodes ([`refine`]). Rate control refines at most twice (after a search on
+    /// plain encodes) and keeps the best file that meets its target.
     pub refinement: refine::Refinement,
 }
 

@@ -364,7 +364,9 @@ pub struct CompressArgs {
     /// them (hyperprior models such as the default): better quality for the bits (30 steps on
     /// the eval set: BD-rate -37.6% against cjpeg instead of -36.6%, -1.0% against WebP instead
     /// of +1.5%; up to 0.55 dB more at the top levels), but each step takes about as long as two decodes (a 768x512 picture: ~0.2 s on
-    /// two cores) and it needs ~130 MB more memory. The files decode as any other.
+    /// two cores) and it needs ~130 MB more memory. The files decode as any other. With
+    /// --max-bytes, --target-bpp or --target-psnr the level is searched without refining, then
+    /// refined at most twice, and the best file that meets the target kept.
     #[arg(long, default_value_t = 0, value_name = "STEPS")]
     pub refine: u32,
     /// A built-in model (default: the mean-scale hyperprior; factorized: the version-1 quality
