@@ -320,23 +320,48 @@ fn rate_control_with_a_refinement_keeps_the_best_file_that_meets_the_target() {
     let near_top = codec.encode(&picture, &EncodeOptions { quality: 28, ..EncodeOptions::default() }).unwrap().len() as u64;
     let reachable = |quality: u8| RateTarget::Psnr(psnr(&codec.encode(&picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap()) - 0.1);
     let mut better = 0;
-    for target in [near_top, near_top * 3 / 4, near_top / 2].map(RateTarget::MaxBytes).into_iter().chain([reachable(12), reachable(24)]) {
+    let bpp = |bytes: u64| RateTarget::BitsPerPixel(bytes as f64 * 8.0 / f64::from(picture.width() * picture.height()));
+    for target in [near_top, near_top * 3 / 4, near_top / 2].map(RateTarget::MaxBytes).into_iter().chain([bpp(near_top / 3), reachable(12), reachable(24)]) {
         let (plain, _) = codec.encode_to_target(&picture, target, &EncodeOptions::default()).unwrap();
         let (refined, _) = codec.encode_to_target(&picture, target, &options).unwrap();
         let (before, after) = (psnr(&plain), psnr(&refined));
         match target {
-            RateTarget::MaxBytes(budget) => {
-                assert!(refined.len() as u64 <= budget && after >= before, "{target}: {} bytes {after} dB, plain {before} dB", refined.len());
+            RateTarget::MaxBytes(_) | RateTarget::BitsPerPixel(_) => {
+                let pixels = f64::from(picture.width() * picture.height());
+                let fits = |bytes: &[u8]| match target {
+                    RateTarget::MaxBytes(budget) => bytes.len() as u64 <= budget,
+                    RateTarget::BitsPerPixel(most) => bytes.len() as f64 * 8.0 <= most * pixels,
+                    RateTarget::Psnr(_) => unreachable!(),
+                };
+                assert!(fits(&refined) && after >= before, "{target}: {} bytes {after} dB, plain {before} dB", refined.len());
                 better += usize::from(after > before);
             }
             RateTarget::Psnr(goal) => {
                 assert!(after >= goal && refined.len() <= plain.len(), "{target}: {} bytes {after} dB, plain {} bytes", refined.len(), plain.len());
                 better += usize::from(refined.len() < plain.len());
             }
-            RateTarget::BitsPerPixel(_) => unreachable!(),
         }
     }
     assert!(better > 0, "refining helps for some target");
+}
+
+/// A PSNR that only a refined file reaches: refused without refinement, met with it (the rate
+/// search on plain encodes finds nothing, so the top rate is refined).
+#[test]
+fn a_target_that_only_refining_reaches_is_met_with_a_refinement() {
+    use aec::codec::RateTarget;
+    let codec = HyperCodec::builtin().unwrap();
+    let picture = photo();
+    let psnr = |bytes: &[u8]| aec::metrics::psnr(picture.to_rgb8().as_raw(), codec.decode(bytes, &Limits::default()).unwrap().to_rgb8().as_raw());
+    let top = codec.max_quality();
+    let options = EncodeOptions { quality: top, refinement: Refinement::steps(10), ..EncodeOptions::default() };
+    let plain = psnr(&codec.encode(&picture, &EncodeOptions { quality: top, ..EncodeOptions::default() }).unwrap());
+    let refined = psnr(&codec.encode(&picture, &options).unwrap());
+    assert!(refined > plain + 0.02, "refining the top level gains: {plain} -> {refined} dB");
+    let target = RateTarget::Psnr((plain + refined) / 2.0);
+    assert!(matches!(codec.encode_to_target(&picture, target, &EncodeOptions::default()), Err(Error::InvalidArgument(_))));
+    let (bytes, quality) = codec.encode_to_target(&picture, target, &options).unwrap();
+    assert!(psnr(&bytes) >= (plain + refined) / 2.0 && quality == top);
 }
 
 /// The version-1 scale cannot refine its latents, and says so.

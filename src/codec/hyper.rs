@@ -55,9 +55,11 @@ const LEVELS_PER_TRAINED: usize = 3;
 /// trained levels (the same formula as the interpolation, `f` beyond 1): the scale reaches
 /// past the largest λ trained, at a falling return (format-spec, "Rate and quality").
 const EXTRAPOLATED_LEVELS: usize = 2;
-/// How far inside a size target (a fraction of it) and a PSNR target (dB) rate control with a
-/// refinement aims its second refined encode ([`HyperCodec::refine_for_target`]).
+/// How far inside a size target, as a fraction of it, rate control with a refinement aims its
+/// second refined encode ([`HyperCodec::refine_for_target`]).
 const TARGET_MARGIN_BYTES: f64 = 0.01;
+/// How far above a PSNR target, in dB, rate control with a refinement aims its second refined
+/// encode.
 const TARGET_MARGIN_DB: f64 = 0.05;
 /// The quantization step of the `z` tables (units of 1/256): `z` is rounded to integers.
 const Z_STEP: u16 = 256;
@@ -307,10 +309,11 @@ impl HyperCodec {
     }
 
     /// The level used when none is given: the one whose λ (interpolated like its gains,
-    /// geometrically between trained levels) is nearest [`DEFAULT_LAMBDA`].
+    /// geometrically between trained levels) is nearest [`DEFAULT_LAMBDA`], never an
+    /// extrapolated one.
     pub fn default_quality(&self) -> u8 {
         let distance = |q: u8| self.rate_of(q).map_or(f64::INFINITY, |rate| (self.lambda_at(rate) / DEFAULT_LAMBDA).ln().abs());
-        (1..=self.max_quality()).min_by(|&a, &b| distance(a).total_cmp(&distance(b))).unwrap_or(1)
+        (1..=self.max_quality() - EXTRAPOLATED_LEVELS as u8).min_by(|&a, &b| distance(a).total_cmp(&distance(b))).unwrap_or(1)
     }
 
     /// The λ that a rate setting stands for: geometric interpolation between the λ of the two
@@ -462,12 +465,13 @@ impl HyperCodec {
         Ok(Coded { z, y: to_i16(q), indices, z_plane: zh * zw })
     }
 
-    /// Compresses a picture at any rate setting `0..=256·(levels−1)` (continuous quality);
+    /// Compresses a picture at any rate setting up to that of the top quality level,
+    /// `256·(levels − 1) + 171` (continuous quality);
     /// `quality` is recorded in the header for information; coder, metadata and limits are
     /// those of `options`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for a rate beyond the trained levels, [`Error::TooLarge`]
+    /// [`Error::InvalidArgument`] for a rate beyond the top quality level, [`Error::TooLarge`]
     /// for a picture beyond the limits.
     pub fn encode_at_rate(&self, picture: &DynamicImage, rate: u16, quality: u8, options: &EncodeOptions) -> Result<Vec<u8>> {
         if rate > self.max_rate() {
@@ -513,14 +517,16 @@ impl HyperCodec {
         if probe_meets {
             candidates.push((probe_psnr, probe, plain.1));
         }
-        // A moved target that no rate meets leaves the files above.
-        if let Ok((_, rate)) = search(moved)
-            && rate != plain.1
-        {
-            let (bytes, meets) = refine_at(rate)?;
-            if meets {
-                candidates.push((psnr(&bytes)?, bytes, rate));
+        match search(moved) {
+            Ok((_, rate)) if rate != plain.1 => {
+                let (bytes, meets) = refine_at(rate)?;
+                if meets {
+                    candidates.push((psnr(&bytes)?, bytes, rate));
+                }
             }
+            // A moved target that no rate meets leaves the files above.
+            Ok(_) | Err(Error::InvalidArgument(_)) => {}
+            Err(other) => return Err(other),
         }
         let best = match target {
             RateTarget::Psnr(_) => candidates.into_iter().min_by_key(|c| c.1.len()),
@@ -740,15 +746,23 @@ impl PhotoCodec for HyperCodec {
                 Ok((bytes, ok))
             })
         };
-        let (bytes, rate) = search(target)?;
-        if options.refinement.steps == 0 {
-            return Ok((bytes, self.quality_of_rate(rate)));
-        }
         let refine_at = |rate: u16| -> Result<(Vec<u8>, bool)> {
             let refined = self.pack(y.clone(), &analysed, rate, self.quality_of_rate(rate), options)?;
             let ok = meets(&refined)?;
             Ok((refined, ok))
         };
+        let (bytes, rate) = match search(target) {
+            Err(Error::InvalidArgument(missed)) if options.refinement.steps > 0 => {
+                // No plain file meets the target: a refined one at the extreme rate may.
+                let extreme = if matches!(target, RateTarget::Psnr(_)) { self.max_rate() } else { 0 };
+                let (refined, ok) = refine_at(extreme)?;
+                return if ok { Ok((refined, self.quality_of_rate(extreme))) } else { Err(Error::InvalidArgument(missed)) };
+            }
+            found => found?,
+        };
+        if options.refinement.steps == 0 {
+            return Ok((bytes, self.quality_of_rate(rate)));
+        }
         let (bytes, rate) = self.refine_for_target(picture, target, (bytes, rate), search, refine_at)?;
         Ok((bytes, self.quality_of_rate(rate)))
     }
