@@ -8,6 +8,7 @@ use burn::prelude::Tensor;
 use image::DynamicImage;
 
 use super::ladder::RateTarget;
+use super::pixels::Pixels;
 use super::registry::Family;
 use super::{EncodeOptions, split_picture};
 use crate::error::{Error, Result};
@@ -129,16 +130,23 @@ pub trait PhotoCodec: Send + Sync + std::fmt::Debug {
 pub(crate) fn target_check<'a>(codec: &'a (impl PhotoCodec + ?Sized), picture: &DynamicImage, target: RateTarget) -> impl Fn(&[u8]) -> Result<bool> + 'a {
     let pixels = f64::from(picture.width()) * f64::from(picture.height());
     let original = matches!(target, RateTarget::Psnr(_)).then(|| split_picture(picture).0);
-    move |bytes: &[u8]| {
-        Ok(match target {
-            RateTarget::MaxBytes(n) => bytes.len() as u64 <= n,
-            RateTarget::BitsPerPixel(bpp) => bytes.len() as f64 * 8.0 <= bpp * pixels,
-            RateTarget::Psnr(goal) => {
-                let (decoded, _, _) = split_picture(&codec.decode(bytes, &Limits::largest())?);
-                crate::metrics::psnr(&original.as_ref().expect("kept for a PSNR target").samples, &decoded.samples) >= goal
-            }
-        })
-    }
+    move |bytes: &[u8]| meets_target(target, bytes.len(), pixels, || decoded_psnr(codec, original.as_ref().expect("kept for a PSNR target"), bytes))
+}
+
+/// Whether a file of `bytes` bytes for a picture of `pixels` pixels meets `target`; `psnr`
+/// gives the PSNR its picture decodes to, asked for a PSNR target only.
+pub(crate) fn meets_target(target: RateTarget, bytes: usize, pixels: f64, psnr: impl FnOnce() -> Result<f64>) -> Result<bool> {
+    Ok(match target {
+        RateTarget::MaxBytes(n) => bytes as u64 <= n,
+        RateTarget::BitsPerPixel(bpp) => bytes as f64 * 8.0 <= bpp * pixels,
+        RateTarget::Psnr(goal) => psnr()? >= goal,
+    })
+}
+
+/// The PSNR of the picture that the file `bytes` decodes to (with `codec`) against `original`.
+pub(crate) fn decoded_psnr(codec: &(impl PhotoCodec + ?Sized), original: &Pixels, bytes: &[u8]) -> Result<f64> {
+    let (decoded, _, _) = split_picture(&codec.decode(bytes, &Limits::largest())?);
+    Ok(crate::metrics::psnr(&original.samples, &decoded.samples))
 }
 
 /// The best setting in `low..=high` for `target` (settings grow in size and fidelity): the

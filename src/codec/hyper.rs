@@ -483,45 +483,47 @@ impl HyperCodec {
 
     /// Rate control with a refinement (a refined encode costs ~75 plain ones): the rate settings
     /// are searched on plain encodes (`search`, which found `plain` and its rate), then the
-    /// latents are refined at most twice (`refine_at` gives the refined file at a rate and
-    /// whether it meets the target): at the rate found, and at the rate a second plain search
-    /// finds for the target moved by what refining changed there (refining adds a few percent
-    /// of bits and up to half a dB, so at the rate found a size target is usually missed). Of
-    /// the files that meet the target the best is kept: the highest PSNR for a size target,
-    /// the smallest file for a PSNR target (the plain file if no refined one does better).
+    /// latents are refined at most twice (`refine_at` gives the refined file at a rate): at the
+    /// rate found, and at the rate a second plain search finds for the target moved by what
+    /// refining changed there (refining adds a few percent of bits and up to half a dB, so at
+    /// the rate found a size target is usually missed). Of the files that meet the target the
+    /// best is kept: the highest PSNR for a size target, the smallest file for a PSNR target
+    /// (the plain file if no refined one does better).
     fn refine_for_target(
         &self,
         picture: &DynamicImage,
         target: RateTarget,
         plain: (Vec<u8>, u16),
         search: impl Fn(RateTarget) -> Result<(Vec<u8>, u16)>,
-        refine_at: impl Fn(u16) -> Result<(Vec<u8>, bool)>,
+        refine_at: impl Fn(u16) -> Result<Vec<u8>>,
     ) -> Result<(Vec<u8>, u16)> {
         let original = split_picture(picture).0;
-        let psnr = |bytes: &[u8]| -> Result<f64> {
-            let decoded = split_picture(&self.decode(bytes, &Limits::largest())?).0;
-            Ok(crate::metrics::psnr(&original.samples, &decoded.samples))
+        let pixels = f64::from(picture.width()) * f64::from(picture.height());
+        // A file, its PSNR (each file decoded once) and whether it meets the target.
+        let judged = |bytes: Vec<u8>| -> Result<(f64, Vec<u8>, bool)> {
+            let psnr = super::family::decoded_psnr(self, &original, &bytes)?;
+            let meets = super::family::meets_target(target, bytes.len(), pixels, || Ok(psnr))?;
+            Ok((psnr, bytes, meets))
         };
-        let plain_psnr = psnr(&plain.0)?;
-        let (probe, probe_meets) = refine_at(plain.1)?;
-        let probe_psnr = psnr(&probe)?;
+        let (plain_psnr, plain_bytes, _) = judged(plain.0)?;
+        let (probe_psnr, probe, probe_meets) = judged(refine_at(plain.1)?)?;
         // The target moved by what refining changed, and a little further in (refining does not
         // change every rate alike): 1% fewer bytes, 0.05 dB more.
-        let shrink = plain.0.len() as f64 / probe.len() as f64 * (1.0 - TARGET_MARGIN_BYTES);
+        let shrink = plain_bytes.len() as f64 / probe.len() as f64 * (1.0 - TARGET_MARGIN_BYTES);
         let moved = match target {
             RateTarget::MaxBytes(n) => RateTarget::MaxBytes((n as f64 * shrink).floor() as u64),
             RateTarget::BitsPerPixel(bpp) => RateTarget::BitsPerPixel(bpp * shrink),
             RateTarget::Psnr(goal) => RateTarget::Psnr(goal - (probe_psnr - plain_psnr) + TARGET_MARGIN_DB),
         };
-        let mut candidates = vec![(plain_psnr, plain.0, plain.1)];
+        let mut candidates = vec![(plain_psnr, plain_bytes, plain.1)];
         if probe_meets {
             candidates.push((probe_psnr, probe, plain.1));
         }
         match search(moved) {
             Ok((_, rate)) if rate != plain.1 => {
-                let (bytes, meets) = refine_at(rate)?;
+                let (psnr, bytes, meets) = judged(refine_at(rate)?)?;
                 if meets {
-                    candidates.push((psnr(&bytes)?, bytes, rate));
+                    candidates.push((psnr, bytes, rate));
                 }
             }
             // A moved target that no rate meets leaves the files above.
@@ -736,7 +738,6 @@ impl PhotoCodec for HyperCodec {
     /// With a refinement, see [`HyperCodec::refine_for_target`].
     fn encode_to_target(&self, picture: &DynamicImage, target: RateTarget, options: &EncodeOptions) -> Result<(Vec<u8>, u8)> {
         let (y, analysed) = self.analysed(picture, options)?;
-        let meets = super::family::target_check(self, picture, target);
         let plain = EncodeOptions { refinement: Refinement::steps(0), ..options.clone() };
         let search = |target: RateTarget| {
             let meets = super::family::target_check(self, picture, target);
@@ -746,17 +747,17 @@ impl PhotoCodec for HyperCodec {
                 Ok((bytes, ok))
             })
         };
-        let refine_at = |rate: u16| -> Result<(Vec<u8>, bool)> {
-            let refined = self.pack(y.clone(), &analysed, rate, self.quality_of_rate(rate), options)?;
-            let ok = meets(&refined)?;
-            Ok((refined, ok))
-        };
+        let refine_at = |rate: u16| self.pack(y.clone(), &analysed, rate, self.quality_of_rate(rate), options);
         let (bytes, rate) = match search(target) {
             Err(Error::InvalidArgument(missed)) if options.refinement.steps > 0 => {
                 // No plain file meets the target: a refined one at the extreme rate may.
                 let extreme = if matches!(target, RateTarget::Psnr(_)) { self.max_rate() } else { 0 };
-                let (refined, ok) = refine_at(extreme)?;
-                return if ok { Ok((refined, self.quality_of_rate(extreme))) } else { Err(Error::InvalidArgument(missed)) };
+                let refined = refine_at(extreme)?;
+                return if super::family::target_check(self, picture, target)(&refined)? {
+                    Ok((refined, self.quality_of_rate(extreme)))
+                } else {
+                    Err(Error::InvalidArgument(missed))
+                };
             }
             found => found?,
         };
@@ -766,6 +767,7 @@ impl PhotoCodec for HyperCodec {
         let (bytes, rate) = self.refine_for_target(picture, target, (bytes, rate), search, refine_at)?;
         Ok((bytes, self.quality_of_rate(rate)))
     }
+
     fn encode_fraction(&self, picture: &DynamicImage, quality: f64, options: &EncodeOptions) -> Result<Vec<u8>> {
         let rate = self.rate_of_fraction(quality)?;
         self.encode_at_rate(picture, rate, self.quality_of_rate(rate), options)

@@ -176,8 +176,8 @@ impl Ladder {
         let (original, _, _) = split_picture(picture);
         let mut try_level = |quality: u8| -> Result<(Vec<u8>, f64)> {
             let bytes = self.pack(analyses, picture, quality, options)?;
-            let (decoded, _, _) = split_picture(&self.decode(&bytes, &Limits::largest())?);
-            Ok((bytes, crate::metrics::psnr(&original.samples, &decoded.samples)))
+            let psnr = super::family::decoded_psnr(self, &original, &bytes)?;
+            Ok((bytes, psnr))
         };
         let (mut low, mut high) = (1, self.max_quality());
         let (mut best_bytes, best_psnr) = try_level(high)?;
