@@ -21,8 +21,8 @@ use super::tiles::{LatentPlanes, Tiling};
 use super::{
     EncodeOptions, LevelInfo, PhotoCodec, RateTarget, Weights, check_model, check_picture_size, compress_alpha, join_picture, model_id, split_picture,
 };
-use crate::entropy::coding::{self, decode_indexed, encode_indexed};
-use crate::entropy::gaussian::{LOG_SCALE_BITS, table_index};
+use crate::entropy::coding::{self, decode_indexed_from, encode_indexed};
+use crate::entropy::gaussian::{LOG_SCALE_BITS, table_index, table_indexer};
 use crate::entropy::intnet::{IntLayer, IntNet, LayerKind};
 use crate::entropy::lookup::LookupCategorical;
 use crate::entropy::quantize::round_residual;
@@ -805,7 +805,8 @@ fn missing_section(what: &str) -> Error {
 /// [`FormatError::CorruptPayload`] if the payload is not exactly the encoder's words for as
 /// many values as there are log-scales.
 pub fn decode_residuals(payload: &[u8], log_scales: &[i32]) -> std::result::Result<Vec<i16>, FormatError> {
-    decode_indexed(payload, &log_scales.par_iter().map(|&s| table_index(s)).collect::<Vec<_>>())
+    let index = table_indexer();
+    decode_indexed_from(payload, log_scales.iter().map(|&s| index(s)))
 }
 
 /// The digest of a file's decoded integers that the format's hyperprior test vectors keep

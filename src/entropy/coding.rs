@@ -180,11 +180,20 @@ fn encode_indexed_value(encoder: &mut DefaultRangeEncoder, v: i16, k: u8) {
 /// # Errors
 /// [`FormatError::CorruptPayload`].
 pub fn decode_indexed(payload: &[u8], indices: &[u8]) -> Result<Vec<i16>, FormatError> {
+    decode_indexed_from(payload, indices.iter().copied())
+}
+
+/// [`decode_indexed`] with the indices computed as the values are decoded (a decoder derives
+/// them from the log-scales without storing them).
+///
+/// # Errors
+/// As [`decode_indexed`].
+pub fn decode_indexed_from(payload: &[u8], indices: impl ExactSizeIterator<Item = u8>) -> Result<Vec<i16>, FormatError> {
     let mut decoder = RangeDecoder::new(payload)?;
     let mut out = Vec::with_capacity(indices.len());
     // The bank's entries, looked up once each (`bank_entry` builds them on first use).
     let mut entries = [None; SCALES];
-    for &k in indices {
+    for k in indices {
         let (table, model) = *entries[usize::from(k)].get_or_insert_with(|| bank_entry(k));
         out.push(decode_value(&mut decoder, table, model)?);
     }

@@ -49,17 +49,20 @@ pub fn thresholds() -> &'static [i32; SCALES - 1] {
 /// first use; a decoder asks for one index per latent, and the search over the thresholds
 /// took about twice as long).
 pub fn table_index(log_scale: i32) -> u8 {
+    table_indexer()(log_scale)
+}
+
+/// [`table_index`] as a function that has looked its table up once (for a loop over many
+/// log-scales).
+pub fn table_indexer() -> impl Fn(i32) -> u8 + Copy {
     static INDICES: OnceLock<Vec<u8>> = OnceLock::new();
     let t = thresholds();
-    let (first, last) = (t[0], t[SCALES - 2]);
-    if log_scale < first {
-        return 0;
+    let first = t[0];
+    let indices = INDICES.get_or_init(|| (first..=t[SCALES - 2]).map(|v| t.partition_point(|&t| t <= v) as u8).collect()).as_slice();
+    move |log_scale| match usize::try_from(i64::from(log_scale) - i64::from(first)) {
+        Err(_) => 0,
+        Ok(i) => indices.get(i).copied().unwrap_or((SCALES - 1) as u8),
     }
-    if log_scale > last {
-        return (SCALES - 1) as u8;
-    }
-    let indices = INDICES.get_or_init(|| (first..=last).map(|v| t.partition_point(|&t| t <= v) as u8).collect());
-    indices[(log_scale - first) as usize]
 }
 
 /// The integer table of a zero-mean Gaussian of scale `σ`, discretised to integers:

@@ -77,9 +77,12 @@ pub struct IntLayer {
     shift: u32,
     inputs: usize,
     outputs: usize,
-    /// `[out][in][ky][kx]`, each within ±32767 (16 significant bits; checked on parsing).
+    /// `[tap][out][in]` (tap `ky·5 + kx`), each within ±32767 (16 significant bits; checked on
+    /// parsing): a tap's weights of all outputs are contiguous, as its matrix product reads them.
     weights: Vec<i16>,
     biases: Vec<i64>,
+    /// `max over outputs of Σ |w|`, the weights' part of [`IntLayer::largest_sum`].
+    largest_weight_sum: u128,
 }
 
 /// The rows/columns of the input that feed output parity `p` of a stride-2 5x5 transposed
@@ -89,6 +92,51 @@ fn up5_taps(parity: usize) -> &'static [(usize, isize)] {
 }
 
 impl IntLayer {
+    /// A layer of these weights, laid out `[out][in][ky][kx]` as in the serialized form.
+    fn new(kind: LayerKind, relu: bool, shift: u32, (inputs, outputs): (usize, usize), weights: &[i16], biases: Vec<i64>) -> Self {
+        let taps = kind.taps();
+        let mut by_tap = vec![0i16; weights.len()];
+        for (o, row) in weights.chunks_exact((inputs * taps).max(1)).enumerate() {
+            for (i, taps_of_input) in row.chunks_exact(taps).enumerate() {
+                for (tap, &w) in taps_of_input.iter().enumerate() {
+                    by_tap[(tap * outputs + o) * inputs + i] = w;
+                }
+            }
+        }
+        Self::of_taps(kind, relu, shift, (inputs, outputs), by_tap, biases)
+    }
+
+    /// A layer of these weights, laid out `[tap][out][in]`.
+    fn of_taps(kind: LayerKind, relu: bool, shift: u32, (inputs, outputs): (usize, usize), weights: Vec<i16>, biases: Vec<i64>) -> Self {
+        let mut sums = vec![0u128; outputs];
+        for of_tap in weights.chunks_exact((outputs * inputs).max(1)) {
+            for (sum, row) in sums.iter_mut().zip(of_tap.chunks_exact(inputs.max(1))) {
+                *sum += row.iter().map(|v| u128::from(v.unsigned_abs())).sum::<u128>();
+            }
+        }
+        let largest_weight_sum = sums.into_iter().max().unwrap_or(0);
+        Self { kind, relu, shift, inputs, outputs, weights, biases, largest_weight_sum }
+    }
+
+    /// The weights laid out `[out][in][ky][kx]` (the serialized order).
+    fn weights_by_output(&self) -> Vec<i16> {
+        let taps = self.kind.taps();
+        let mut out = vec![0i16; self.weights.len()];
+        for (tap, of_tap) in self.weights.chunks_exact((self.outputs * self.inputs).max(1)).enumerate() {
+            for (o, row) in of_tap.chunks_exact(self.inputs).enumerate() {
+                for (i, &w) in row.iter().enumerate() {
+                    out[(o * self.inputs + i) * taps + tap] = w;
+                }
+            }
+        }
+        out
+    }
+
+    /// The weights of tap `tap`, `[out][in]`.
+    fn tap_weights(&self, tap: usize) -> &[i16] {
+        &self.weights[tap * self.outputs * self.inputs..(tap + 1) * self.outputs * self.inputs]
+    }
+
     /// Quantizes a float layer: `weights` laid out `[out][in][ky][kx]`, `biases` per output.
     /// The shift is the largest that keeps every weight within 16 bits.
     ///
@@ -106,15 +154,8 @@ impl IntLayer {
         let shift = (WEIGHT_MAX / largest).log2().floor().clamp(0.0, 30.0) as u32;
         let scale = f64::from(1u32 << shift);
         let act = f64::from(1u32 << ACT_BITS);
-        Ok(Self {
-            kind,
-            relu,
-            shift,
-            inputs,
-            outputs,
-            weights: weights.iter().map(|&w| (f64::from(w) * scale).round() as i16).collect(),
-            biases: biases.iter().map(|&b| (f64::from(b) * scale * act).round() as i64).collect(),
-        })
+        let quantized: Vec<i16> = weights.iter().map(|&w| (f64::from(w) * scale).round() as i16).collect();
+        Ok(Self::new(kind, relu, shift, (inputs, outputs), &quantized, biases.iter().map(|&b| (f64::from(b) * scale * act).round() as i64).collect()))
     }
 
     /// The layer restricted to output channels `outputs` (each output's weights and bias as
@@ -125,13 +166,10 @@ impl IntLayer {
 
     /// The layer restricted to the output channels `outputs`, in that order.
     fn only_these(&self, outputs: &[usize]) -> Self {
-        let per_output = self.inputs * self.kind.taps();
-        Self {
-            outputs: outputs.len(),
-            weights: outputs.iter().flat_map(|&o| self.weights[o * per_output..(o + 1) * per_output].iter().copied()).collect(),
-            biases: outputs.iter().map(|&o| self.biases[o]).collect(),
-            ..*self
-        }
+        let inputs = self.inputs;
+        let weights =
+            (0..self.kind.taps()).flat_map(|tap| outputs.iter().flat_map(move |&o| &self.tap_weights(tap)[o * inputs..(o + 1) * inputs])).copied().collect();
+        Self::of_taps(self.kind, self.relu, self.shift, (inputs, outputs.len()), weights, outputs.iter().map(|&o| self.biases[o]).collect())
     }
 
     /// Output size for an input of `h x w`.
@@ -159,11 +197,9 @@ impl IntLayer {
     /// from `input`, and of that sum plus the bias and the rounding half:
     /// `max |x| · max over outputs of Σ |w| + max |bias| + 2^shift`.
     fn largest_sum(&self, input: &[i32]) -> u128 {
-        let largest_input = input.iter().map(|v| u128::from(v.unsigned_abs())).max().unwrap_or(0);
-        let per_output = (self.inputs * self.kind.taps()).max(1);
-        let largest_weights = self.weights.chunks_exact(per_output).map(|o| o.iter().map(|v| u128::from(v.unsigned_abs())).sum::<u128>()).max().unwrap_or(0);
+        let largest_input = input.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
         let largest_bias = self.biases.iter().map(|b| u128::from(b.unsigned_abs())).max().unwrap_or(0);
-        largest_input * largest_weights + largest_bias + (1 << self.shift)
+        u128::from(largest_input) * self.largest_weight_sum + largest_bias + (1 << self.shift)
     }
 
     /// The `f64` form of [`IntLayer::requantize`] for the `f64` path: `biased` is an exact sum
@@ -193,10 +229,12 @@ impl IntLayer {
     /// Writes tap `tap`'s weights of the outputs `outputs` and the input channels `active` into
     /// `dst` as `f64`, laid out `[output][active input]`.
     fn gather_weights(&self, dst: &mut [f64], outputs: Range<usize>, active: &[usize], tap: usize) {
-        let taps = self.kind.taps();
-        for (o, row) in outputs.zip(dst.chunks_exact_mut(active.len().max(1))) {
-            for (w, &i) in row.iter_mut().zip(active) {
-                *w = f64::from(self.weights[(o * self.inputs + i) * taps + tap]);
+        let rows = self.tap_weights(tap).chunks_exact(self.inputs).skip(outputs.start);
+        for (row, dst) in rows.zip(dst.chunks_exact_mut(active.len().max(1))).take(outputs.len()) {
+            if active.len() == self.inputs {
+                dst.iter_mut().zip(row).for_each(|(d, &w)| *d = f64::from(w));
+            } else {
+                dst.iter_mut().zip(active).for_each(|(d, &i)| *d = f64::from(row[i]));
             }
         }
     }
@@ -282,13 +320,23 @@ impl IntLayer {
                         ((py, px), sums)
                     })
                     .collect();
-                for &((py, px), ref sums) in &phases {
-                    for (o, plane) in sums.chunks_exact(len).enumerate() {
-                        let out_plane = &mut out[o * oh * ow..(o + 1) * oh * ow];
+                // Each output row interleaves the two column parities of its row parity:
+                // requantized a row at a time (a loop the compiler vectorises), then interleaved.
+                let sums_of = |parity: (usize, usize)| &phases.iter().find(|(p, _)| *p == parity).expect("four parities").1;
+                let mut even = vec![0i32; w];
+                let mut odd = vec![0i32; w];
+                for py in 0..2 {
+                    let (left, right) = (sums_of((py, 0)), sums_of((py, 1)));
+                    for (o, out_plane) in out.chunks_exact_mut(oh * ow).enumerate() {
                         let bias = self.bias_and_half(o);
                         for yy in 0..h {
-                            for xx in 0..w {
-                                out_plane[(2 * yy + py) * ow + 2 * xx + px] = self.requantize_exact(plane[yy * stride + xx] + bias);
+                            let at = o * len + yy * stride;
+                            even.iter_mut().zip(&left[at..at + w]).for_each(|(d, &s)| *d = self.requantize_exact(s + bias));
+                            odd.iter_mut().zip(&right[at..at + w]).for_each(|(d, &s)| *d = self.requantize_exact(s + bias));
+                            let row = &mut out_plane[(2 * yy + py) * ow..][..ow];
+                            for ((pair, &e), &d) in row.chunks_exact_mut(2).zip(&even).zip(&odd) {
+                                pair[0] = e;
+                                pair[1] = d;
                             }
                         }
                     }
@@ -319,12 +367,13 @@ impl IntLayer {
         };
         let mut out = vec![0i32; self.outputs * oh * ow];
         out.par_chunks_mut(oh * ow).enumerate().for_each(|(o, out_plane)| {
-            let weights = &self.weights[o * self.inputs * self.kind.taps()..(o + 1) * self.inputs * self.kind.taps()];
+            // Output `o`'s weight of input `i` at tap `tap`.
+            let weight = |i: usize, tap: usize| i64::from(self.tap_weights(tap)[o * self.inputs + i]);
             match self.kind {
                 LayerKind::Pointwise => {
                     let mut acc = vec![self.biases[o]; plane];
-                    for (i, &wv) in weights.iter().enumerate() {
-                        let wv = i64::from(wv);
+                    for i in 0..self.inputs {
+                        let wv = weight(i, 0);
                         for (a, &x) in acc.iter_mut().zip(&input[i * plane..(i + 1) * plane]) {
                             *a = a.wrapping_add(wv.wrapping_mul(i64::from(x)));
                         }
@@ -344,10 +393,9 @@ impl IntLayer {
                             acc.fill(self.biases[o]);
                             for i in 0..self.inputs {
                                 let x = &padded[i * (h + 2) * stride..(i + 1) * (h + 2) * stride];
-                                let k = &weights[i * 25..(i + 1) * 25];
                                 for &(ky, dy) in up5_taps(py) {
                                     for &(kx, dx) in up5_taps(px) {
-                                        let wv = i64::from(k[ky * 5 + kx]);
+                                        let wv = weight(i, ky * 5 + kx);
                                         let offset = ((1 + dy) as usize) * stride + (1 + dx) as usize;
                                         for (a, &v) in acc.iter_mut().zip(&x[offset..offset + len]) {
                                             *a = a.wrapping_add(wv.wrapping_mul(i64::from(v)));
@@ -477,7 +525,7 @@ impl IntNet {
             out.extend_from_slice(&[l.kind as u8, u8::from(l.relu), l.shift as u8, 0]);
             out.extend_from_slice(&(l.inputs as u32).to_le_bytes());
             out.extend_from_slice(&(l.outputs as u32).to_le_bytes());
-            for &w in &l.weights {
+            for w in l.weights_by_output() {
                 if version == VERSION_WIDE_WEIGHTS {
                     out.extend_from_slice(&i32::from(w).to_le_bytes());
                 } else {
@@ -538,7 +586,7 @@ impl IntNet {
             let Some(weights) = weights.filter(|_| biases.iter().all(|b| b.unsigned_abs() <= 1 << 62)) else {
                 return Err(bad("weight or bias out of range"));
             };
-            layers.push(IntLayer { kind, relu: relu == 1, shift, inputs, outputs, weights, biases });
+            layers.push(IntLayer::new(kind, relu == 1, shift, (inputs, outputs), &weights, biases));
         }
         if !rest.is_empty() {
             return Err(bad("trailing bytes"));
