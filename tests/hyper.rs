@@ -294,17 +294,25 @@ fn refined_latents_code_the_picture_at_a_loss_no_higher() {
 }
 
 /// A picture wider than one refinement window (768 pixels) is refined window by window: the
-/// loss still drops, and the file decodes to the picture's size.
+/// loss still drops, the file decodes to the picture's size, and the progress reported counts
+/// every step of every window once.
 #[test]
 fn a_wide_picture_is_refined_window_by_window() {
     let codec = HyperCodec::builtin().unwrap();
     let picture = image::open("tests/fixtures/kodim23.png").unwrap().resize_exact(1100, 150, image::imageops::FilterType::Triangle);
     let quality = 28;
     let plain = codec.encode(&picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap();
-    let refined = codec.encode(&picture, &EncodeOptions { quality, refinement: Refinement::steps(10), ..EncodeOptions::default() }).unwrap();
+    let reports = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let told = std::sync::Arc::clone(&reports);
+    let refinement = Refinement::steps(10).with_progress(move |done, all| told.lock().unwrap().push((done, all)));
+    let refined = codec.encode(&picture, &EncodeOptions { quality, refinement, ..EncodeOptions::default() }).unwrap();
     let (before, after) = (loss(&codec, &picture, &plain, quality), loss(&codec, &picture, &refined, quality));
     assert!(after < before * 0.99, "loss {after} refined, {before} not");
     assert_eq!(codec.decode(&refined, &Limits::default()).unwrap().width(), 1100);
+    let reports = reports.lock().unwrap().clone();
+    let all = reports.last().expect("progress is reported").1;
+    assert!(all >= 20 && all % 10 == 0, "10 steps in each of several windows: {all}");
+    assert_eq!(reports, (1..=all).map(|done| (done, all)).collect::<Vec<_>>());
 }
 
 /// Rate control with a refinement searches on plain encodes and refines at most twice, keeping

@@ -139,7 +139,7 @@ fn measure_picture(codec: &dyn PhotoCodec, name: &str, picture: &DynamicImage, o
     // The estimates are of latents as the analysis gives them: a refined file is not compared.
     let estimates = if options.refinement.steps == 0 { Some(codec.estimated_sizes(&input)?) } else { None };
     for &quality in &options.levels {
-        let coded = aec_coded(codec, &input, &EncodeOptions { quality, refinement: options.refinement, ..EncodeOptions::default() })?;
+        let coded = aec_coded(codec, &input, &EncodeOptions { quality, refinement: options.refinement.clone(), ..EncodeOptions::default() })?;
         let mut r = record(name, "aec", quality, &p, &coded);
         r.estimated_bytes = estimates.as_ref().and_then(|e| e.get(usize::from(quality) - 1).copied());
         out.push(r);

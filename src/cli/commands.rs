@@ -80,11 +80,9 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
         _ => None,
     };
     let started = Instant::now();
-    let spinner = aec::progress::spinner(
-        format!("{}: refining the latents ({} steps)", input.display(), args.refine),
-        args.refine > 0 && std::io::stderr().is_terminal(),
-    );
-    let options = EncodeOptions { quality: codec.default_quality(), coder, metadata, limits: Limits::largest(), refinement: Refinement::steps(args.refine) };
+    let (progress, report) = aec::progress::refinement_bar(input.display().to_string(), args.refine, args.refine > 0 && std::io::stderr().is_terminal());
+    let refinement = Refinement::steps(args.refine).with_progress(report);
+    let options = EncodeOptions { quality: codec.default_quality(), coder, metadata, limits: Limits::largest(), refinement };
     let (encoded, quality) = match (target, args.quality) {
         (Some(target), _) => codec.encode_to_target(&picture, target, &options).map(|(bytes, q)| {
             let quality = coded_quality(codec.as_ref(), &bytes, q);
@@ -93,7 +91,7 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
         (None, Some(q)) => (codec.encode_fraction(&picture, q, &options)?, q.to_string()),
         (None, None) => (codec.encode(&picture, &options)?, options.quality.to_string()),
     };
-    spinner.finish_and_clear();
+    progress.finish_and_clear();
     let elapsed = started.elapsed();
     let metadata = options.metadata;
     write_output(output, &encoded, args.force)?;

@@ -428,7 +428,7 @@ impl HyperCodec {
 
     /// Codes analysed latents `y` (of a picture padded to `ph x pw`) at a rate setting,
     /// refining them first against `refining`'s picture (padded planes, visible size) if given.
-    fn code(&self, mut y: LatentPlanes, ph: usize, pw: usize, rate: u16, refining: Option<(Refinement, &[f32], (usize, usize))>) -> Result<Coded> {
+    fn code(&self, mut y: LatentPlanes, ph: usize, pw: usize, rate: u16, refining: Option<(&Refinement, &[f32], (usize, usize))>) -> Result<Coded> {
         let gains = self.gain_at(&self.log_gains, rate);
         let plane = y.height * y.width;
         for (values, gain) in y.values.chunks_mut(plane.max(1)).zip(&gains) {
@@ -555,7 +555,7 @@ impl HyperCodec {
     /// them once) at a rate setting (`quality` recorded for information).
     fn pack(&self, y: LatentPlanes, analysed: &Analysed, rate: u16, quality: u8, options: &EncodeOptions) -> Result<Vec<u8>> {
         let coder = options.coder;
-        let refining = analysed.planes.as_deref().map(|planes| (options.refinement, planes, (analysed.height as usize, analysed.width as usize)));
+        let refining = analysed.planes.as_deref().map(|planes| (&options.refinement, planes, (analysed.height as usize, analysed.width as usize)));
         let coded = self.code(y, analysed.ph, analysed.pw, rate, refining)?;
         let (z_payload, y_payload) = match coder {
             CoderId::Zstd => (coding::encode_zstd(&coded.z), coding::encode_zstd(&coded.y)),

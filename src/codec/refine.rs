@@ -10,6 +10,9 @@
 //! Only the encoder changes: the files are ordinary files of the same model and decode as any
 //! other. Each step runs the synthesis forwards and backwards (`infer::SynthesisGradient`).
 
+use std::cell::Cell;
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use super::tiles::{Tiling, planes_region as region};
@@ -23,18 +26,47 @@ const BETA2: f32 = 0.999;
 const EPSILON: f32 = 1e-8;
 
 /// How a picture's latents are refined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refinement {
     /// Gradient steps (0: none).
     pub steps: u32,
+    /// Told of the progress after every step (none by default).
+    pub progress: Option<StepReport>,
 }
 
 impl Refinement {
     /// `steps` steps.
     pub fn steps(steps: u32) -> Self {
-        Self { steps }
+        Self { steps, progress: None }
+    }
+
+    /// The same refinement, telling `report` `(steps done, steps in all)` after every step.
+    #[must_use]
+    pub fn with_progress(self, report: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        Self { progress: Some(StepReport(Arc::new(report))), ..self }
     }
 }
+
+/// A function told `(steps done, steps in all)` after every step of a refinement: a picture
+/// refined in several windows (large pictures) counts the steps of all of them; each
+/// refinement counts from zero (rate control refines up to three times).
+#[derive(Clone)]
+pub struct StepReport(pub Arc<dyn Fn(u64, u64) + Send + Sync>);
+
+impl std::fmt::Debug for StepReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StepReport")
+    }
+}
+
+/// Every report is equal to every other: where progress is told does not change the file.
+impl PartialEq for StepReport {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for StepReport {}
 
 /// Adam's first step size (it decays linearly to zero over the steps), in latent units, at
 /// λ up to [`LAMBDA_OF_SMALLEST_STEP`]; above, it grows with λ up to [`LARGEST_STEP`].
@@ -82,20 +114,36 @@ const TILING: Tiling = Tiling { tile: 32, margin: 4, max_whole: 48 };
 ///
 /// # Panics
 /// If the sizes do not agree with `synthesis` and each other.
-pub fn refine(synthesis: &SynthesisGradient, target: &Target<'_>, y: &[f32], (h, w): (usize, usize), refinement: Refinement, initial: Vec<f32>) -> Vec<f32> {
+pub fn refine(synthesis: &SynthesisGradient, target: &Target<'_>, y: &[f32], (h, w): (usize, usize), refinement: &Refinement, initial: Vec<f32>) -> Vec<f32> {
     let (rows, cols) = (TILING.spans(h), TILING.spans(w));
+    // The visible part of each window (none for a window wholly in the padding).
+    let visible_of = |run_rows: &std::ops::Range<usize>, run_cols: &std::ops::Range<usize>| {
+        (
+            target.visible.0.saturating_sub(16 * run_rows.start).min(16 * run_rows.len()),
+            target.visible.1.saturating_sub(16 * run_cols.start).min(16 * run_cols.len()),
+        )
+    };
+    let windows = rows
+        .iter()
+        .flat_map(|r| cols.iter().map(move |c| (r, c)))
+        .filter(|(r, c)| visible_of(&r.run, &c.run).0 > 0 && visible_of(&r.run, &c.run).1 > 0)
+        .count();
+    let (done, all) = (Cell::new(0u64), u64::from(refinement.steps) * windows as u64);
+    let step_done = || {
+        done.set(done.get() + 1);
+        if let Some(StepReport(report)) = &refinement.progress {
+            report(done.get(), all);
+        }
+    };
     if rows.len() == 1 && cols.len() == 1 {
-        return refine_window(synthesis, target, &mut y.to_vec(), (h, w), refinement, initial);
+        return refine_window(synthesis, target, &mut y.to_vec(), (h, w), refinement.steps, initial, &step_done);
     }
     let channels = synthesis.latent_channels();
     let mut out = initial.clone();
     for row in &rows {
         for col in &cols {
             let (run_rows, run_cols) = (&row.run, &col.run);
-            let visible = (
-                target.visible.0.saturating_sub(16 * run_rows.start).min(16 * run_rows.len()),
-                target.visible.1.saturating_sub(16 * run_cols.start).min(16 * run_cols.len()),
-            );
+            let visible = visible_of(run_rows, run_cols);
             if visible.0 == 0 || visible.1 == 0 {
                 continue;
             }
@@ -104,7 +152,7 @@ pub fn refine(synthesis: &SynthesisGradient, target: &Target<'_>, y: &[f32], (h,
             let (means, scales) = (latents(target.means), latents(target.scales));
             let indices = region(target.indices, channels, (h, w), run_rows.clone(), run_cols.clone());
             let window = Target { picture: &picture, visible, means: &means, scales: &scales, indices: &indices, ..*target };
-            let chosen = refine_window(synthesis, &window, &mut latents(y), (run_rows.len(), run_cols.len()), refinement, latents(&initial));
+            let chosen = refine_window(synthesis, &window, &mut latents(y), (run_rows.len(), run_cols.len()), refinement.steps, latents(&initial), &step_done);
             for c in 0..channels {
                 for yy in row.keep.clone() {
                     let from = (c * run_rows.len() + yy - run_rows.start) * run_cols.len() + col.keep.start - run_cols.start;
@@ -130,8 +178,9 @@ fn refine_window(
     target: &Target<'_>,
     y: &mut [f32],
     (h, w): (usize, usize),
-    refinement: Refinement,
+    steps: u32,
     initial: Vec<f32>,
+    step_done: &dyn Fn(),
 ) -> Vec<f32> {
     let channels = synthesis.latent_channels();
     let plane = (h * w).max(1);
@@ -152,7 +201,7 @@ fn refine_window(
     let first_step = step_size(target.lambda);
     // Adam's first and second moments of every latent.
     let mut moments = vec![(0f32, 0f32); y.len()];
-    for step in 1..=refinement.steps {
+    for step in 1..=steps {
         let rounded = residuals(y);
         let (picture, gradient) = synthesis.gradient(&decoded(&rounded, target, plane), h, w, |picture| {
             distortion_gradient(picture, target.picture, (16 * h, 16 * w), (vh, vw), distortion_weight)
@@ -163,7 +212,7 @@ fn refine_window(
         }
         let bias1 = 1.0 - BETA1.powi(step as i32);
         let bias2 = 1.0 - BETA2.powi(step as i32);
-        let rate = first_step * (1.0 - (step - 1) as f32 / refinement.steps as f32);
+        let rate = first_step * (1.0 - (step - 1) as f32 / steps as f32);
         y.par_chunks_mut(plane).zip(moments.par_chunks_mut(plane)).enumerate().for_each(|(c, (y, moments))| {
             let at = c * plane;
             for (i, (y, (m1, m2))) in y.iter_mut().zip(moments).enumerate() {
@@ -173,8 +222,9 @@ fn refine_window(
                 *y -= rate * (*m1 / bias1) / ((*m2 / bias2).sqrt() + EPSILON);
             }
         });
+        step_done();
     }
-    if refinement.steps > 0 {
+    if steps > 0 {
         // The last step's latents, rounded to the nearest and as the encoder rounds (towards
         // the mean where that saves enough bits).
         let economical: Vec<f32> = y.iter().zip(target.means).zip(target.indices).map(|((&v, &m), &k)| round_residual(v - m, k)).collect();
