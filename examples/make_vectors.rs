@@ -58,19 +58,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The version-2 vectors of the default model (the built-in hyperprior, `v2-default-*`, with
-/// their golden latent digests): files aec 0.3 writes by default, and one at the top level of
-/// aec 0.4. Never rewritten.
+/// their golden latent digests): files aec 0.3 writes by default, one at the top level of
+/// aec 0.4, and one with the latents in two streams (aec 0.5). Never rewritten.
 fn write_default_vectors(rgb: &DynamicImage, gray: &DynamicImage, rgba: &DynamicImage) -> Result<(), Box<dyn std::error::Error>> {
     let codec = AnyCodec::open("default")?;
     let photo = codec.photo().expect("a photo model");
     let default = f64::from(photo.default_quality());
-    let cases: [(String, &DynamicImage, f64, CoderId); 5] = [
+    let cases: [(String, &DynamicImage, f64, CoderId); 6] = [
         (format!("default-rgb-70x50-q{default}-range"), rgb, default, CoderId::Range),
         ("default-rgb-70x50-q2.5-zstd".into(), rgb, 2.5, CoderId::Zstd),
         ("default-gray-33x47-q28-range".into(), gray, 28.0, CoderId::Range),
         ("default-rgba-24x16-q9-range".into(), rgba, 9.0, CoderId::Range),
         // aec 0.4: the top level, beyond the top trained one (extrapolated gains).
         ("default-rgb-70x50-q33-range".into(), rgb, 33.0, CoderId::Range),
+        // aec 0.5: the latents in two streams (section kind 4).
+        ("default-rgb-70x50-q20-range-streams".into(), rgb, 20.0, CoderId::Range),
     ];
     let hyper = aec::codec::hyper::HyperCodec::builtin()?;
     for (name, picture, quality, coder) in cases {
@@ -102,12 +104,14 @@ fn write_hyperprior_vectors(rgb: &DynamicImage, rgba: &DynamicImage) -> Result<(
     }
     let codec = AnyCodec::from_files(weights)?;
     let photo = codec.photo().expect("a photo model");
-    let cases: [(&str, &DynamicImage, f64, CoderId); 4] = [
+    let cases: [(&str, &DynamicImage, f64, CoderId); 5] = [
         ("hyper-tiny-rgb-70x50-q3-range", rgb, 3.0, CoderId::Range),
         ("hyper-tiny-rgb-70x50-q5.5-zstd", rgb, 5.5, CoderId::Zstd),
         ("hyper-tiny-rgba-24x16-q7-range", rgba, 7.0, CoderId::Range),
         // aec 0.4: the top level, rate 683, beyond the top trained one (extrapolated gains).
         ("hyper-tiny-rgb-70x50-q9-range", rgb, 9.0, CoderId::Range),
+        // aec 0.5: the latents in two streams (section kind 4).
+        ("hyper-tiny-rgb-70x50-q4-range-streams", rgb, 4.0, CoderId::Range),
     ];
     for (name, picture, quality, coder) in cases {
         if Path::new(&format!("format-spec/vectors/v2-{name}.aec")).exists() {

@@ -43,7 +43,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = SectionFile::parse(&bytes, &Limits::default())?;
     let z = codec.decode_hyper_latents(&file)?;
     let (zh, zw) = (file.header.height.div_ceil(64) as usize, file.header.width.div_ceil(64) as usize);
-    let payload = file.section(aec::format::SectionKind::Latents).ok_or("no latents")?;
+    let first = file.section(aec::format::SectionKind::Latents).ok_or("no latents")?;
+    let streams = aec::format::streams::split_streams(first, file.section(aec::format::SectionKind::LatentStreams))?;
     let timed = |f: &mut dyn FnMut()| {
         let t = Instant::now();
         for _ in 0..runs {
@@ -55,9 +56,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut params = Vec::new();
     let hyper_synthesis = timed(&mut || params = codec.hyper_synthesis().forward(&z, zh, zw));
     let log_scales = &params[params.len() / 2..];
-    let y_s = timed(&mut || drop(std::hint::black_box(aec::codec::hyper::decode_residuals(payload, log_scales).expect("decodes"))));
+    let channels = codec.config().latent;
+    let y_s = timed(&mut || drop(std::hint::black_box(aec::codec::hyper::decode_residuals(&streams, log_scales, channels).expect("decodes"))));
     let indices: Vec<u8> = log_scales.iter().map(|&s| aec::entropy::gaussian::table_index(s)).collect();
-    let range_s = timed(&mut || drop(std::hint::black_box(aec::entropy::coding::decode_indexed(payload, &indices).expect("decodes"))));
+    // The streams one after the other: the range decoding's processor time.
+    let plane = indices.len() / channels;
+    let firsts: Vec<usize> = streams.iter().map(|s| s.0).collect();
+    let stream_indices: Vec<&[u8]> =
+        aec::format::streams::stream_channels(&firsts, channels).into_iter().map(|c| &indices[c.start * plane..c.end * plane]).collect();
+    let range_s = timed(&mut || {
+        for ((_, payload), indices) in streams.iter().zip(&stream_indices) {
+            drop(std::hint::black_box(aec::entropy::coding::decode_indexed(payload, indices).expect("decodes")));
+        }
+    });
     println!("{}x{} at quality {quality}: {} bytes", picture.width(), picture.height(), bytes.len());
     println!("model load        {:8.1} ms (once)", load.as_secs_f64() * 1000.0);
     println!("parse             {:8.2} ms", ms(parse));
@@ -68,9 +79,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let coding = z_s + y_s;
     println!("  z and y coding  {:8.1} ms ({:.1}%)", ms(coding), share(coding));
     println!(
-        "    z decode {:.2} ms; y table indices and decode {:.2} ms, of which range decoding with its exactness check {:.2} ms ({} symbols)",
+        "    z decode {:.2} ms; y table indices and decode {:.2} ms ({} streams at once); range decoding with its exactness check, the streams one after the other, {:.2} ms ({} symbols)",
         ms(z_s),
         ms(y_s),
+        streams.len(),
         ms(range_s),
         indices.len()
     );

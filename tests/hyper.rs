@@ -136,6 +136,49 @@ fn hostile_files_are_refused() {
     assert!(corrupt(&rebuild(vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, &longer)])), "a spare word");
     assert!(corrupt(&rebuild(vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, &y[..y.len() - 4])])), "a missing word");
     assert!(corrupt(&rebuild(vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, &[])])), "an empty payload");
+    // Since aec 0.5 the range coder's `y` comes in two streams (section kind 4 holds the
+    // second); a file of one stream (aec 0.4) still decodes, to the same picture.
+    let further = file.section(SectionKind::LatentStreams).expect("two latent streams");
+    let streams = aec::format::streams::split_streams(y, Some(further)).unwrap();
+    assert_eq!(streams.len(), 2);
+    let plane = file.header.width.div_ceil(64) as usize * file.header.height.div_ceil(64) as usize * 16;
+    let (_, q, _) = codec.decode_latents(&file, &Limits::default()).unwrap();
+    let z_values = codec.decode_hyper_latents(&file).unwrap();
+    let log_scales = &codec.hyper_synthesis().forward(&z_values, file.header.height.div_ceil(64) as usize, file.header.width.div_ceil(64) as usize)[q.len()..];
+    let indices: Vec<u8> = log_scales.iter().map(|&s| aec::entropy::gaussian::table_index(s)).collect();
+    let single = aec::entropy::coding::encode_indexed(&q, &indices);
+    let one_stream = rebuild(vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, &single)]);
+    assert_eq!(codec.decode(&one_stream, &Limits::default()).unwrap(), codec.decode(&bytes, &Limits::default()).unwrap());
+    // Three streams split anywhere (any count up to 16 and the channel count) decode to the
+    // same picture too; a stream starting beyond the last channel is refused.
+    let channels = q.len() / plane;
+    let firsts = [0, 1, channels - 2];
+    let thirds: Vec<Vec<u8>> = aec::format::streams::stream_channels(&firsts, channels)
+        .into_iter()
+        .map(|c| aec::entropy::coding::encode_indexed(&q[c.start * plane..c.end * plane], &indices[c.start * plane..c.end * plane]))
+        .collect();
+    let thirds_further = aec::format::streams::join_streams(&firsts.iter().zip(&thirds).map(|(&f, s)| (f, s.as_slice())).collect::<Vec<_>>());
+    let three = rebuild(vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, &thirds[0]), (SectionKind::LatentStreams, &thirds_further)]);
+    assert_eq!(codec.decode(&three, &Limits::default()).unwrap(), codec.decode(&bytes, &Limits::default()).unwrap());
+    let beyond = aec::format::streams::join_streams(&[(0, y), (channels, streams[1].1)]);
+    assert!(corrupt(&rebuild(vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, y), (SectionKind::LatentStreams, &beyond)])), "beyond the channels");
+    // A stream cut short, the streams swapped, or a second stream in a zstd file are refused.
+    let mut cut = further.to_vec();
+    cut.truncate(further.len() - 4);
+    cut[3..7].copy_from_slice(&(further.len() as u32 - 11).to_le_bytes());
+    assert!(corrupt(&rebuild(vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, y), (SectionKind::LatentStreams, &cut)])), "a stream cut short");
+    let swapped = aec::format::streams::join_streams(&[(0, streams[1].1), (streams[1].0, streams[0].1)]);
+    assert!(corrupt(&rebuild(vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, streams[1].1), (SectionKind::LatentStreams, &swapped)])), "swapped");
+    assert!(
+        corrupt(&rebuild(vec![(SectionKind::HyperLatents, z), (SectionKind::Latents, y), (SectionKind::LatentStreams, &[1, 1, 0, 0, 0, 0, 0])])),
+        "an empty stream"
+    );
+    let zstd = codec.encode(&photo(), &level(3, CoderId::Zstd)).unwrap();
+    let zstd_file = SectionFile::parse(&zstd, &Limits::default()).unwrap();
+    assert!(zstd_file.section(SectionKind::LatentStreams).is_none(), "zstd files keep one payload");
+    let mut zstd_sections = zstd_file.sections.clone();
+    zstd_sections.push((SectionKind::LatentStreams, further));
+    assert!(corrupt(&SectionFile { header: zstd_file.header, sections: zstd_sections }.to_bytes().unwrap()), "further streams with zstd");
     let mut other = file.header;
     other.model.weights_hash ^= 1;
     let foreign = SectionFile { header: other, sections: file.sections.clone() }.to_bytes().unwrap();

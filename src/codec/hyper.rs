@@ -27,6 +27,7 @@ use crate::entropy::intnet::{IntLayer, IntNet, LayerKind};
 use crate::entropy::lookup::LookupCategorical;
 use crate::entropy::quantize::round_residual;
 use crate::error::{Error, Result};
+use crate::format::streams::{Stream, join_streams, split_streams, stream_channels};
 use crate::format::{CoderId, ColorModel, FormatError, HeaderV2, Limits, ModelId, ParsedFile, SectionFile, SectionKind};
 use crate::infer::{Analysis, HyperAnalysis, Synthesis, SynthesisGradient};
 use crate::model::hyperprior::{HYPER_DOWNSAMPLING, HyperpriorConfig, HyperpriorModel, SCALE_MAX, SCALE_MIN};
@@ -63,6 +64,9 @@ const TARGET_MARGIN_BYTES: f64 = 0.01;
 const TARGET_MARGIN_DB: f64 = 0.05;
 /// The quantization step of the `z` tables (units of 1/256): `z` is rounded to integers.
 const Z_STEP: u16 = 256;
+/// Streams that the encoder splits the latents `y` into with the range coder (since aec 0.5;
+/// `format::streams`): a decoder decodes them at once, one per core of a 2-core machine.
+const Y_STREAMS: usize = 2;
 
 /// A trained hyperprior ready to encode and decode pictures.
 pub struct HyperCodec {
@@ -557,11 +561,31 @@ impl HyperCodec {
         let coder = options.coder;
         let refining = analysed.planes.as_deref().map(|planes| (&options.refinement, planes, (analysed.height as usize, analysed.width as usize)));
         let coded = self.code(y, analysed.ph, analysed.pw, rate, refining)?;
-        let (z_payload, y_payload) = match coder {
-            CoderId::Zstd => (coding::encode_zstd(&coded.z), coding::encode_zstd(&coded.y)),
-            CoderId::Range => (coding::encode_range(&coded.z, coded.z_plane, &self.z_tables), encode_indexed(&coded.y, &coded.indices)),
+        let (z_payload, y_streams) = match coder {
+            CoderId::Zstd => (coding::encode_zstd(&coded.z), vec![(0, coding::encode_zstd(&coded.y))]),
+            CoderId::Range => {
+                let plane = coded.y.len() / self.config.latent;
+                // Streams that take about as long to decode: a symbol costs about as much time
+                // as three bits (kodim23: ~9 ns a symbol and ~3 ns a bit).
+                let costs: Vec<f64> = (0..self.config.latent)
+                    .into_par_iter()
+                    .map(|c| {
+                        plane as f64 + coding::estimated_indexed_bits(&coded.y[c * plane..(c + 1) * plane], &coded.indices[c * plane..(c + 1) * plane]) / 3.0
+                    })
+                    .collect();
+                let firsts = coding::balanced_split(&costs, Y_STREAMS);
+                let streams = stream_channels(&firsts, self.config.latent)
+                    .into_par_iter()
+                    .map(|c| encode_indexed(&coded.y[c.start * plane..c.end * plane], &coded.indices[c.start * plane..c.end * plane]))
+                    .collect::<Vec<_>>();
+                (coding::encode_range(&coded.z, coded.z_plane, &self.z_tables), firsts.into_iter().zip(streams).collect::<Vec<_>>())
+            }
         };
-        let mut sections = vec![(SectionKind::HyperLatents, z_payload.as_slice()), (SectionKind::Latents, y_payload.as_slice())];
+        let further = (y_streams.len() > 1).then(|| join_streams(&y_streams.iter().map(|(first, s)| (*first, s.as_slice())).collect::<Vec<_>>()));
+        let mut sections = vec![(SectionKind::HyperLatents, z_payload.as_slice()), (SectionKind::Latents, y_streams[0].1.as_slice())];
+        if let Some(further) = &further {
+            sections.push((SectionKind::LatentStreams, further.as_slice()));
+        }
         if let Some(a) = &analysed.alpha {
             sections.push((SectionKind::Alpha, a.as_slice()));
         }
@@ -608,7 +632,11 @@ impl HyperCodec {
         let (pixels, _, alpha) = split_picture(picture);
         let (y, ph, pw) = self.analyze(&pixels)?;
         let alpha = alpha.map_or(0, |a| compress_alpha(&a).len() + crate::format::SECTION_ENTRY_LEN);
-        let overhead = (crate::format::HEADER_V2_LEN + 16 + crate::format::CHECKSUM_LEN + alpha) as f64;
+        // With several latent streams: the kind-4 section's entry, its count, first channels
+        // and lengths, and about a word of range-coder flush per further stream.
+        let further = Y_STREAMS.min(self.config.latent) - 1;
+        let streams = if further > 0 { crate::format::SECTION_ENTRY_LEN + 1 + (2 + 4 + 4) * further } else { 0 };
+        let overhead = (crate::format::HEADER_V2_LEN + 16 + crate::format::CHECKSUM_LEN + alpha + streams) as f64;
         rates
             .iter()
             .map(|&rate| {
@@ -637,6 +665,14 @@ impl HyperCodec {
         if count as u64 > limits.max_latent_values {
             return Err(Error::Format(FormatError::LimitExceeded { what: "latent value count", value: count as u64, limit: limits.max_latent_values }));
         }
+        let further = file.section(SectionKind::LatentStreams);
+        let streams = match h.coder {
+            CoderId::Zstd if further.is_some() => return Err(Error::Format(FormatError::CorruptPayload("further latent streams with the zstd coder".into()))),
+            _ => split_streams(y_payload, further)?,
+        };
+        if streams.last().is_some_and(|&(first, _)| first >= self.config.latent) {
+            return Err(Error::Format(FormatError::CorruptPayload("a latent stream beyond the latent channels".into())));
+        }
         let z = self.decode_hyper_latents(file)?;
         let (means, y) = match h.coder {
             CoderId::Zstd => {
@@ -648,7 +684,7 @@ impl HyperCodec {
             // `y` under them while the means (the other outputs) are computed.
             CoderId::Range => {
                 let latent = self.config.latent;
-                self.hyper_synthesis.forward_overlapped(&z, zh, zw, latent..2 * latent, |log_scales| decode_residuals(y_payload, log_scales))
+                self.hyper_synthesis.forward_overlapped(&z, zh, zw, latent..2 * latent, |log_scales| decode_residuals(&streams, log_scales, latent))
             }
         };
         Ok((z, y?, means))
@@ -798,15 +834,27 @@ fn missing_section(what: &str) -> Error {
     Error::Format(FormatError::CorruptPayload(format!("no {what} section")))
 }
 
-/// `round(y − μ)` from a range-coded latent section: each value decoded under the bank table
-/// of its log-scale (the integer hyper-synthesis's second half of outputs).
+/// `round(y − μ)` from a file's range-coded latent streams (`format::streams`; one stream in
+/// files before aec 0.5): each value decoded under the bank table of its log-scale (the
+/// integer hyper-synthesis's second half of outputs, `channels` planes), the streams at once.
 ///
 /// # Errors
-/// [`FormatError::CorruptPayload`] if the payload is not exactly the encoder's words for as
-/// many values as there are log-scales.
-pub fn decode_residuals(payload: &[u8], log_scales: &[i32]) -> std::result::Result<Vec<i16>, FormatError> {
+/// [`FormatError::CorruptPayload`] if a stream is not exactly the encoder's words for the
+/// values of its channels.
+///
+/// # Panics
+/// If the streams' first channels do not increase from 0 below `channels` (checked when the
+/// file is read).
+pub fn decode_residuals(streams: &[Stream<'_>], log_scales: &[i32], channels: usize) -> std::result::Result<Vec<i16>, FormatError> {
+    let plane = log_scales.len() / channels.max(1);
     let index = table_indexer();
-    decode_indexed_from(payload, log_scales.iter().map(|&s| index(s)))
+    let firsts: Vec<usize> = streams.iter().map(|s| s.0).collect();
+    let parts = stream_channels(&firsts, channels)
+        .into_par_iter()
+        .zip(streams)
+        .map(|(c, &(_, payload))| decode_indexed_from(payload, log_scales[c.start * plane..c.end * plane].iter().map(|&s| index(s))))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(parts.concat())
 }
 
 /// The digest of a file's decoded integers that the format's hyperprior test vectors keep

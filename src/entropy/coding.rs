@@ -205,6 +205,30 @@ fn words_to_bytes(words: &[u32]) -> Vec<u8> {
     words.iter().flat_map(|w| w.to_le_bytes()).collect()
 }
 
+/// Splits items of these costs into `parts` runs of about equal cost (at most as many as
+/// there are items, each at least one item): the first item of each run, the first being 0.
+pub fn balanced_split(costs: &[f64], parts: usize) -> Vec<usize> {
+    let parts = parts.clamp(1, costs.len().max(1));
+    let total: f64 = costs.iter().sum();
+    let mut firsts = vec![0];
+    let mut sum = 0.0;
+    for (i, &cost) in costs.iter().enumerate() {
+        let run = firsts.len();
+        // Start run `run` at item `i` once the items before it reach its share of the cost,
+        // leaving at least one item for every later run.
+        if run < parts && i > firsts[run - 1] && sum + cost / 2.0 >= total * run as f64 / parts as f64 && costs.len() - i >= parts - run {
+            firsts.push(i);
+        }
+        sum += cost;
+    }
+    // Too few runs (costs of zero): the last items start the missing ones.
+    while firsts.len() < parts {
+        let next = costs.len() - (parts - firsts.len());
+        firsts.push(next.max(firsts[firsts.len() - 1] + 1));
+    }
+    firsts
+}
+
 /// The ideal size in bits of values coded by [`encode_indexed`].
 pub fn estimated_indexed_bits(values: &[i16], indices: &[u8]) -> f64 {
     values.iter().zip(indices).map(|(&v, &k)| indexed_bits(v, k)).sum()
@@ -295,6 +319,20 @@ mod tests {
 #[cfg(test)]
 mod indexed_tests {
     use super::*;
+
+    #[test]
+    fn runs_of_about_equal_cost() {
+        assert_eq!(balanced_split(&[1.0; 8], 2), vec![0, 4]);
+        assert_eq!(balanced_split(&[5.0, 1.0, 1.0, 1.0, 1.0, 1.0], 2), vec![0, 1]);
+        assert_eq!(balanced_split(&[1.0, 1.0, 1.0, 1.0, 1.0, 5.0], 2), vec![0, 5]);
+        assert_eq!(balanced_split(&[0.0; 5], 3), vec![0, 1, 2]);
+        assert_eq!(balanced_split(&[1.0; 2], 4), vec![0, 1]);
+        assert_eq!(balanced_split(&[3.0], 2), vec![0]);
+        for parts in 1..6 {
+            let firsts = balanced_split(&[2.0, 9.0, 1.0, 1.0, 0.0, 7.0, 3.0], parts);
+            assert!(firsts[0] == 0 && firsts.windows(2).all(|p| p[0] < p[1]) && *firsts.last().unwrap() < 7 && firsts.len() == parts);
+        }
+    }
 
     #[test]
     fn indexed_coding_round_trips_and_refuses_altered_payloads() {

@@ -87,11 +87,14 @@ impl<'a> SectionFile<'a> {
     /// alpha present exactly for RGBA pictures).
     ///
     /// # Errors
-    /// [`FormatError::CorruptPayload`] without a latent section, or with a hyper-latent
-    /// section; the errors of [`Header::validate`].
+    /// [`FormatError::CorruptPayload`] without a latent section, or with a hyper-latent or a
+    /// further-latent-streams section; the errors of [`Header::validate`].
     pub fn as_single_payload(&self, latent: LatentShape, limits: &Limits) -> Result<AecFile<'a>, FormatError> {
         if self.section(SectionKind::HyperLatents).is_some() {
             return Err(FormatError::CorruptPayload("a hyper-latent section in a single-payload file".into()));
+        }
+        if self.section(SectionKind::LatentStreams).is_some() {
+            return Err(FormatError::CorruptPayload("further latent streams in a single-payload file".into()));
         }
         let latents = self.section(SectionKind::Latents).ok_or_else(|| FormatError::CorruptPayload("no latent section".into()))?;
         let alpha = self.section(SectionKind::Alpha).unwrap_or_default();
@@ -147,6 +150,9 @@ mod tests {
         assert!(matches!(parsed.as_single_payload(file.header.latent, &tiny), Err(FormatError::LimitExceeded { .. })));
         let no_alpha = SectionFile { header: parsed.header, sections: vec![(SectionKind::Latents, b"x")] };
         assert!(no_alpha.as_single_payload(file.header.latent, &Limits::default()).is_err(), "RGBA without alpha");
+        let mut streams = parsed.clone();
+        streams.sections.push((SectionKind::LatentStreams, b"\x01\0\0\0\0"));
+        assert!(matches!(streams.as_single_payload(file.header.latent, &Limits::default()), Err(FormatError::CorruptPayload(_))), "further streams");
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod header;
 mod limits;
 mod metadata;
 mod sections;
+pub mod streams;
 
 pub use container::AecFile;
 pub use error::FormatError;

@@ -49,6 +49,9 @@ pub enum SectionKind {
     Latents = 2,
     /// zstd-compressed alpha plane.
     Alpha = 3,
+    /// The latents' further range-coded streams (`y` split by channels, each stream decodable
+    /// on its own; [`super::streams`]). The latent section holds the first.
+    LatentStreams = 4,
     /// ICC colour profile, as stored in the source picture (ancillary).
     Icc = 16,
     /// EXIF block, as stored in the source picture (ancillary).
@@ -61,6 +64,7 @@ impl SectionKind {
             1 => Self::HyperLatents,
             2 => Self::Latents,
             3 => Self::Alpha,
+            4 => Self::LatentStreams,
             16 => Self::Icc,
             17 => Self::Exif,
             _ => return None,
