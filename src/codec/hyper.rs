@@ -632,10 +632,10 @@ impl HyperCodec {
         let (pixels, _, alpha) = split_picture(picture);
         let (y, ph, pw) = self.analyze(&pixels)?;
         let alpha = alpha.map_or(0, |a| compress_alpha(&a).len() + crate::format::SECTION_ENTRY_LEN);
-        // With several latent streams: the kind-4 section's entry, its count, first channels
-        // and lengths, and about a word of range-coder flush per further stream.
+        // With several latent streams: the kind-4 section's entry and head, and about a word of
+        // range-coder flush per further stream.
         let further = Y_STREAMS.min(self.config.latent) - 1;
-        let streams = if further > 0 { crate::format::SECTION_ENTRY_LEN + 1 + (2 + 4 + 4) * further } else { 0 };
+        let streams = if further > 0 { crate::format::SECTION_ENTRY_LEN + crate::format::streams::section_head_len(further) + 4 * further } else { 0 };
         let overhead = (crate::format::HEADER_V2_LEN + 16 + crate::format::CHECKSUM_LEN + alpha + streams) as f64;
         rates
             .iter()

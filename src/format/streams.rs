@@ -24,6 +24,12 @@ use super::error::FormatError;
 /// Most streams a file's latents may be split into.
 pub const MAX_STREAMS: usize = 16;
 
+/// Bytes of the further-streams section besides the streams themselves, for `further` streams
+/// after the first: the count, then each one's first channel and length.
+pub fn section_head_len(further: usize) -> usize {
+    1 + (2 + 4) * further
+}
+
 /// One stream of a file's latents: its first channel and its payload.
 pub type Stream<'a> = (usize, &'a [u8]);
 
@@ -71,7 +77,7 @@ pub fn join_streams(streams: &[Stream<'_>]) -> Vec<u8> {
     assert!((2..=MAX_STREAMS).contains(&streams.len()), "2 to 16 streams");
     assert!(streams[0].0 == 0 && streams.windows(2).all(|p| p[0].0 < p[1].0), "increasing first channels from 0");
     let further = &streams[1..];
-    let mut out = Vec::with_capacity(1 + 6 * further.len() + further.iter().map(|s| s.1.len()).sum::<usize>());
+    let mut out = Vec::with_capacity(section_head_len(further.len()) + further.iter().map(|s| s.1.len()).sum::<usize>());
     out.push(further.len() as u8);
     for &(start, _) in further {
         out.extend_from_slice(&u16::try_from(start).expect("a channel number within u16").to_le_bytes());
@@ -97,6 +103,7 @@ mod tests {
         let (a, b, c): (&[u8], &[u8], &[u8]) = (b"first", b"second stream", b"");
         let further = join_streams(&[(0, a), (5, b), (9, c)]);
         assert_eq!(further[..3], [2, 5, 0]);
+        assert_eq!(further.len(), section_head_len(2) + b.len() + c.len());
         assert_eq!(split_streams(a, Some(&further)).unwrap(), vec![(0, a), (5, b), (9, c)]);
         assert_eq!(split_streams(a, None).unwrap(), vec![(0, a)]);
         let with = |starts: [u16; 2]| [&[2u8][..], &starts[0].to_le_bytes(), &starts[1].to_le_bytes(), &further[5..]].concat();
