@@ -119,10 +119,21 @@ fn hash(files: &[&Path]) -> u64 {
 
 fn main() {
     println!("cargo:rerun-if-changed=src/codec/embedded.rs");
+    let target = |key: &str| std::env::var(key).unwrap_or_default();
+    let linux_gnu = target("CARGO_CFG_TARGET_OS") == "linux" && target("CARGO_CFG_TARGET_ENV") == "gnu";
     // Relative relocations packed (DT_RELR): 180 KB less binary, still position-independent.
     // Needs glibc 2.36 (2022) to run; GNU ld 2.38 or later applies it (older ones ignore it).
-    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") && std::env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu") {
+    if linux_gnu {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
+    // Identical code folded (functions that compile to the same bytes, many of them generic
+    // instances, kept once): 193 KB less. Rust promises nothing about function addresses, so
+    // folding all of them (not only those whose address is never taken) is sound. Only with
+    // LLD, rustc's linker on x86_64 Linux since 1.90 (GNU ld does not know the option); set
+    // AEC_NO_ICF to link without it (another linker configured there).
+    println!("cargo:rerun-if-env-changed=AEC_NO_ICF");
+    if linux_gnu && target("CARGO_CFG_TARGET_ARCH") == "x86_64" && std::env::var_os("AEC_NO_ICF").is_none() {
+        println!("cargo:rustc-link-arg-bins=-Wl,--icf=all");
     }
     let file = |name: &str, extension: &str| Path::new("models").join(format!("{name}.{extension}"));
     let mut code = String::from(
