@@ -6,6 +6,7 @@
 //! table bank) is integer data loaded from the model's files, so a file decodes to the same
 //! latents on every machine; the float parts (`g_a`, `h_a`, gains, `g_s`) only move pixels.
 
+use std::ops::Range;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -680,11 +681,15 @@ impl HyperCodec {
                 params.truncate(count);
                 (params, coding::decode_zstd(y_payload, count))
             }
-            // The range decoder needs only the log-scales (outputs `latent ..`): it decodes
-            // `y` under them while the means (the other outputs) are computed.
+            // The range decoder needs only the log-scales (outputs `latent ..`): each stream is
+            // decoded as soon as its channels' log-scales are computed, while the means (the
+            // other outputs) and the other streams' log-scales are computed.
             CoderId::Range => {
                 let latent = self.config.latent;
-                self.hyper_synthesis.forward_overlapped(&z, zh, zw, latent..2 * latent, |log_scales| decode_residuals(&streams, log_scales, latent))
+                let firsts: Vec<usize> = streams.iter().map(|s| s.0).collect();
+                let parts: Vec<Range<usize>> = stream_channels(&firsts, latent).into_iter().map(|c| latent + c.start..latent + c.end).collect();
+                let (means, decoded) = self.hyper_synthesis.forward_overlapped(&z, zh, zw, &parts, |i, log_scales| decode_stream(streams[i].1, log_scales));
+                (means, decoded.into_iter().collect::<std::result::Result<Vec<_>, _>>().map(|parts| parts.concat()))
             }
         };
         Ok((z, y?, means))
@@ -729,8 +734,14 @@ impl HyperCodec {
         let (ph, pw) = (pixels::round_up(h.height as usize, HYPER_DOWNSAMPLING), pixels::round_up(h.width as usize, HYPER_DOWNSAMPLING));
         let unit = f32::from(1u16 << LOG_SCALE_BITS);
         let inverse_gains = self.gain_at(&self.log_inv_gains, h.rate);
-        let plane = (ph / 16) * (pw / 16);
-        let values: Vec<f32> = q.par_iter().zip(&means).enumerate().map(|(i, (&v, &m))| (f32::from(v) + m as f32 / unit) * inverse_gains[i / plane]).collect();
+        let plane = ((ph / 16) * (pw / 16)).max(1);
+        // ŷ = (q + μ) · inverse gain, a channel (plane) at a time.
+        let mut values = vec![0f32; q.len()];
+        values.par_chunks_mut(plane).zip(q.par_chunks(plane)).zip(means.par_chunks(plane)).zip(&inverse_gains).for_each(|(((values, q), means), &gain)| {
+            for ((value, &v), &m) in values.iter_mut().zip(q).zip(means) {
+                *value = (f32::from(v) + m as f32 / unit) * gain;
+            }
+        });
         let y = LatentPlanes { values, channels: self.config.latent, height: ph / 16, width: pw / 16 };
         let channels = if h.color == ColorModel::Gray { 1 } else { 3 };
         let pixels = tiles::synthesize(&y, h.width as usize, h.height as usize, channels, |t| decoder.forward(&t.values, t.height, t.width));
@@ -847,14 +858,23 @@ fn missing_section(what: &str) -> Error {
 /// file is read).
 pub fn decode_residuals(streams: &[Stream<'_>], log_scales: &[i32], channels: usize) -> std::result::Result<Vec<i16>, FormatError> {
     let plane = log_scales.len() / channels.max(1);
-    let index = table_indexer();
     let firsts: Vec<usize> = streams.iter().map(|s| s.0).collect();
     let parts = stream_channels(&firsts, channels)
         .into_par_iter()
         .zip(streams)
-        .map(|(c, &(_, payload))| decode_indexed_from(payload, log_scales[c.start * plane..c.end * plane].iter().map(|&s| index(s))))
+        .map(|(c, &(_, payload))| decode_stream(payload, &log_scales[c.start * plane..c.end * plane]))
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(parts.concat())
+}
+
+/// Decodes one range-coded stream of `y` (the residuals of its channels) under the
+/// log-scales of those channels.
+///
+/// # Errors
+/// As [`decode_indexed_from`].
+fn decode_stream(payload: &[u8], log_scales: &[i32]) -> std::result::Result<Vec<i16>, FormatError> {
+    let index = table_indexer();
+    decode_indexed_from(payload, log_scales.iter().map(|&s| index(s)))
 }
 
 /// The digest of a file's decoded integers that the format's hyperprior test vectors keep

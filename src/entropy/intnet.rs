@@ -321,14 +321,15 @@ impl IntLayer {
                     })
                     .collect();
                 // Each output row interleaves the two column parities of its row parity:
-                // requantized a row at a time (a loop the compiler vectorises), then interleaved.
+                // requantized a row at a time (a loop the compiler vectorises), then interleaved;
+                // the output channels over the threads.
                 let sums_of = |parity: (usize, usize)| &phases.iter().find(|(p, _)| *p == parity).expect("four parities").1;
-                let mut even = vec![0i32; w];
-                let mut odd = vec![0i32; w];
-                for py in 0..2 {
-                    let (left, right) = (sums_of((py, 0)), sums_of((py, 1)));
-                    for (o, out_plane) in out.chunks_exact_mut(oh * ow).enumerate() {
-                        let bias = self.bias_and_half(o);
+                out.par_chunks_mut(oh * ow).enumerate().for_each(|(o, out_plane)| {
+                    let bias = self.bias_and_half(o);
+                    let mut even = vec![0i32; w];
+                    let mut odd = vec![0i32; w];
+                    for py in 0..2 {
+                        let (left, right) = (sums_of((py, 0)), sums_of((py, 1)));
                         for yy in 0..h {
                             let at = o * len + yy * stride;
                             even.iter_mut().zip(&left[at..at + w]).for_each(|(d, &s)| *d = self.requantize_exact(s + bias));
@@ -340,7 +341,7 @@ impl IntLayer {
                             }
                         }
                     }
-                }
+                });
             }
         }
         out
@@ -459,24 +460,26 @@ impl IntNet {
         self.run(input, h, w, IntLayer::forward)
     }
 
-    /// [`IntNet::forward`] in two parts: the outputs `first` (a range of output channels) are
-    /// computed, then `with_first` runs on them on one thread while the other outputs are
-    /// computed on the others. Returns those other outputs, in order (bit for bit what
-    /// [`IntNet::forward`] gives for them: each output is its own sum), and what `with_first`
-    /// returned. A decoder decodes `y` under the log-scales while the means are computed.
+    /// [`IntNet::forward`] with work to do on some of the outputs as soon as they exist: the
+    /// outputs of each of `parts` (ranges of output channels, disjoint) are computed and
+    /// `with_part(i, outputs of part i)` runs on them, each part on its own as threads come
+    /// free, while the other outputs are computed too. Returns those other outputs, in order
+    /// (bit for bit what [`IntNet::forward`] gives for them: each output is its own sum), and
+    /// what `with_part` returned for each part. A decoder decodes each stream of `y` under its
+    /// channels' log-scales while the means and the other streams' log-scales are computed.
     ///
     /// # Panics
-    /// As [`IntNet::forward`], or if `first` is not within the outputs.
+    /// As [`IntNet::forward`], or if a part is not within the outputs.
     pub fn forward_overlapped<T: Send>(
         &self,
         input: &[i16],
         h: usize,
         w: usize,
-        first: Range<usize>,
-        with_first: impl FnOnce(&[i32]) -> T + Send,
-    ) -> (Vec<i32>, T) {
+        parts: &[Range<usize>],
+        with_part: impl Fn(usize, &[i32]) -> T + Sync,
+    ) -> (Vec<i32>, Vec<T>) {
         assert_eq!(input.len(), self.inputs() * h * w, "input size");
-        assert!(first.end <= self.outputs(), "output range");
+        assert!(parts.iter().all(|p| p.end <= self.outputs()), "output range");
         let (last, trunk) = self.layers.split_last().expect("a network has layers");
         let mut x: Vec<i32> = input.iter().map(|&v| i32::from(v) << ACT_BITS).collect();
         let (mut h, mut w) = (h, w);
@@ -484,9 +487,14 @@ impl IntNet {
             x = layer.forward(&x, h, w);
             (h, w) = layer.output_size(h, w);
         }
-        let rest: Vec<usize> = (0..last.outputs).filter(|o| !first.contains(o)).collect();
-        let early = last.only(first).forward(&x, h, w);
-        rayon::join(|| last.only_these(&rest).forward(&x, h, w), || with_first(&early))
+        let rest: Vec<usize> = (0..last.outputs).filter(|o| !parts.iter().any(|p| p.contains(o))).collect();
+        // The parts first on this thread (they lead to more work), the rest to whichever
+        // thread comes free.
+        let (done, rest) = rayon::join(
+            || parts.par_iter().enumerate().map(|(i, part)| with_part(i, &last.only(part.clone()).forward(&x, h, w))).collect(),
+            || last.only_these(&rest).forward(&x, h, w),
+        );
+        (rest, done)
     }
 
     /// Runs the layers with `forward` (one of [`IntLayer`]'s).
@@ -711,7 +719,7 @@ mod tests {
     }
 
     #[test]
-    fn a_network_run_in_two_parts_gives_what_it_gives_whole() {
+    fn a_network_run_in_parts_gives_what_it_gives_whole() {
         let a = IntLayer::quantize(LayerKind::Up5, true, 3, 4, &pseudo_random(300, 11, 1.0), &pseudo_random(4, 12, 1.0)).unwrap();
         let b = IntLayer::quantize(LayerKind::Pointwise, false, 4, 6, &pseudo_random(24, 13, 1.0), &pseudo_random(6, 14, 1.0)).unwrap();
         let net = IntNet::new(vec![a, b]).unwrap();
@@ -719,11 +727,16 @@ mod tests {
         let z: Vec<i16> = (0..3 * h * w).map(|i| (i % 7) as i16 - 3).collect();
         let whole = net.forward(&z, h, w);
         let plane = 4 * h * w;
-        for first in [3..6, 0..2, 2..5, 0..6] {
-            let (rest, early) = net.forward_overlapped(&z, h, w, first.clone(), <[i32]>::to_vec);
-            assert_eq!(early, whole[first.start * plane..first.end * plane], "{first:?}: what the early part saw");
-            let others: Vec<i32> = whole.chunks_exact(plane).enumerate().filter(|(o, _)| !first.contains(o)).flat_map(|(_, v)| v.iter().copied()).collect();
-            assert_eq!(rest, others, "{first:?}: the other outputs");
+        let parts_of = |ranges: &[(usize, usize)]| ranges.iter().map(|&(a, b)| a..b).collect::<Vec<_>>();
+        for ranges in [&[(3, 6)][..], &[(0, 2)], &[(2, 5)], &[(0, 6)], &[(3, 4), (4, 6)], &[(0, 1), (2, 3), (5, 6)], &[]] {
+            let parts = parts_of(ranges);
+            let (rest, early) = net.forward_overlapped(&z, h, w, &parts, |i, outputs| (i, outputs.to_vec()));
+            for (i, part) in parts.iter().enumerate() {
+                assert_eq!(early[i], (i, whole[part.start * plane..part.end * plane].to_vec()), "{parts:?}: what part {i} saw");
+            }
+            let in_parts = |o: &usize| parts.iter().any(|p| p.contains(o));
+            let others: Vec<i32> = whole.chunks_exact(plane).enumerate().filter(|(o, _)| !in_parts(o)).flat_map(|(_, v)| v.iter().copied()).collect();
+            assert_eq!(rest, others, "{parts:?}: the other outputs");
         }
     }
 
