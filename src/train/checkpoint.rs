@@ -52,6 +52,25 @@ impl CheckpointDir {
         self.state().is_file() && self.weights().is_file()
     }
 
+    /// Refuses to start a new run where a checkpoint already is (`--resume` continues it).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when a checkpoint exists.
+    pub fn refuse_existing(&self) -> Result<()> {
+        if self.exists() {
+            return Err(Error::InvalidArgument(format!("a checkpoint already exists in {}: pass --resume to continue it, or remove it", self.dir.display())));
+        }
+        Ok(())
+    }
+
+    /// `optimizer` with the state of the checkpoint (`--resume`).
+    ///
+    /// # Errors
+    /// [`Error::Model`] when the state cannot be read.
+    pub fn load_optimizer(&self, optimizer: ModuleOptimizer) -> Result<ModuleOptimizer> {
+        optimizer.load(self.optimizer()).map_err(|e| Error::Model(format!("loading optimizer state: {e:?}")))
+    }
+
     /// Creates the folder.
     ///
     /// # Errors

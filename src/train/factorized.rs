@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::Instant;
 
 use burn::config::Config;
 use burn::grad_clipping::GradientClippingConfig;
@@ -36,7 +35,7 @@ fn init_from(fresh: FactorizedModel, sizes: &FactorizedConfig, weights: &Path, d
     Ok(load_weights(from.init(device), weights)?.widen_latents(fresh))
 }
 use super::data::PatchSampler;
-use super::run::{LOSS_HEADER, Logged, Running, open_log, step_bar};
+use super::run::{CheckpointClock, LOSS_HEADER, Logged, Running, open_log, step_bar};
 pub use super::run::{RunOptions, TrainSummary};
 use super::schedule::LrSchedule;
 use crate::error::{Error, Result};
@@ -94,14 +93,9 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
         }
         config.step = saved.step;
         model = load_weights(saved.model.init(&device), &checkpoint.weights())?;
-        optimizer = optimizer.load(checkpoint.optimizer()).map_err(|e| Error::Model(format!("loading optimizer state: {e:?}")))?;
+        optimizer = checkpoint.load_optimizer(optimizer)?;
     } else {
-        if checkpoint.exists() {
-            return Err(Error::InvalidArgument(format!(
-                "a checkpoint already exists in {}: pass --resume to continue it, or remove it",
-                checkpoint.path().display()
-            )));
-        }
+        checkpoint.refuse_existing()?;
         device.seed(config.seed);
         model = config.model.init(&device);
         if let Some(weights) = &options.init_from {
@@ -134,8 +128,7 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
     let (b, p) = (config.batch, config.patch);
     let pixels = (b * p * p) as f64;
     let distortion_weight = config.lambda * 255.0 * 255.0;
-    let started = Instant::now();
-    let mut last_checkpoint = Instant::now();
+    let mut clock = CheckpointClock::start(options);
     let mut running = Running::default();
     let mut last = None;
 
@@ -155,22 +148,21 @@ pub fn train(mut config: FactorizedTrainConfig, options: &RunOptions) -> Result<
             let (loss, mse, bpp) = running.mean();
             let psnr = psnr_from_mse(mse * 255.0 * 255.0);
             last = Some(Logged { step: config.step, loss, psnr, bpp });
-            writeln!(log, "{},{lr:.3e},{loss:.5},{mse:.6},{:.3},{bpp:.4},{:.1}", config.step, psnr, started.elapsed().as_secs_f64())
+            writeln!(log, "{},{lr:.3e},{loss:.5},{mse:.6},{:.3},{bpp:.4},{:.1}", config.step, psnr, clock.seconds())
                 .map_err(|e| Error::io(&checkpoint.log(), e))?;
             progress.set_message(format!("loss {loss:.3} psnr {psnr:.2} bpp {bpp:.3} lr {lr:.1e}"));
             running = Running::default();
         }
         progress.set_position(config.step);
 
-        let out_of_time = options.max_time.is_some_and(|t| started.elapsed() >= t);
-        if last_checkpoint.elapsed() >= options.checkpoint_every || out_of_time || config.step == config.steps {
+        let stop = clock.checkpoint_if_due(config.step, config.steps, || {
             checkpoint.save_run(&model, &optimizer, &config)?;
             log.flush().map_err(|e| Error::io(&checkpoint.log(), e))?;
             super::report_line(&progress, format!("checkpoint at step {}: {}", config.step, super::run::describe_logged(last)));
-            last_checkpoint = Instant::now();
-            if out_of_time {
-                break;
-            }
+            Ok(())
+        })?;
+        if stop {
+            break;
         }
     }
     progress.finish();

@@ -4,7 +4,6 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::Instant;
 
 use burn::config::Config;
 use burn::grad_clipping::GradientClippingConfig;
@@ -15,7 +14,7 @@ use rand::{Rng, SeedableRng};
 
 use super::checkpoint::{CheckpointDir, load_weights, save_weights};
 use super::data::PatchSampler;
-use super::run::{LOSS_HEADER, Logged, RunOptions, Running, TrainSummary, open_log, step_bar};
+use super::run::{CheckpointClock, LOSS_HEADER, Logged, RunOptions, Running, TrainSummary, open_log, step_bar};
 use super::schedule::LrSchedule;
 use crate::error::{Error, Result};
 use crate::metrics::psnr_from_mse;
@@ -108,15 +107,10 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
         let saved: HyperTrainConfig = checkpoint.load_state()?;
         config.model = saved.model;
         config.step = saved.step;
-        optimizer = optimizer.load(checkpoint.optimizer()).map_err(|e| Error::Model(format!("loading optimizer state: {e:?}")))?;
+        optimizer = checkpoint.load_optimizer(optimizer)?;
         load_weights(config.model.init(&device), &checkpoint.weights())?
     } else {
-        if checkpoint.exists() {
-            return Err(Error::InvalidArgument(format!(
-                "a checkpoint already exists in {}: pass --resume to continue it, or remove it",
-                checkpoint.path().display()
-            )));
-        }
+        checkpoint.refuse_existing()?;
         device.seed(config.seed);
         initial_model(&config.model, options.init_from.as_deref(), &device)?
     };
@@ -145,8 +139,7 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
 
     let (b, p) = (config.batch, config.patch);
     let pixels = (p * p) as f64;
-    let started = Instant::now();
-    let mut last_checkpoint = Instant::now();
+    let mut clock = CheckpointClock::start(options);
     let mut running = Running::default();
     let mut per_level = vec![Running::default(); levels];
     let mut last = None;
@@ -179,7 +172,7 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
             let (loss, mse, bpp) = running.mean();
             let psnr = psnr_from_mse(mse * 255.0 * 255.0);
             last = Some(Logged { step: config.step, loss, psnr, bpp });
-            let seconds = started.elapsed().as_secs_f64();
+            let seconds = clock.seconds();
             writeln!(log, "{},{lr:.3e},{loss:.5},{mse:.6},{psnr:.3},{bpp:.4},{seconds:.1}", config.step).map_err(|e| Error::io(&checkpoint.log(), e))?;
             for (level, stats) in per_level.iter().enumerate().filter(|(_, s)| s.steps > 0) {
                 let (_, mse, bpp) = stats.mean();
@@ -192,16 +185,15 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
         }
         progress.set_position(config.step);
 
-        let out_of_time = options.max_time.is_some_and(|t| started.elapsed() >= t);
-        if last_checkpoint.elapsed() >= options.checkpoint_every || out_of_time || config.step == config.steps {
+        let stop = clock.checkpoint_if_due(config.step, config.steps, || {
             checkpoint.save_run(&model, &optimizer, &config)?;
             log.flush().map_err(|e| Error::io(&checkpoint.log(), e))?;
             levels_log.flush().map_err(|e| Error::io(&levels_path, e))?;
             super::report_line(&progress, format!("checkpoint at step {}: {}", config.step, super::run::describe_logged(last)));
-            last_checkpoint = Instant::now();
-            if out_of_time {
-                break;
-            }
+            Ok(())
+        })?;
+        if stop {
+            break;
         }
     }
     progress.finish();

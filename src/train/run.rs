@@ -3,7 +3,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 
@@ -78,6 +78,42 @@ pub struct RunOptions {
     pub device: burn::prelude::Device,
 }
 
+/// When a run saves a checkpoint: every [`RunOptions::checkpoint_every`], at its last step, and
+/// once its time ([`RunOptions::max_time`]) is up, after which it stops.
+pub struct CheckpointClock {
+    started: Instant,
+    last: Instant,
+    every: Duration,
+    max_time: Option<Duration>,
+}
+
+impl CheckpointClock {
+    /// A clock for a run with these options, started now.
+    pub fn start(options: &RunOptions) -> Self {
+        let now = Instant::now();
+        Self { started: now, last: now, every: options.checkpoint_every, max_time: options.max_time }
+    }
+
+    /// Seconds since the run started.
+    pub fn seconds(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    /// After step `step` of `steps`: runs `save` when a checkpoint is due, and tells whether
+    /// the run stops there (its time is up; it has just been saved).
+    ///
+    /// # Errors
+    /// `save`'s.
+    pub fn checkpoint_if_due(&mut self, step: u64, steps: u64, save: impl FnOnce() -> Result<()>) -> Result<bool> {
+        let out_of_time = self.max_time.is_some_and(|t| self.started.elapsed() >= t);
+        if self.last.elapsed() >= self.every || out_of_time || step == steps {
+            save()?;
+            self.last = Instant::now();
+        }
+        Ok(out_of_time)
+    }
+}
+
 /// What a finished (or stopped) run reports.
 #[derive(Debug, Clone)]
 pub struct TrainSummary {
@@ -107,5 +143,52 @@ pub fn describe_logged(last: Option<Logged>) -> String {
     match last {
         Some(l) => format!("loss {:.3}, psnr {:.2} dB, {:.3} bpp (means to step {})", l.loss, l.psnr, l.bpp, l.step),
         None => "no loss logged yet in this run".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock(every: Duration, max_time: Option<Duration>) -> CheckpointClock {
+        let options = RunOptions {
+            data: PathBuf::new(),
+            out: PathBuf::new(),
+            resume: false,
+            init_from: None,
+            max_time,
+            checkpoint_every: every,
+            device: burn::prelude::Device::flex(),
+        };
+        CheckpointClock::start(&options)
+    }
+
+    /// The steps after which `clock` saves over a run of `steps`, and whether it stopped.
+    fn saves(mut clock: CheckpointClock, steps: u64) -> (Vec<u64>, bool) {
+        let mut saved = Vec::new();
+        for step in 1..=steps {
+            let stop = clock
+                .checkpoint_if_due(step, steps, || {
+                    saved.push(step);
+                    Ok(())
+                })
+                .unwrap();
+            if stop {
+                return (saved, true);
+            }
+        }
+        (saved, false)
+    }
+
+    #[test]
+    fn a_run_saves_at_its_end_at_every_interval_and_when_its_time_is_up() {
+        let hour = Duration::from_secs(3600);
+        assert_eq!(saves(clock(hour, None), 5), (vec![5], false), "only the last step");
+        assert_eq!(saves(clock(Duration::ZERO, None), 3), (vec![1, 2, 3], false), "every step");
+        assert_eq!(saves(clock(hour, Some(Duration::ZERO)), 5), (vec![1], true), "saved, then stopped");
+        assert_eq!(saves(clock(hour, Some(hour)), 4), (vec![4], false), "time left");
+        // A failing save is the run's error.
+        let mut failing = clock(Duration::ZERO, None);
+        assert!(failing.checkpoint_if_due(1, 2, || Err(Error::InvalidArgument("disk full".into()))).is_err());
     }
 }
