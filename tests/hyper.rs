@@ -268,6 +268,13 @@ fn a_size_target_is_met_to_the_rate_setting() {
     assert!(bytes.len() as u64 <= budget && bytes.len() as u64 > budget * 9 / 10, "rate {rate}: {} bytes for a budget of {budget}", bytes.len());
     assert!((1..=codec.max_quality()).contains(&quality));
     assert_eq!(codec.decode(&bytes, &Limits::default()).unwrap().width(), picture.width());
+    // A target no level meets: the error says what the extreme level gives, in the target's terms.
+    let missed = |target| codec.encode_to_target(&picture, target, &options).unwrap_err().to_string();
+    let smallest = size_at(0);
+    assert_eq!(missed(aec::codec::RateTarget::MaxBytes(10)), format!("no quality level meets 10 bytes: the lowest level gives {smallest} bytes"));
+    assert!(missed(aec::codec::RateTarget::BitsPerPixel(0.001)).ends_with(" bits per pixel"), "{}", missed(aec::codec::RateTarget::BitsPerPixel(0.001)));
+    let best = missed(aec::codec::RateTarget::Psnr(99.0));
+    assert!(best.starts_with("no quality level meets 99 dB: the highest level gives ") && best.ends_with(" dB"), "{best}");
 }
 
 /// A weights file that lacks the transforms of one direction opens (each direction loads on

@@ -119,27 +119,44 @@ pub trait PhotoCodec: Send + Sync + std::fmt::Debug {
         let meets = target_check(self, picture, target);
         let (bytes, quality) = bisect_for_target(1, u16::from(self.max_quality()), target, |quality| {
             let bytes = self.encode(picture, &EncodeOptions { quality: quality as u8, ..options.clone() })?;
-            let ok = meets(&bytes)?;
-            Ok((bytes, ok))
+            let measured = meets(&bytes)?;
+            Ok((bytes, measured))
         })?;
         Ok((bytes, quality as u8))
     }
 }
 
-/// Whether a file meets `target` for `picture` (a PSNR target decodes the file with `codec`).
-pub(crate) fn target_check<'a>(codec: &'a (impl PhotoCodec + ?Sized), picture: &DynamicImage, target: RateTarget) -> impl Fn(&[u8]) -> Result<bool> + 'a {
+/// How a file measures against a rate target.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Measured {
+    /// Whether it meets the target.
+    pub meets: bool,
+    /// What it gives, in the target's own terms ("2723 bytes", "0.055 bits per pixel",
+    /// "35.81 dB"): what an error says when no level meets the target.
+    pub gives: String,
+}
+
+/// How a file measures against `target` for `picture` (a PSNR target decodes the file with
+/// `codec`).
+pub(crate) fn target_check<'a>(codec: &'a (impl PhotoCodec + ?Sized), picture: &DynamicImage, target: RateTarget) -> impl Fn(&[u8]) -> Result<Measured> + 'a {
     let pixels = f64::from(picture.width()) * f64::from(picture.height());
     let original = matches!(target, RateTarget::Psnr(_)).then(|| split_picture(picture).0);
     move |bytes: &[u8]| meets_target(target, bytes.len(), pixels, || decoded_psnr(codec, original.as_ref().expect("kept for a PSNR target"), bytes))
 }
 
-/// Whether a file of `bytes` bytes for a picture of `pixels` pixels meets `target`; `psnr`
-/// gives the PSNR its picture decodes to, asked for a PSNR target only.
-pub(crate) fn meets_target(target: RateTarget, bytes: usize, pixels: f64, psnr: impl FnOnce() -> Result<f64>) -> Result<bool> {
+/// How a file of `bytes` bytes for a picture of `pixels` pixels measures against `target`;
+/// `psnr` gives the PSNR its picture decodes to, asked for a PSNR target only.
+pub(crate) fn meets_target(target: RateTarget, bytes: usize, pixels: f64, psnr: impl FnOnce() -> Result<f64>) -> Result<Measured> {
     Ok(match target {
-        RateTarget::MaxBytes(n) => bytes as u64 <= n,
-        RateTarget::BitsPerPixel(bpp) => bytes as f64 * 8.0 <= bpp * pixels,
-        RateTarget::Psnr(goal) => psnr()? >= goal,
+        RateTarget::MaxBytes(n) => Measured { meets: bytes as u64 <= n, gives: format!("{bytes} bytes") },
+        RateTarget::BitsPerPixel(bpp) => {
+            let bits = bytes as f64 * 8.0;
+            Measured { meets: bits <= bpp * pixels, gives: format!("{:.4} bits per pixel", bits / pixels) }
+        }
+        RateTarget::Psnr(goal) => {
+            let psnr = psnr()?;
+            Measured { meets: psnr >= goal, gives: format!("{psnr:.2} dB") }
+        }
     })
 }
 
@@ -151,29 +168,30 @@ pub(crate) fn decoded_psnr(codec: &(impl PhotoCodec + ?Sized), original: &Pixels
 
 /// The best setting in `low..=high` for `target` (settings grow in size and fidelity): the
 /// highest that meets a size target, or the lowest that reaches a PSNR, found by bisection.
-/// `attempt` codes at a setting and says whether the file meets the target.
+/// `attempt` codes at a setting and measures the file against the target.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] when even the extreme setting misses the target; `attempt`'s.
+/// [`Error::InvalidArgument`] when even the extreme setting misses the target (saying what
+/// that setting gives); `attempt`'s.
 pub(crate) fn bisect_for_target(
     mut low: u16,
     mut high: u16,
     target: RateTarget,
-    mut attempt: impl FnMut(u16) -> Result<(Vec<u8>, bool)>,
+    mut attempt: impl FnMut(u16) -> Result<(Vec<u8>, Measured)>,
 ) -> Result<(Vec<u8>, u16)> {
     // Size goals are met by low settings, PSNR goals by high ones: bisect for the boundary.
     let wants_high = matches!(target, RateTarget::Psnr(_));
     let edge = if wants_high { high } else { low };
-    let (mut best, ok) = attempt(edge)?;
-    if !ok {
+    let (mut best, measured) = attempt(edge)?;
+    if !measured.meets {
         let which = if wants_high { "highest" } else { "lowest" };
-        return Err(Error::InvalidArgument(format!("no quality level meets {target}: the {which} level gives {} bytes", best.len())));
+        return Err(Error::InvalidArgument(format!("no quality level meets {target}: the {which} level gives {}", measured.gives)));
     }
     let mut best_setting = edge;
     while low < high {
         let middle = if wants_high { low + (high - low) / 2 } else { low + (high - low).div_ceil(2) };
-        let (bytes, ok) = attempt(middle)?;
-        match (ok, wants_high) {
+        let (bytes, measured) = attempt(middle)?;
+        match (measured.meets, wants_high) {
             (true, true) => (high, best, best_setting) = (middle, bytes, middle),
             (false, true) => low = middle + 1,
             (true, false) => (low, best, best_setting) = (middle, bytes, middle),

@@ -507,7 +507,7 @@ impl HyperCodec {
         // A file, its PSNR (each file decoded once) and whether it meets the target.
         let judged = |bytes: Vec<u8>| -> Result<(f64, Vec<u8>, bool)> {
             let psnr = super::family::decoded_psnr(self, &original, &bytes)?;
-            let meets = super::family::meets_target(target, bytes.len(), pixels, || Ok(psnr))?;
+            let meets = super::family::meets_target(target, bytes.len(), pixels, || Ok(psnr))?.meets;
             Ok((psnr, bytes, meets))
         };
         let (plain_psnr, plain_bytes, _) = judged(plain.0)?;
@@ -790,8 +790,8 @@ impl PhotoCodec for HyperCodec {
             let meets = super::family::target_check(self, picture, target);
             super::family::bisect_for_target(0, self.max_rate(), target, |rate| {
                 let bytes = self.pack(y.clone(), &analysed, rate, self.quality_of_rate(rate), &plain)?;
-                let ok = meets(&bytes)?;
-                Ok((bytes, ok))
+                let measured = meets(&bytes)?;
+                Ok((bytes, measured))
             })
         };
         let refine_at = |rate: u16| self.pack(y.clone(), &analysed, rate, self.quality_of_rate(rate), options);
@@ -800,7 +800,7 @@ impl PhotoCodec for HyperCodec {
                 // No plain file meets the target: a refined one at the extreme rate may.
                 let extreme = if matches!(target, RateTarget::Psnr(_)) { self.max_rate() } else { 0 };
                 let refined = refine_at(extreme)?;
-                return if super::family::target_check(self, picture, target)(&refined)? {
+                return if super::family::target_check(self, picture, target)(&refined)?.meets {
                     Ok((refined, self.quality_of_rate(extreme)))
                 } else {
                     Err(Error::InvalidArgument(missed))
