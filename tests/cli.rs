@@ -397,3 +397,24 @@ fn refining_compresses_within_its_memory_and_bench_measures_chosen_levels() {
     let out = aec(&["bench", path_str(&picture), "--aec-only", "--levels", "40"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--levels"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A reader of standard output that goes away (`aec decompress f.aec -o - | head -c 8`) ends
+/// aec quietly with 141, as SIGPIPE ends other tools, not with an error message.
+#[test]
+fn a_closed_standard_output_ends_aec_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("k.aec");
+    assert!(aec(&["compress", "tests/fixtures/kodim23.png", "-q", "1", "-o", path_str(&file)]).status.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aec"))
+        .args(["decompress", path_str(&file), "-o", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("aec runs");
+    // The reader goes away before the picture (more than a pipe holds) is written.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}

@@ -129,6 +129,15 @@ pub mod signals {
         exit_quietly_on_closed_stdout();
     }
 
+    /// Ends the process quietly with 141, as SIGPIPE ends other tools, when `error` (from a
+    /// write to standard output) says that its reader went away, as in `aec decompress f.aec
+    /// -o - | head -c 8`.
+    pub fn exit_if_stdout_closed(error: &std::io::Error) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+    }
+
     /// Makes the panic of `println!` on a closed standard output (its reader went away) end
     /// the process with 141, as SIGPIPE does for other tools, instead of printing a panic.
     fn exit_quietly_on_closed_stdout() {
@@ -196,7 +205,11 @@ pub fn check_writable(path: &Path, force: bool) -> Result<()> {
 pub fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     if path == Path::new("-") {
         let mut out = std::io::stdout().lock();
-        out.write_all(bytes).and_then(|()| out.flush()).context("writing standard output")?;
+        let written = out.write_all(bytes).and_then(|()| out.flush());
+        if let Err(e) = &written {
+            signals::exit_if_stdout_closed(e);
+        }
+        written.context("writing standard output")?;
         return Ok(());
     }
     let dir = match path.parent() {
