@@ -122,17 +122,17 @@ fn main() {
     let target = |key: &str| std::env::var(key).unwrap_or_default();
     let linux_gnu = target("CARGO_CFG_TARGET_OS") == "linux" && target("CARGO_CFG_TARGET_ENV") == "gnu";
     // Relative relocations packed (DT_RELR): 180 KB less binary, still position-independent.
-    // Needs glibc 2.36 (2022) to run; GNU ld 2.38 or later applies it (older ones ignore it).
+    // Needs glibc 2.36 (2022) to run; LLD and GNU ld 2.38 or later apply it (older GNU ld
+    // ignores it).
     if linux_gnu {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
     // Identical code folded (functions that compile to the same bytes, many of them generic
     // instances, kept once): 193 KB less. Rust promises nothing about function addresses, so
-    // folding all of them (not only those whose address is never taken) is sound. Only with
-    // LLD, rustc's linker on x86_64 Linux since 1.90 (GNU ld does not know the option); set
-    // AEC_NO_ICF to link without it (another linker configured there).
-    println!("cargo:rerun-if-env-changed=AEC_NO_ICF");
-    if linux_gnu && target("CARGO_CFG_TARGET_ARCH") == "x86_64" && std::env::var_os("AEC_NO_ICF").is_none() {
+    // folding all of them (not only those whose address is never taken) is sound. LLD (rustc's
+    // own linker on x86_64 Linux since 1.90) and gold know the option, GNU ld does not: it is
+    // given only when the linker that links the binaries accepts it.
+    if linker_accepts("-Wl,--icf=all") {
         println!("cargo:rustc-link-arg-bins=-Wl,--icf=all");
     }
     let file = |name: &str, extension: &str| Path::new("models").join(format!("{name}.{extension}"));
@@ -157,6 +157,27 @@ fn main() {
             pack_bytes(&file(name, extension), &out_dir.join("packed").join(format!("{name}.{extension}.zst")));
         }
     }
+}
+
+/// Whether the linker that will link the binaries accepts `flag`: a program of one empty
+/// `main` linked for the same target with the same linker and flags.
+fn linker_accepts(flag: &str) -> bool {
+    let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let source = out_dir.join("linker_probe.rs");
+    if std::fs::write(&source, "fn main() {}\n").is_err() {
+        return false;
+    }
+    let mut rustc = std::process::Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()));
+    rustc.arg(&source).arg("-o").arg(out_dir.join("linker_probe")).arg(format!("-Clink-arg={flag}"));
+    if let Ok(target) = std::env::var("TARGET") {
+        rustc.arg("--target").arg(target);
+    }
+    if let Ok(linker) = std::env::var("RUSTC_LINKER") {
+        rustc.arg(format!("-Clinker={linker}"));
+    }
+    let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    rustc.args(flags.split('\x1f').filter(|f| !f.is_empty()));
+    rustc.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().is_ok_and(|status| status.success())
 }
 
 /// Compresses the file `src` into `dst` (`embedded::pack_bytes`).

@@ -411,7 +411,7 @@ fn a_closed_standard_output_ends_aec_quietly() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("aec runs");
-    // The reader goes away before the picture (more than a pipe holds) is written.
+    // The reader goes away before aec has decoded the picture: its first write fails.
     drop(child.stdout.take());
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);

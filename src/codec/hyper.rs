@@ -735,6 +735,7 @@ impl HyperCodec {
         let unit = f32::from(1u16 << LOG_SCALE_BITS);
         let inverse_gains = self.gain_at(&self.log_inv_gains, h.rate);
         let plane = ((ph / 16) * (pw / 16)).max(1);
+        debug_assert!(q.len() == means.len() && q.len() == inverse_gains.len() * plane, "latent sizes");
         // ŷ = (q + μ) · inverse gain, a channel (plane) at a time.
         let mut values = vec![0f32; q.len()];
         values.par_chunks_mut(plane).zip(q.par_chunks(plane)).zip(means.par_chunks(plane)).zip(&inverse_gains).for_each(|(((values, q), means), &gain)| {
@@ -800,10 +801,11 @@ impl PhotoCodec for HyperCodec {
                 // No plain file meets the target: a refined one at the extreme rate may.
                 let extreme = if matches!(target, RateTarget::Psnr(_)) { self.max_rate() } else { 0 };
                 let refined = refine_at(extreme)?;
-                return if super::family::target_check(self, picture, target)(&refined)?.meets {
+                let measured = super::family::target_check(self, picture, target)(&refined)?;
+                return if measured.meets {
                     Ok((refined, self.quality_of_rate(extreme)))
                 } else {
-                    Err(Error::InvalidArgument(missed))
+                    Err(Error::InvalidArgument(format!("{missed}; refined, it gives {}", measured.gives)))
                 };
             }
             found => found?,
@@ -848,6 +850,8 @@ fn missing_section(what: &str) -> Error {
 /// `round(y − μ)` from a file's range-coded latent streams (`format::streams`; one stream in
 /// files before aec 0.5): each value decoded under the bank table of its log-scale (the
 /// integer hyper-synthesis's second half of outputs, `channels` planes), the streams at once.
+/// A decode interleaves this with the hyper-synthesis ([`HyperCodec::decode_latents`]); this
+/// form times the z and y coding alone (`cargo bench`, `examples/profile_hyper.rs`).
 ///
 /// # Errors
 /// [`FormatError::CorruptPayload`] if a stream is not exactly the encoder's words for the

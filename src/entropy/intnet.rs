@@ -324,24 +324,25 @@ impl IntLayer {
                 // requantized a row at a time (a loop the compiler vectorises), then interleaved;
                 // the output channels over the threads.
                 let sums_of = |parity: (usize, usize)| &phases.iter().find(|(p, _)| *p == parity).expect("four parities").1;
-                out.par_chunks_mut(oh * ow).enumerate().for_each(|(o, out_plane)| {
-                    let bias = self.bias_and_half(o);
-                    let mut even = vec![0i32; w];
-                    let mut odd = vec![0i32; w];
-                    for py in 0..2 {
-                        let (left, right) = (sums_of((py, 0)), sums_of((py, 1)));
-                        for yy in 0..h {
-                            let at = o * len + yy * stride;
-                            even.iter_mut().zip(&left[at..at + w]).for_each(|(d, &s)| *d = self.requantize_exact(s + bias));
-                            odd.iter_mut().zip(&right[at..at + w]).for_each(|(d, &s)| *d = self.requantize_exact(s + bias));
-                            let row = &mut out_plane[(2 * yy + py) * ow..][..ow];
-                            for ((pair, &e), &d) in row.chunks_exact_mut(2).zip(&even).zip(&odd) {
-                                pair[0] = e;
-                                pair[1] = d;
+                out.par_chunks_mut(oh * ow).enumerate().for_each_init(
+                    || (vec![0i32; w], vec![0i32; w]),
+                    |(even, odd), (o, out_plane)| {
+                        let bias = self.bias_and_half(o);
+                        for py in 0..2 {
+                            let (left, right) = (sums_of((py, 0)), sums_of((py, 1)));
+                            for yy in 0..h {
+                                let at = o * len + yy * stride;
+                                even.iter_mut().zip(&left[at..at + w]).for_each(|(d, &s)| *d = self.requantize_exact(s + bias));
+                                odd.iter_mut().zip(&right[at..at + w]).for_each(|(d, &s)| *d = self.requantize_exact(s + bias));
+                                let row = &mut out_plane[(2 * yy + py) * ow..][..ow];
+                                for ((pair, &e), &d) in row.chunks_exact_mut(2).zip(even.iter()).zip(odd.iter()) {
+                                    pair[0] = e;
+                                    pair[1] = d;
+                                }
                             }
                         }
-                    }
-                });
+                    },
+                );
             }
         }
         out
@@ -479,7 +480,8 @@ impl IntNet {
         with_part: impl Fn(usize, &[i32]) -> T + Sync,
     ) -> (Vec<i32>, Vec<T>) {
         assert_eq!(input.len(), self.inputs() * h * w, "input size");
-        assert!(parts.iter().all(|p| p.end <= self.outputs()), "output range");
+        assert!(parts.iter().all(|p| p.start <= p.end && p.end <= self.outputs()), "output range");
+        debug_assert!(parts.iter().enumerate().all(|(i, a)| parts[i + 1..].iter().all(|b| a.end <= b.start || b.end <= a.start)), "parts overlap");
         let (last, trunk) = self.layers.split_last().expect("a network has layers");
         let mut x: Vec<i32> = input.iter().map(|&v| i32::from(v) << ACT_BITS).collect();
         let (mut h, mut w) = (h, w);
