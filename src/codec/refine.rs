@@ -238,9 +238,18 @@ fn refine_window(
     best.1
 }
 
-/// What the synthesis gets for residuals: `(residual + μ) · inverse gain`.
+/// What the synthesis gets for residuals: `(residual + μ) · inverse gain`, a channel (plane)
+/// at a time, as the decoder computes it.
 fn decoded(residuals: &[f32], target: &Target<'_>, plane: usize) -> Vec<f32> {
-    residuals.iter().zip(target.means).enumerate().map(|(i, (&r, &m))| (r + m) * target.inverse_gains[i / plane]).collect()
+    let mut values = vec![0f32; residuals.len()];
+    values.par_chunks_mut(plane).zip(residuals.par_chunks(plane)).zip(target.means.par_chunks(plane)).zip(target.inverse_gains).for_each(
+        |(((values, residuals), means), &gain)| {
+            for ((value, &r), &m) in values.iter_mut().zip(residuals).zip(means) {
+                *value = (r + m) * gain;
+            }
+        },
+    );
+    values
 }
 
 /// The sum of squared differences between two pictures' visible parts (of the `0..1`
