@@ -91,7 +91,8 @@ fn alpha_is_kept_and_every_level_decodes() {
     assert!(back.pixels().zip(alpha.pixels()).all(|(a, b)| a[3] == b[3]));
     assert_eq!(codec.max_quality(), 9, "3 trained levels: 7 levels, and 2 beyond the top one");
     for quality in 1..=codec.max_quality() {
-        let bytes = codec.encode(&photo(), &level(quality, CoderId::Range)).unwrap();
+        // The estimate is of a file without a restoration filter.
+        let bytes = codec.encode(&photo(), &EncodeOptions { restoration: false, ..level(quality, CoderId::Range) }).unwrap();
         codec.decode(&bytes, &Limits::default()).unwrap();
         let estimate = codec.estimated_size(&photo(), quality).unwrap();
         assert!((bytes.len() as f64 - estimate).abs() <= 8.0, "level {quality}: {} bytes, estimate {estimate}", bytes.len());
@@ -125,7 +126,8 @@ fn the_levels_beyond_the_top_trained_one_extrapolate_and_the_rate_is_bounded() {
 #[test]
 fn hostile_files_are_refused() {
     let (_dir, codec) = small_codec();
-    let bytes = codec.encode(&photo(), &level(3, CoderId::Range)).unwrap();
+    // Without a restoration filter: the files rebuilt below have the latent sections alone.
+    let bytes = codec.encode(&photo(), &EncodeOptions { restoration: false, ..level(3, CoderId::Range) }).unwrap();
     let file = SectionFile::parse(&bytes, &Limits::default()).unwrap();
     let rebuild = |sections: Vec<(SectionKind, &[u8])>| SectionFile { header: file.header, sections }.to_bytes().unwrap();
     let (z, y) = (file.section(SectionKind::HyperLatents).unwrap(), file.section(SectionKind::Latents).unwrap());
@@ -279,7 +281,8 @@ fn a_size_target_is_met_to_the_rate_setting() {
 
 /// A weights file that lacks the transforms of one direction opens (each direction loads on
 /// first use) and refuses the first encode or decode that needs them, with a model error
-/// (never random weights); the other direction works.
+/// (never random weights); the other direction works. Weights without the synthesis transform
+/// encode files without a restoration filter (the encoder cannot decode its own file).
 #[test]
 fn weights_without_a_transform_are_refused_when_needed() {
     use burn::store::{BurnpackStore, ModuleSnapshot};
@@ -301,6 +304,10 @@ fn weights_without_a_transform_are_refused_when_needed() {
         let codec = HyperCodec::from_files(&partial, Device::flex()).unwrap_or_else(|e| panic!("{keep}: {e}"));
         let encoded = codec.encode(&photo(), &EncodeOptions::default());
         assert_eq!(encoded.is_ok(), !decodes, "{keep}: encoding");
+        if let Ok(encoded) = &encoded {
+            let file = SectionFile::parse(encoded, &Limits::default()).unwrap();
+            assert!(file.section(SectionKind::Restoration).is_none(), "{keep}: no filter without the synthesis");
+        }
         assert!(encoded.is_ok() || matches!(encoded, Err(Error::Model(_))), "{keep}: {encoded:?}");
         // The whole model's file, relabelled as the partial model's (its identity differs).
         let mut relabelled = SectionFile::parse(&file, &Limits::default()).unwrap();
@@ -429,4 +436,36 @@ fn refining_a_factorized_models_latents_is_refused() {
     let options = EncodeOptions { refinement: Refinement::steps(5), ..EncodeOptions::default() };
     let err = scale.encode(&photo(), &options).unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(ref m) if m.contains("hyperprior")), "{err}");
+}
+
+/// The default encoder decodes its own file, fits a restoration filter and stores it only when
+/// it lowers the loss the level was trained for: at a high level it does, and the file's loss
+/// is lower than that of the file without it; `restoration: false` writes no filter. A filter
+/// section that does not fit the picture is refused.
+#[test]
+fn the_restoration_filter_is_stored_when_it_lowers_the_loss() {
+    let codec = HyperCodec::builtin().unwrap();
+    let picture = photo();
+    let has_filter = |bytes: &[u8]| SectionFile::parse(bytes, &Limits::default()).unwrap().section(SectionKind::Restoration).is_some();
+    for quality in [8, 28] {
+        let filtered = codec.encode(&picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap();
+        let plain = codec.encode(&picture, &EncodeOptions { quality, restoration: false, ..EncodeOptions::default() }).unwrap();
+        assert!(!has_filter(&plain));
+        if has_filter(&filtered) {
+            let (with, without) = (loss(&codec, &picture, &filtered, quality), loss(&codec, &picture, &plain, quality));
+            assert!(with < without, "quality {quality}: loss {with} with the filter, {without} without");
+        } else {
+            assert_eq!(filtered, plain, "quality {quality}: without a filter, the same file");
+        }
+        assert!(quality < 28 || has_filter(&filtered), "a high level pays for the filter");
+    }
+    let filtered = codec.encode(&picture, &EncodeOptions { quality: 28, ..EncodeOptions::default() }).unwrap();
+    let mut file = SectionFile::parse(&filtered, &Limits::default()).unwrap();
+    for (kind, payload) in &mut file.sections {
+        if *kind == SectionKind::Restoration {
+            *payload = b"\x01\x08\x01\0\0\0\0\0\0\0\0\0\0\0\0";
+        }
+    }
+    let gray_filter = file.to_bytes().unwrap();
+    assert!(matches!(codec.decode(&gray_filter, &Limits::default()), Err(Error::Format(FormatError::CorruptPayload(_)))));
 }

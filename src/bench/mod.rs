@@ -21,7 +21,7 @@ use crate::codec::pixels::Pixels;
 use crate::codec::refine::Refinement;
 use crate::codec::{EncodeOptions, PhotoCodec};
 use crate::error::{Error, Result};
-use crate::format::Limits;
+use crate::format::{Limits, SECTION_ENTRY_LEN, SectionFile, SectionKind};
 use crate::metrics;
 
 /// JPEG and WebP qualities measured.
@@ -43,6 +43,8 @@ pub struct BenchOptions {
     pub levels: Vec<u8>,
     /// How aec refines its latents (none: the encoder's default).
     pub refinement: Refinement,
+    /// Whether aec's encoder fits restoration filters (as by default).
+    pub restoration: bool,
 }
 
 /// One codec at one setting on one picture.
@@ -119,12 +121,21 @@ fn record(image: &str, codec: &str, quality: u8, p: &Pixels, coded: &Coded) -> R
 /// # Errors
 /// Any codec error.
 pub fn aec_coded(codec: &dyn PhotoCodec, picture: &DynamicImage, options: &EncodeOptions) -> Result<Coded> {
+    Ok(aec_file(codec, picture, options)?.0)
+}
+
+/// As [`aec_coded`], with the bytes of the file's restoration filter (its section and table
+/// entry; 0 without one).
+fn aec_file(codec: &dyn PhotoCodec, picture: &DynamicImage, options: &EncodeOptions) -> Result<(Coded, usize)> {
     let start = Instant::now();
     let bytes = codec.encode(picture, options)?;
     let encode_seconds = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let decoded = pixels_of(&codec.decode(&bytes, &Limits::default())?).samples;
-    Ok(Coded { bytes: bytes.len(), decoded, encode_seconds, decode_seconds: start.elapsed().as_secs_f64() })
+    let coded = Coded { bytes: bytes.len(), decoded, encode_seconds, decode_seconds: start.elapsed().as_secs_f64() };
+    let parsed = SectionFile::parse(&bytes, &Limits::largest()).ok();
+    let restoration = parsed.and_then(|f| f.section(SectionKind::Restoration)).map_or(0, |payload| payload.len() + SECTION_ENTRY_LEN);
+    Ok((coded, restoration))
 }
 
 /// Every measurement of one picture.
@@ -139,9 +150,14 @@ fn measure_picture(codec: &dyn PhotoCodec, name: &str, picture: &DynamicImage, o
     // The estimates are of latents as the analysis gives them: a refined file is not compared.
     let estimates = if options.refinement.steps == 0 { Some(codec.estimated_sizes(&input)?) } else { None };
     for &quality in &options.levels {
-        let coded = aec_coded(codec, &input, &EncodeOptions { quality, refinement: options.refinement.clone(), ..EncodeOptions::default() })?;
+        let (coded, restoration_bytes) = aec_file(
+            codec,
+            &input,
+            &EncodeOptions { quality, refinement: options.refinement.clone(), restoration: options.restoration, ..EncodeOptions::default() },
+        )?;
         let mut r = record(name, "aec", quality, &p, &coded);
-        r.estimated_bytes = estimates.as_ref().and_then(|e| e.get(usize::from(quality) - 1).copied());
+        // The estimate is of a file without a restoration filter: the filter's bytes are known.
+        r.estimated_bytes = estimates.as_ref().and_then(|e| e.get(usize::from(quality) - 1)).map(|e| e + restoration_bytes as f64);
         out.push(r);
         bar.inc(1);
     }

@@ -21,7 +21,9 @@ use aec::train::factorized::{FactorizedTrainConfig, RunOptions};
 use aec::train::hyperprior::HyperTrainConfig;
 
 use super::args::{ArchArg, BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, DenoiseArgs, EvalMnistArgs, InfoArgs, LevelsArgs, TrainArgs};
-use super::io::{Extra, REFINING_MEMORY, check_memory, check_writable, max_aec_bytes, read_input, read_picture, read_picture_to_code, write_output};
+use super::io::{
+    Extra, REFINING_MEMORY, RESTORING_MEMORY, check_memory, check_writable, max_aec_bytes, read_input, read_picture, read_picture_to_code, write_output,
+};
 
 /// The photographic codec of `--model NAME` (a built-in name or model files).
 fn load_photo(model: &str) -> Result<Box<dyn PhotoCodec>> {
@@ -43,7 +45,11 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
     check_not_same(input, output)?;
     // A photo model loads its encoder on one core while the picture is read on the other.
     let (read, prepared) = rayon::join(
-        || read_picture_to_code(input, args.max_pixels, args.max_memory, if args.refine > 0 { REFINING_MEMORY } else { Extra::default() }),
+        || {
+            let refining = if args.refine > 0 { REFINING_MEMORY } else { Extra::default() };
+            let restoring = if args.no_restoration { Extra::default() } else { RESTORING_MEMORY };
+            read_picture_to_code(input, args.max_pixels, args.max_memory, refining.and(restoring))
+        },
         || match any {
             AnyCodec::Photo(codec) => codec.prepare_encoder(),
             AnyCodec::Digits(_) => Ok(()),
@@ -82,7 +88,7 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
     let started = Instant::now();
     let (progress, report) = aec::progress::refinement_bar(input.display().to_string(), args.refine, args.refine > 0 && std::io::stderr().is_terminal());
     let refinement = Refinement::steps(args.refine).with_progress(report);
-    let options = EncodeOptions { quality: codec.default_quality(), coder, metadata, limits: Limits::largest(), refinement };
+    let options = EncodeOptions { quality: codec.default_quality(), coder, metadata, limits: Limits::largest(), refinement, restoration: !args.no_restoration };
     let (encoded, quality) = match (target, args.quality) {
         (Some(target), _) => codec.encode_to_target(&picture, target, &options).map(|(bytes, q)| {
             let quality = coded_quality(codec.as_ref(), &bytes, q);
@@ -332,9 +338,9 @@ fn info_v2(input: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// The PSNR of a picture coded at every level of a scale (each level encoded and decoded),
-/// with a progress bar.
-fn level_psnrs(scale: &dyn PhotoCodec, picture: &DynamicImage) -> Result<Vec<f64>> {
+/// The size in bytes and the PSNR of a picture coded at every level of a scale (each level
+/// encoded and decoded), with a progress bar.
+fn level_sizes_and_psnrs(scale: &dyn PhotoCodec, picture: &DynamicImage) -> Result<Vec<(usize, f64)>> {
     let original = aec::bench::pixels_of(picture).samples;
     let bar = aec::progress::bar(scale.max_quality().into(), true);
     bar.set_prefix("measuring PSNR ");
@@ -342,9 +348,9 @@ fn level_psnrs(scale: &dyn PhotoCodec, picture: &DynamicImage) -> Result<Vec<f64
         .map(|quality| {
             let coded = aec::bench::aec_coded(scale, picture, &EncodeOptions { quality, ..EncodeOptions::default() })?;
             bar.inc(1);
-            Ok(aec::metrics::psnr(&original, &coded.decoded))
+            Ok((coded.bytes, aec::metrics::psnr(&original, &coded.decoded)))
         })
-        .collect::<aec::Result<Vec<f64>>>()?;
+        .collect::<aec::Result<Vec<_>>>()?;
     bar.finish_and_clear();
     Ok(psnrs)
 }
@@ -363,21 +369,20 @@ fn three_digits(value: f64) -> String {
 pub fn levels(args: LevelsArgs) -> Result<()> {
     let codec = load_photo(&args.model)?;
     let picture = args.picture.as_deref().map(|p| read_picture(p, Limits::default().max_pixels)).transpose()?;
-    let estimates = picture.as_ref().map(|p| codec.estimated_sizes(p)).transpose()?;
-    let psnrs = picture.as_ref().map(|p| level_psnrs(codec.as_ref(), p)).transpose()?;
+    let measured = picture.as_ref().map(|p| level_sizes_and_psnrs(codec.as_ref(), p)).transpose()?;
     let pixels = picture.as_ref().map_or(1.0, |p| f64::from(p.width()) * f64::from(p.height()));
     let rate = codec.family().rate_label;
-    println!("{:>7}  {:<16} {:>8}  {rate:>5}{}", "quality", "model", "λ", if estimates.is_some() { "      bytes     bpp    PSNR" } else { "" });
+    println!("{:>7}  {:<16} {:>8}  {rate:>5}{}", "quality", "model", "λ", if measured.is_some() { "      bytes     bpp    PSNR" } else { "" });
     for quality in 1..=codec.max_quality() {
         let info = codec.level_info(quality)?;
         let name = if Path::new(&args.model).is_file() { args.model.clone() } else { info.model };
         let lambda = info.lambda.map_or_else(|| "-".to_string(), three_digits);
-        let size = match (&estimates, &psnrs) {
-            (Some(e), Some(p)) => {
-                let bytes = e[usize::from(quality) - 1];
-                format!(" {bytes:>10.0} {:>7.4} {:>7.2}", bytes * 8.0 / pixels, p[usize::from(quality) - 1])
+        let size = match &measured {
+            Some(m) => {
+                let (bytes, psnr) = m[usize::from(quality) - 1];
+                format!(" {bytes:>10} {:>7.4} {psnr:>7.2}", bytes as f64 * 8.0 / pixels)
             }
-            _ => String::new(),
+            None => String::new(),
         };
         let mark = if quality == codec.default_quality() { "  (default)" } else { "" };
         println!("{quality:>7}  {name:<16} {lambda:>8}  {:>5.3}{size}{mark}", info.rate);
@@ -527,6 +532,7 @@ pub fn bench(args: BenchArgs) -> Result<()> {
         progress: !args.json,
         levels,
         refinement: Refinement::steps(args.refine),
+        restoration: !args.no_restoration,
     };
     let records = aec::bench::run(codec.as_ref(), &pictures, &options)?;
     let summary = aec::bench::report::summarize(&records);

@@ -43,6 +43,10 @@ pub fn read_picture_with_metadata(path: &Path, max_pixels: u64) -> Result<aec::p
 /// floats.
 pub const REFINING_MEMORY: Extra = Extra { fixed: 128 << 20, per_pixel: 12 };
 
+/// Memory beyond coding that fitting a restoration filter takes: the picture, its decoded and
+/// filtered forms and a copy the filter reads, 3 bytes a pixel each.
+pub const RESTORING_MEMORY: Extra = Extra { fixed: 0, per_pixel: 12 };
+
 /// Memory that coding a picture needs beyond what [`aec::codec::tiles::memory_for`] counts.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Extra {
@@ -50,6 +54,14 @@ pub struct Extra {
     pub fixed: u64,
     /// Bytes per pixel.
     pub per_pixel: u64,
+}
+
+impl Extra {
+    /// The memory of both.
+    #[must_use]
+    pub fn and(self, other: Self) -> Self {
+        Self { fixed: self.fixed + other.fixed, per_pixel: self.per_pixel + other.per_pixel }
+    }
 }
 
 /// Refuses to code a picture of `pixels` pixels (with `extra` memory beyond coding 8-bit

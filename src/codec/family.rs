@@ -96,7 +96,8 @@ pub trait PhotoCodec: Send + Sync + std::fmt::Debug {
         self.decode_parsed(&ParsedFile::parse(bytes, limits)?, limits)
     }
 
-    /// The sizes in bytes the entropy model predicts at every level (index 0 is level 1).
+    /// The sizes in bytes the entropy model predicts at every level (index 0 is level 1), of
+    /// files without a restoration filter.
     ///
     /// # Errors
     /// As [`PhotoCodec::encode`].

@@ -16,6 +16,7 @@ use rayon::prelude::*;
 
 use super::pixels::{self, Pixels};
 use super::refine::{self, Refinement};
+use super::restoration::{self, Restoration};
 use super::tables::{LevelTables, QuantizedTables};
 use super::tiles;
 use super::tiles::{LatentPlanes, Tiling};
@@ -214,12 +215,16 @@ struct Analysed {
     /// The picture as the analysis transform saw it (padded planes), kept when the latents
     /// are to be refined.
     planes: Option<Vec<f32>>,
+    /// The picture's colour samples, kept when a restoration filter is to be fitted to them.
+    original: Option<Pixels>,
 }
 
 /// What the encoder computed for one picture at one rate.
 struct Coded {
     z: Vec<i16>,
     y: Vec<i16>,
+    /// The means `μ` of `y` (units of 2^-LOG_SCALE_BITS).
+    means: Vec<i32>,
     indices: Vec<u8>,
     z_plane: usize,
 }
@@ -467,7 +472,7 @@ impl HyperCodec {
             }
             _ => rounded,
         };
-        Ok(Coded { z, y: to_i16(q), indices, z_plane: zh * zw })
+        Ok(Coded { z, y: to_i16(q), means: means.to_vec(), indices, z_plane: zh * zw })
     }
 
     /// Compresses a picture at any rate setting up to that of the top quality level,
@@ -545,15 +550,17 @@ impl HyperCodec {
 
     /// Checks a picture against `limits` and runs the analysis transform on it (once, for any
     /// number of rates): `y` before any gain, and the rest of what a file needs.
-    /// The padded picture is kept when `options` refine the latents.
+    /// The padded picture is kept when `options` refine the latents, the picture itself when
+    /// they ask for a restoration filter.
     fn analysed(&self, picture: &DynamicImage, options: &EncodeOptions) -> Result<(LatentPlanes, Analysed)> {
         let (width, height) = (picture.width(), picture.height());
         check_picture_size(width, height, &options.limits)?;
         let (pixels, color, alpha) = split_picture(picture);
         let (y, ph, pw) = self.analyze(&pixels)?;
         let planes = (options.refinement.steps > 0).then(|| pixels::to_padded_planes(&pixels, HYPER_DOWNSAMPLING).0);
-        drop(pixels); // 3 bytes a pixel, not needed while coding
-        Ok((y, Analysed { ph, pw, width, height, color, alpha: alpha.as_deref().map(compress_alpha), planes }))
+        // 3 bytes a pixel, not needed while coding unless a filter is fitted.
+        let original = options.restoration.then_some(pixels);
+        Ok((y, Analysed { ph, pw, width, height, color, alpha: alpha.as_deref().map(compress_alpha), planes, original }))
     }
 
     /// The file of an analysed picture (its latents `y`, taken so that a single encode holds
@@ -590,9 +597,29 @@ impl HyperCodec {
         if let Some(a) = &analysed.alpha {
             sections.push((SectionKind::Alpha, a.as_slice()));
         }
+        let restoration = match &analysed.original {
+            Some(original) => self.restoration_for(original, &coded, rate)?.map(|fitted| fitted.filter.to_bytes()),
+            None => None,
+        };
+        if let Some(r) = &restoration {
+            sections.push((SectionKind::Restoration, r.as_slice()));
+        }
         sections.extend(options.metadata.sections());
         let header = HeaderV2 { width: analysed.width, height: analysed.height, color: analysed.color, coder, quality, model: self.id, rate };
         Ok(SectionFile { header, sections }.to_bytes()?)
+    }
+
+    /// The restoration filter for a picture coded as `coded` at a rate setting, if one pays for
+    /// its section at the rate's λ (the encoder decodes the latents as a decoder will). Weights
+    /// without the synthesis transform (an encoder's only) make files without a filter.
+    fn restoration_for(&self, original: &Pixels, coded: &Coded, rate: u16) -> Result<Option<restoration::Fitted>> {
+        let decoder = match self.decoder() {
+            Ok(decoder) => decoder,
+            Err(Error::Model(_)) => return Ok(None),
+            Err(other) => return Err(other),
+        };
+        let decoded = self.synthesize_with(decoder, &coded.y, &coded.means, rate, (original.width, original.height), original.channels);
+        Ok(restoration::fit(original, &decoded, self.lambda_at(rate), crate::format::SECTION_ENTRY_LEN))
     }
 
     /// The whole quality level nearest a rate setting (what a file records for information).
@@ -611,7 +638,8 @@ impl HyperCodec {
         Ok(self.analyze(&pixels)?.0.to_tensor(&self.device))
     }
 
-    /// The size in bytes the entropy model predicts for a picture at a quality level.
+    /// The size in bytes the entropy model predicts for a picture at a quality level, without
+    /// a restoration filter (whose section, ~53 bytes, the encoder adds when it pays).
     ///
     /// # Errors
     /// As [`HyperCodec::encode_at_rate`].
@@ -731,9 +759,21 @@ impl HyperCodec {
             }
             _ => None,
         };
-        let (ph, pw) = (pixels::round_up(h.height as usize, HYPER_DOWNSAMPLING), pixels::round_up(h.width as usize, HYPER_DOWNSAMPLING));
+        let channels = if h.color == ColorModel::Gray { 1 } else { 3 };
+        let restoration = file.section(SectionKind::Restoration).map(|payload| Restoration::parse(payload, channels)).transpose()?;
+        let mut pixels = self.synthesize_with(decoder, &q, &means, h.rate, (h.width as usize, h.height as usize), channels);
+        if let Some(filter) = restoration {
+            filter.apply(&mut pixels);
+        }
+        Ok(join_picture(pixels, alpha))
+    }
+
+    /// The picture (`width x height`, 1 or 3 channels) that `decoder` makes of decoded latents:
+    /// symbols `q` and means `μ`, as from [`HyperCodec::decode_latents`], at a rate setting.
+    fn synthesize_with(&self, decoder: &Synthesis, q: &[i16], means: &[i32], rate: u16, (width, height): (usize, usize), channels: usize) -> Pixels {
+        let (ph, pw) = (pixels::round_up(height, HYPER_DOWNSAMPLING), pixels::round_up(width, HYPER_DOWNSAMPLING));
         let unit = f32::from(1u16 << LOG_SCALE_BITS);
-        let inverse_gains = self.gain_at(&self.log_inv_gains, h.rate);
+        let inverse_gains = self.gain_at(&self.log_inv_gains, rate);
         let plane = ((ph / 16) * (pw / 16)).max(1);
         debug_assert!(q.len() == means.len() && q.len() == inverse_gains.len() * plane, "latent sizes");
         // ŷ = (q + μ) · inverse gain, a channel (plane) at a time.
@@ -744,9 +784,7 @@ impl HyperCodec {
             }
         });
         let y = LatentPlanes { values, channels: self.config.latent, height: ph / 16, width: pw / 16 };
-        let channels = if h.color == ColorModel::Gray { 1 } else { 3 };
-        let pixels = tiles::synthesize(&y, h.width as usize, h.height as usize, channels, |t| decoder.forward(&t.values, t.height, t.width));
-        Ok(join_picture(pixels, alpha))
+        tiles::synthesize(&y, width, height, channels, |t| decoder.forward(&t.values, t.height, t.width))
     }
 }
 

@@ -96,6 +96,9 @@ impl<'a> SectionFile<'a> {
         if self.section(SectionKind::LatentStreams).is_some() {
             return Err(FormatError::CorruptPayload("further latent streams in a single-payload file".into()));
         }
+        if self.section(SectionKind::Restoration).is_some() {
+            return Err(FormatError::CorruptPayload("a restoration filter in a single-payload file".into()));
+        }
         let latents = self.section(SectionKind::Latents).ok_or_else(|| FormatError::CorruptPayload("no latent section".into()))?;
         let alpha = self.section(SectionKind::Alpha).unwrap_or_default();
         let h = &self.header;
@@ -153,6 +156,9 @@ mod tests {
         let mut streams = parsed.clone();
         streams.sections.push((SectionKind::LatentStreams, b"\x01\0\0\0\0"));
         assert!(matches!(streams.as_single_payload(file.header.latent, &Limits::default()), Err(FormatError::CorruptPayload(_))), "further streams");
+        let mut restored = parsed.clone();
+        restored.sections.push((SectionKind::Restoration, b"\x01\x08\x03"));
+        assert!(matches!(restored.as_single_payload(file.header.latent, &Limits::default()), Err(FormatError::CorruptPayload(_))), "restoration filter");
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub enum SectionKind {
     /// The latents' further range-coded streams (`y` split by channels, each stream decodable
     /// on its own; [`super::streams`]). The latent section holds the first.
     LatentStreams = 4,
+    /// The restoration filter the decoder applies to the decoded samples (since aec 0.6;
+    /// `codec::restoration` reads its payload).
+    Restoration = 5,
     /// ICC colour profile, as stored in the source picture (ancillary).
     Icc = 16,
     /// EXIF block, as stored in the source picture (ancillary).
@@ -65,6 +68,7 @@ impl SectionKind {
             2 => Self::Latents,
             3 => Self::Alpha,
             4 => Self::LatentStreams,
+            5 => Self::Restoration,
             16 => Self::Icc,
             17 => Self::Exif,
             _ => return None,
