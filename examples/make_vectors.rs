@@ -53,18 +53,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = photo_codec.encode(&rgb, &EncodeOptions { quality: 4, coder: CoderId::Range, metadata, ..EncodeOptions::default() })?;
     write_vector(&photo_codec, "rgb-70x50-q4-range-metadata", &bytes)?;
     write_hyperprior_vectors(&rgb, &rgba)?;
-    write_default_vectors(&rgb, &gray, &rgba)?;
+    let layered = (photo.crop_imm(150, 100, 128, 96), DynamicImage::ImageLuma8(photo.crop_imm(220, 120, 96, 64).to_luma8()));
+    write_default_vectors(&rgb, &gray, &rgba, &layered)?;
     write_picture_seeds(&photo.crop_imm(200, 60, 12, 9))
 }
 
 /// The version-2 vectors of the default model (the built-in hyperprior, `v2-default-*`, with
 /// their golden latent digests): files aec 0.3 writes by default, one at the top level of
-/// aec 0.4, and one with the latents in two streams (aec 0.5). Never rewritten.
-fn write_default_vectors(rgb: &DynamicImage, gray: &DynamicImage, rgba: &DynamicImage) -> Result<(), Box<dyn std::error::Error>> {
+/// aec 0.4, one with the latents in two streams (aec 0.5), and an RGB and a gray one with a
+/// restoration filter and a residual layer (aec 0.6; larger crops, `layered`: the encoder adds
+/// neither to a picture under 4096 pixels). Never rewritten.
+fn write_default_vectors(
+    rgb: &DynamicImage,
+    gray: &DynamicImage,
+    rgba: &DynamicImage,
+    layered: &(DynamicImage, DynamicImage),
+) -> Result<(), Box<dyn std::error::Error>> {
     let codec = AnyCodec::open("default")?;
     let photo = codec.photo().expect("a photo model");
     let default = f64::from(photo.default_quality());
-    let cases: [(String, &DynamicImage, f64, CoderId); 6] = [
+    let cases: [(String, &DynamicImage, f64, CoderId); 8] = [
         (format!("default-rgb-70x50-q{default}-range"), rgb, default, CoderId::Range),
         ("default-rgb-70x50-q2.5-zstd".into(), rgb, 2.5, CoderId::Zstd),
         ("default-gray-33x47-q28-range".into(), gray, 28.0, CoderId::Range),
@@ -73,6 +81,9 @@ fn write_default_vectors(rgb: &DynamicImage, gray: &DynamicImage, rgba: &Dynamic
         ("default-rgb-70x50-q33-range".into(), rgb, 33.0, CoderId::Range),
         // aec 0.5: the latents in two streams (section kind 4).
         ("default-rgb-70x50-q20-range-streams".into(), rgb, 20.0, CoderId::Range),
+        // aec 0.6: a restoration filter and a residual layer (section kinds 5 and 6).
+        ("default-rgb-128x96-q28-range-layers".into(), &layered.0, 28.0, CoderId::Range),
+        ("default-gray-96x64-q28-range-layers".into(), &layered.1, 28.0, CoderId::Range),
     ];
     let hyper = aec::codec::hyper::HyperCodec::builtin()?;
     for (name, picture, quality, coder) in cases {
@@ -81,8 +92,12 @@ fn write_default_vectors(rgb: &DynamicImage, gray: &DynamicImage, rgba: &Dynamic
             continue;
         }
         let bytes = photo.encode_fraction(picture, quality, &EncodeOptions { coder, ..EncodeOptions::default() })?;
-        write_vector(&codec, &name, &bytes)?;
         let file = aec::format::SectionFile::parse(&bytes, &Limits::default())?;
+        let layers = [aec::format::SectionKind::Restoration, aec::format::SectionKind::Residual].map(|kind| file.section(kind).is_some());
+        if layers != [name.ends_with("-layers"); 2] {
+            return Err(format!("v2-{name}: a restoration filter or residual layer where none was meant, or none where both were").into());
+        }
+        write_vector(&codec, &name, &bytes)?;
         let digest = aec::codec::hyper::latents_digest(&hyper.decode_latents(&file, &Limits::default())?);
         std::fs::write(format!("format-spec/vectors/v2-{name}.latents.sha256"), format!("{digest}  v2-{name}.aec\n"))?;
     }

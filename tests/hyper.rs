@@ -91,8 +91,8 @@ fn alpha_is_kept_and_every_level_decodes() {
     assert!(back.pixels().zip(alpha.pixels()).all(|(a, b)| a[3] == b[3]));
     assert_eq!(codec.max_quality(), 9, "3 trained levels: 7 levels, and 2 beyond the top one");
     for quality in 1..=codec.max_quality() {
-        // The estimate is of a file without a restoration filter.
-        let bytes = codec.encode(&photo(), &EncodeOptions { restoration: false, ..level(quality, CoderId::Range) }).unwrap();
+        // The estimate is of a file without a restoration filter or residual layer.
+        let bytes = codec.encode(&photo(), &EncodeOptions { restoration: false, residual: false, ..level(quality, CoderId::Range) }).unwrap();
         codec.decode(&bytes, &Limits::default()).unwrap();
         let estimate = codec.estimated_size(&photo(), quality).unwrap();
         assert!((bytes.len() as f64 - estimate).abs() <= 8.0, "level {quality}: {} bytes, estimate {estimate}", bytes.len());
@@ -126,8 +126,8 @@ fn the_levels_beyond_the_top_trained_one_extrapolate_and_the_rate_is_bounded() {
 #[test]
 fn hostile_files_are_refused() {
     let (_dir, codec) = small_codec();
-    // Without a restoration filter: the files rebuilt below have the latent sections alone.
-    let bytes = codec.encode(&photo(), &EncodeOptions { restoration: false, ..level(3, CoderId::Range) }).unwrap();
+    // Without a filter or residual: the files rebuilt below have the latent sections alone.
+    let bytes = codec.encode(&photo(), &EncodeOptions { restoration: false, residual: false, ..level(3, CoderId::Range) }).unwrap();
     let file = SectionFile::parse(&bytes, &Limits::default()).unwrap();
     let rebuild = |sections: Vec<(SectionKind, &[u8])>| SectionFile { header: file.header, sections }.to_bytes().unwrap();
     let (z, y) = (file.section(SectionKind::HyperLatents).unwrap(), file.section(SectionKind::Latents).unwrap());
@@ -306,7 +306,10 @@ fn weights_without_a_transform_are_refused_when_needed() {
         assert_eq!(encoded.is_ok(), !decodes, "{keep}: encoding");
         if let Ok(encoded) = &encoded {
             let file = SectionFile::parse(encoded, &Limits::default()).unwrap();
-            assert!(file.section(SectionKind::Restoration).is_none(), "{keep}: no filter without the synthesis");
+            assert!(
+                file.section(SectionKind::Restoration).is_none() && file.section(SectionKind::Residual).is_none(),
+                "{keep}: no layers without the synthesis"
+            );
         }
         assert!(encoded.is_ok() || matches!(encoded, Err(Error::Model(_))), "{keep}: {encoded:?}");
         // The whole model's file, relabelled as the partial model's (its identity differs).
@@ -411,7 +414,8 @@ fn rate_control_with_a_refinement_keeps_the_best_file_that_meets_the_target() {
 }
 
 /// A PSNR that only a refined file reaches: refused without refinement, met with it (the rate
-/// search on plain encodes finds nothing, so the top rate is refined).
+/// search on plain encodes finds nothing, so the top rate is refined). Without a filter or a
+/// residual layer: the residual layer alone takes the top level far beyond what refining adds.
 #[test]
 fn a_target_that_only_refining_reaches_is_met_with_a_refinement() {
     use aec::codec::RateTarget;
@@ -419,12 +423,13 @@ fn a_target_that_only_refining_reaches_is_met_with_a_refinement() {
     let picture = photo();
     let psnr = |bytes: &[u8]| aec::metrics::psnr(picture.to_rgb8().as_raw(), codec.decode(bytes, &Limits::default()).unwrap().to_rgb8().as_raw());
     let top = codec.max_quality();
-    let options = EncodeOptions { quality: top, refinement: Refinement::steps(10), ..EncodeOptions::default() };
-    let plain = psnr(&codec.encode(&picture, &EncodeOptions { quality: top, ..EncodeOptions::default() }).unwrap());
+    let bare = EncodeOptions { restoration: false, residual: false, ..EncodeOptions::default() };
+    let options = EncodeOptions { quality: top, refinement: Refinement::steps(10), ..bare.clone() };
+    let plain = psnr(&codec.encode(&picture, &EncodeOptions { quality: top, ..bare.clone() }).unwrap());
     let refined = psnr(&codec.encode(&picture, &options).unwrap());
     assert!(refined > plain + 0.02, "refining the top level gains: {plain} -> {refined} dB");
     let target = RateTarget::Psnr((plain + refined) / 2.0);
-    assert!(matches!(codec.encode_to_target(&picture, target, &EncodeOptions::default()), Err(Error::InvalidArgument(_))));
+    assert!(matches!(codec.encode_to_target(&picture, target, &bare), Err(Error::InvalidArgument(_))));
     let (bytes, quality) = codec.encode_to_target(&picture, target, &options).unwrap();
     assert!(psnr(&bytes) >= (plain + refined) / 2.0 && quality == top);
 }
@@ -438,34 +443,46 @@ fn refining_a_factorized_models_latents_is_refused() {
     assert!(matches!(err, Error::InvalidArgument(ref m) if m.contains("hyperprior")), "{err}");
 }
 
-/// The default encoder decodes its own file, fits a restoration filter and stores it only when
-/// it lowers the loss the level was trained for: at a high level it does, and the file's loss
-/// is lower than that of the file without it; `restoration: false` writes no filter. A filter
-/// section that does not fit the picture is refused.
+/// The default encoder decodes its own file, fits a restoration filter and codes a residual
+/// layer, and stores each only when it lowers the loss the level was trained for: at a high
+/// level both pay, and the file's loss is lower than that of the file without them;
+/// `restoration: false` and `residual: false` write neither. Sections that do not fit the
+/// picture are refused.
 #[test]
-fn the_restoration_filter_is_stored_when_it_lowers_the_loss() {
+fn the_restoration_filter_and_residual_layer_are_stored_when_they_lower_the_loss() {
     let codec = HyperCodec::builtin().unwrap();
     let picture = photo();
-    let has_filter = |bytes: &[u8]| SectionFile::parse(bytes, &Limits::default()).unwrap().section(SectionKind::Restoration).is_some();
+    let sections = |bytes: &[u8]| {
+        let file = SectionFile::parse(bytes, &Limits::default()).unwrap();
+        (file.section(SectionKind::Restoration).is_some(), file.section(SectionKind::Residual).is_some())
+    };
+    let bare = |quality| EncodeOptions { quality, restoration: false, residual: false, ..EncodeOptions::default() };
     for quality in [8, 28] {
-        let filtered = codec.encode(&picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap();
-        let plain = codec.encode(&picture, &EncodeOptions { quality, restoration: false, ..EncodeOptions::default() }).unwrap();
-        assert!(!has_filter(&plain));
-        if has_filter(&filtered) {
-            let (with, without) = (loss(&codec, &picture, &filtered, quality), loss(&codec, &picture, &plain, quality));
-            assert!(with < without, "quality {quality}: loss {with} with the filter, {without} without");
+        let layered = codec.encode(&picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap();
+        let plain = codec.encode(&picture, &bare(quality)).unwrap();
+        assert_eq!(sections(&plain), (false, false));
+        if sections(&layered) == (false, false) {
+            assert_eq!(layered, plain, "quality {quality}: without layers, the same file");
         } else {
-            assert_eq!(filtered, plain, "quality {quality}: without a filter, the same file");
+            let (with, without) = (loss(&codec, &picture, &layered, quality), loss(&codec, &picture, &plain, quality));
+            assert!(with < without, "quality {quality}: loss {with} with the layers, {without} without");
         }
-        assert!(quality < 28 || has_filter(&filtered), "a high level pays for the filter");
+        assert!(quality < 28 || sections(&layered) == (true, true), "a high level pays for both");
+        // Each alone.
+        let filtered = codec.encode(&picture, &EncodeOptions { restoration: true, ..bare(quality) }).unwrap();
+        assert!(!sections(&filtered).1);
+        let residual = codec.encode(&picture, &EncodeOptions { residual: true, ..bare(quality) }).unwrap();
+        assert!(!sections(&residual).0);
     }
-    let filtered = codec.encode(&picture, &EncodeOptions { quality: 28, ..EncodeOptions::default() }).unwrap();
-    let mut file = SectionFile::parse(&filtered, &Limits::default()).unwrap();
-    for (kind, payload) in &mut file.sections {
-        if *kind == SectionKind::Restoration {
-            *payload = b"\x01\x08\x01\0\0\0\0\0\0\0\0\0\0\0\0";
-        }
-    }
-    let gray_filter = file.to_bytes().unwrap();
-    assert!(matches!(codec.decode(&gray_filter, &Limits::default()), Err(Error::Format(FormatError::CorruptPayload(_)))));
+    let layered = codec.encode(&picture, &EncodeOptions { quality: 28, ..EncodeOptions::default() }).unwrap();
+    let file = SectionFile::parse(&layered, &Limits::default()).unwrap();
+    let refused = |kind: SectionKind, payload: &[u8]| {
+        let sections = file.sections.iter().map(|&(k, p)| (k, if k == kind { payload } else { p })).collect();
+        let bytes = SectionFile { header: file.header, sections }.to_bytes().unwrap();
+        matches!(codec.decode(&bytes, &Limits::default()), Err(Error::Format(FormatError::CorruptPayload(_))))
+    };
+    assert!(refused(SectionKind::Restoration, b"\x01\x08\x01\x01\0\0\0\0\0\0\0\0\0\0\0\0"), "a gray filter for a colour picture");
+    let residual = file.section(SectionKind::Residual).unwrap();
+    assert!(refused(SectionKind::Residual, &residual[..residual.len() - 4]), "a residual stream a word short");
+    assert!(refused(SectionKind::Residual, &[&[1, 1, 16, 0][..], &[0; 64]].concat()), "a gray layer for a colour picture");
 }

@@ -45,6 +45,8 @@ pub struct BenchOptions {
     pub refinement: Refinement,
     /// Whether aec's encoder fits restoration filters (as by default).
     pub restoration: bool,
+    /// Whether aec's encoder codes residual layers (as by default).
+    pub residual: bool,
 }
 
 /// One codec at one setting on one picture.
@@ -124,8 +126,8 @@ pub fn aec_coded(codec: &dyn PhotoCodec, picture: &DynamicImage, options: &Encod
     Ok(aec_file(codec, picture, options)?.0)
 }
 
-/// As [`aec_coded`], with the bytes of the file's restoration filter (its section and table
-/// entry; 0 without one).
+/// As [`aec_coded`], with the bytes of the file's restoration filter and residual layer (their
+/// sections and table entries; 0 without them).
 fn aec_file(codec: &dyn PhotoCodec, picture: &DynamicImage, options: &EncodeOptions) -> Result<(Coded, usize)> {
     let start = Instant::now();
     let bytes = codec.encode(picture, options)?;
@@ -134,8 +136,12 @@ fn aec_file(codec: &dyn PhotoCodec, picture: &DynamicImage, options: &EncodeOpti
     let decoded = pixels_of(&codec.decode(&bytes, &Limits::default())?).samples;
     let coded = Coded { bytes: bytes.len(), decoded, encode_seconds, decode_seconds: start.elapsed().as_secs_f64() };
     let parsed = SectionFile::parse(&bytes, &Limits::largest()).ok();
-    let restoration = parsed.and_then(|f| f.section(SectionKind::Restoration)).map_or(0, |payload| payload.len() + SECTION_ENTRY_LEN);
-    Ok((coded, restoration))
+    let layers = [SectionKind::Restoration, SectionKind::Residual]
+        .into_iter()
+        .filter_map(|kind| parsed.as_ref()?.section(kind))
+        .map(|payload| payload.len() + SECTION_ENTRY_LEN)
+        .sum();
+    Ok((coded, layers))
 }
 
 /// Every measurement of one picture.
@@ -150,14 +156,21 @@ fn measure_picture(codec: &dyn PhotoCodec, name: &str, picture: &DynamicImage, o
     // The estimates are of latents as the analysis gives them: a refined file is not compared.
     let estimates = if options.refinement.steps == 0 { Some(codec.estimated_sizes(&input)?) } else { None };
     for &quality in &options.levels {
-        let (coded, restoration_bytes) = aec_file(
+        let (coded, layer_bytes) = aec_file(
             codec,
             &input,
-            &EncodeOptions { quality, refinement: options.refinement.clone(), restoration: options.restoration, ..EncodeOptions::default() },
+            &EncodeOptions {
+                quality,
+                refinement: options.refinement.clone(),
+                restoration: options.restoration,
+                residual: options.residual,
+                ..EncodeOptions::default()
+            },
         )?;
         let mut r = record(name, "aec", quality, &p, &coded);
-        // The estimate is of a file without a restoration filter: the filter's bytes are known.
-        r.estimated_bytes = estimates.as_ref().and_then(|e| e.get(usize::from(quality) - 1)).map(|e| e + restoration_bytes as f64);
+        // The estimate is of a file without a restoration filter or residual layer: their
+        // bytes are known.
+        r.estimated_bytes = estimates.as_ref().and_then(|e| e.get(usize::from(quality) - 1)).map(|e| e + layer_bytes as f64);
         out.push(r);
         bar.inc(1);
     }

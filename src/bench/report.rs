@@ -146,7 +146,7 @@ pub fn table(summary: &Summary, images: usize) -> String {
         );
     }
     if let Some(d) = summary.aec_size_vs_estimate {
-        let _ = writeln!(s, "aec file size vs the entropy model's estimate (restoration filters counted as they are): {d:+.2}% on average");
+        let _ = writeln!(s, "aec file size vs the entropy model's estimate (restoration filters and residual layers counted as they are): {d:+.2}% on average");
     }
     s
 }

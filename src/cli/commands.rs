@@ -12,7 +12,7 @@ use aec::codec::digits::DigitCodec;
 use aec::codec::refine::Refinement;
 use aec::codec::registry::AnyCodec;
 use aec::codec::{EncodeOptions, PhotoCodec, RateTarget};
-use aec::format::{AecFile, CoderId, Limits, Metadata, ModelId, ParsedFile};
+use aec::format::{AecFile, CoderId, Limits, Metadata, ModelId, ParsedFile, SectionKind};
 use aec::model::{DigitArch, FactorizedConfig, HyperpriorConfig};
 use aec::pictures::Picture;
 use aec::train::checkpoint::CheckpointDir;
@@ -22,7 +22,8 @@ use aec::train::hyperprior::HyperTrainConfig;
 
 use super::args::{ArchArg, BenchArgs, CoderArg, CompareArgs, CompressArgs, DecompressArgs, DenoiseArgs, EvalMnistArgs, InfoArgs, LevelsArgs, TrainArgs};
 use super::io::{
-    Extra, REFINING_MEMORY, RESTORING_MEMORY, check_memory, check_writable, max_aec_bytes, read_input, read_picture, read_picture_to_code, write_output,
+    DECODING_LAYERS_MEMORY, Extra, LAYERS_MEMORY, REFINING_MEMORY, check_memory, check_writable, max_aec_bytes, read_input, read_picture, read_picture_to_code,
+    write_output,
 };
 
 /// The photographic codec of `--model NAME` (a built-in name or model files).
@@ -47,16 +48,19 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
     let (read, prepared) = rayon::join(
         || {
             let refining = if args.refine > 0 { REFINING_MEMORY } else { Extra::default() };
-            let restoring = if args.no_restoration { Extra::default() } else { RESTORING_MEMORY };
-            read_picture_to_code(input, args.max_pixels, args.max_memory, refining.and(restoring))
+            let layers = if args.no_restoration && args.no_residual { Extra::default() } else { LAYERS_MEMORY };
+            read_picture_to_code(input, args.max_pixels, args.max_memory, refining, layers)
         },
         || match any {
             AnyCodec::Photo(codec) => codec.prepare_encoder(),
             AnyCodec::Digits(_) => Ok(()),
         },
     );
-    let Picture { image: picture, icc, exif } = read?;
+    let (Picture { image: picture, icc, exif }, layers_fit) = read?;
     prepared?;
+    if !layers_fit {
+        eprintln!("aec: note: {} is coded without a restoration filter and residual layer: they need more memory than --max-memory allows", input.display());
+    }
     super::memory::reuse_freed_memory_for(u64::from(picture.width()) * u64::from(picture.height()), args.inputs.len() == 1);
     let metadata = if args.strip { Metadata::default() } else { Metadata { icc, exif } };
     let codec = match any {
@@ -88,7 +92,15 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
     let started = Instant::now();
     let (progress, report) = aec::progress::refinement_bar(input.display().to_string(), args.refine, args.refine > 0 && std::io::stderr().is_terminal());
     let refinement = Refinement::steps(args.refine).with_progress(report);
-    let options = EncodeOptions { quality: codec.default_quality(), coder, metadata, limits: Limits::largest(), refinement, restoration: !args.no_restoration };
+    let options = EncodeOptions {
+        quality: codec.default_quality(),
+        coder,
+        metadata,
+        limits: Limits::largest(),
+        refinement,
+        restoration: layers_fit && !args.no_restoration,
+        residual: layers_fit && !args.no_residual,
+    };
     let (encoded, quality) = match (target, args.quality) {
         (Some(target), _) => codec.encode_to_target(&picture, target, &options).map(|(bytes, q)| {
             let quality = coded_quality(codec.as_ref(), &bytes, q);
@@ -260,7 +272,8 @@ fn decompress_file(args: &DecompressArgs, model: Option<&AnyCodec>, input: &Path
     let limits = Limits { max_pixels: args.max_pixels, max_latent_values: args.max_pixels, ..Limits::default() };
     let file = ParsedFile::parse(&bytes, &limits).map_err(aec::Error::from)?;
     let (width, height) = file.size();
-    check_memory(u64::from(width) * u64::from(height), Extra::default(), args.max_memory)?;
+    let layered = file.as_v2().is_ok_and(|f| f.section(SectionKind::Restoration).is_some() || f.section(SectionKind::Residual).is_some());
+    check_memory(u64::from(width) * u64::from(height), if layered { DECODING_LAYERS_MEMORY } else { Extra::default() }, args.max_memory)?;
     super::memory::reuse_freed_memory_for(u64::from(width) * u64::from(height), args.inputs.len() == 1);
     let found;
     let codec = match model {
@@ -533,6 +546,7 @@ pub fn bench(args: BenchArgs) -> Result<()> {
         levels,
         refinement: Refinement::steps(args.refine),
         restoration: !args.no_restoration,
+        residual: !args.no_residual,
     };
     let records = aec::bench::run(codec.as_ref(), &pictures, &options)?;
     let summary = aec::bench::report::summarize(&records);

@@ -43,9 +43,14 @@ pub fn read_picture_with_metadata(path: &Path, max_pixels: u64) -> Result<aec::p
 /// floats.
 pub const REFINING_MEMORY: Extra = Extra { fixed: 128 << 20, per_pixel: 12 };
 
-/// Memory beyond coding that fitting a restoration filter takes: the picture, its decoded and
-/// filtered forms and a copy the filter reads, 3 bytes a pixel each.
-pub const RESTORING_MEMORY: Extra = Extra { fixed: 0, per_pixel: 12 };
+/// Memory beyond coding that fitting the restoration filter and the residual layer takes: the
+/// picture and its decoded forms (3 bytes a pixel each), the residual's DCT coefficients
+/// (12) and its quantized values in two orders with their tables (15).
+pub const LAYERS_MEMORY: Extra = Extra { fixed: 0, per_pixel: 40 };
+
+/// Memory beyond decoding that a file's restoration filter and residual layer take: a copy of
+/// the samples the filter reads (3 bytes a pixel) and the layer's decoded values (6).
+pub const DECODING_LAYERS_MEMORY: Extra = Extra { fixed: 0, per_pixel: 9 };
 
 /// Memory that coding a picture needs beyond what [`aec::codec::tiles::memory_for`] counts.
 #[derive(Debug, Clone, Copy, Default)]
@@ -76,19 +81,22 @@ pub fn check_memory(pixels: u64, extra: Extra, max_memory: u64) -> Result<()> {
 
 /// Reads a picture to compress: refused when it has more than `max_pixels` pixels or coding
 /// it (with `extra` memory) needs more than `max_memory` bytes (both judged from its header,
-/// before decoding).
-pub fn read_picture_to_code(path: &Path, max_pixels: u64, max_memory: u64, extra: Extra) -> Result<aec::pictures::Picture> {
+/// before decoding). Also says whether `optional` memory beyond that fits too.
+pub fn read_picture_to_code(path: &Path, max_pixels: u64, max_memory: u64, extra: Extra, optional: Extra) -> Result<(aec::pictures::Picture, bool)> {
     let bytes = read_input(path, MAX_PICTURE_BYTES)?;
+    let mut optional_fits = true;
     if let Some((width, height, bytes_per_pixel)) = aec::pictures::declared_size(&bytes) {
         let pixels = u64::from(width) * u64::from(height);
         if pixels <= max_pixels {
             let wide = u64::from(bytes_per_pixel).saturating_sub(3);
-            check_memory(pixels, Extra { per_pixel: extra.per_pixel + wide, ..extra }, max_memory)?;
+            let extra = Extra { per_pixel: extra.per_pixel + wide, ..extra };
+            check_memory(pixels, extra, max_memory)?;
+            optional_fits = check_memory(pixels, extra.and(optional), max_memory).is_ok();
         }
     }
     let picture = aec::pictures::decode_picture(&bytes, path, max_pixels)?;
     note_wide_samples(&picture, path);
-    Ok(picture)
+    Ok((picture, optional_fits))
 }
 
 /// Notes on stderr that samples of more than 8 bits are rounded.

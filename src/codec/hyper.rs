@@ -16,6 +16,7 @@ use rayon::prelude::*;
 
 use super::pixels::{self, Pixels};
 use super::refine::{self, Refinement};
+use super::residual::{self, Residual};
 use super::restoration::{self, Restoration};
 use super::tables::{LevelTables, QuantizedTables};
 use super::tiles;
@@ -218,6 +219,9 @@ struct Analysed {
     /// The picture's colour samples, kept when a restoration filter is to be fitted to them.
     original: Option<Pixels>,
 }
+
+/// The payloads of a file's restoration filter and residual layer, where it has them.
+type Layers = (Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// What the encoder computed for one picture at one rate.
 struct Coded {
@@ -559,7 +563,7 @@ impl HyperCodec {
         let (y, ph, pw) = self.analyze(&pixels)?;
         let planes = (options.refinement.steps > 0).then(|| pixels::to_padded_planes(&pixels, HYPER_DOWNSAMPLING).0);
         // 3 bytes a pixel, not needed while coding unless a filter is fitted.
-        let original = options.restoration.then_some(pixels);
+        let original = (options.restoration || options.residual).then_some(pixels);
         Ok((y, Analysed { ph, pw, width, height, color, alpha: alpha.as_deref().map(compress_alpha), planes, original }))
     }
 
@@ -597,29 +601,40 @@ impl HyperCodec {
         if let Some(a) = &analysed.alpha {
             sections.push((SectionKind::Alpha, a.as_slice()));
         }
-        let restoration = match &analysed.original {
-            Some(original) => self.restoration_for(original, &coded, rate)?.map(|fitted| fitted.filter.to_bytes()),
-            None => None,
+        let (restoration, residual) = match &analysed.original {
+            Some(original) => self.layers_for(original, &coded, rate, options)?,
+            None => (None, None),
         };
         if let Some(r) = &restoration {
             sections.push((SectionKind::Restoration, r.as_slice()));
+        }
+        if let Some(r) = &residual {
+            sections.push((SectionKind::Residual, r.as_slice()));
         }
         sections.extend(options.metadata.sections());
         let header = HeaderV2 { width: analysed.width, height: analysed.height, color: analysed.color, coder, quality, model: self.id, rate };
         Ok(SectionFile { header, sections }.to_bytes()?)
     }
 
-    /// The restoration filter for a picture coded as `coded` at a rate setting, if one pays for
-    /// its section at the rate's λ (the encoder decodes the latents as a decoder will). Weights
-    /// without the synthesis transform (an encoder's only) make files without a filter.
-    fn restoration_for(&self, original: &Pixels, coded: &Coded, rate: u16) -> Result<Option<restoration::Fitted>> {
+    /// The payloads of the restoration filter and the residual layer for a picture coded as
+    /// `coded` at a rate setting, each if `options` ask for it and it pays for its section at
+    /// the rate's λ (the encoder decodes the latents as a decoder will, then fits the filter,
+    /// then the layer to the filtered picture). Weights without the synthesis transform (an
+    /// encoder's only) make files without either.
+    fn layers_for(&self, original: &Pixels, coded: &Coded, rate: u16, options: &EncodeOptions) -> Result<Layers> {
         let decoder = match self.decoder() {
             Ok(decoder) => decoder,
-            Err(Error::Model(_)) => return Ok(None),
+            Err(Error::Model(_)) => return Ok((None, None)),
             Err(other) => return Err(other),
         };
-        let decoded = self.synthesize_with(decoder, &coded.y, &coded.means, rate, (original.width, original.height), original.channels);
-        Ok(restoration::fit(original, &decoded, self.lambda_at(rate), crate::format::SECTION_ENTRY_LEN))
+        let mut picture = self.synthesize_with(decoder, &coded.y, &coded.means, rate, (original.width, original.height), original.channels);
+        let (lambda, entry) = (self.lambda_at(rate), crate::format::SECTION_ENTRY_LEN);
+        let filter = options.restoration.then(|| restoration::fit(original, &picture, lambda, entry)).flatten().map(|fitted| {
+            picture = fitted.picture;
+            fitted.filter.to_bytes()
+        });
+        let layer = options.residual.then(|| residual::fit(original, &picture, lambda, entry)).flatten().map(|fitted| fitted.payload);
+        Ok((filter, layer))
     }
 
     /// The whole quality level nearest a rate setting (what a file records for information).
@@ -761,9 +776,13 @@ impl HyperCodec {
         };
         let channels = if h.color == ColorModel::Gray { 1 } else { 3 };
         let restoration = file.section(SectionKind::Restoration).map(|payload| Restoration::parse(payload, channels)).transpose()?;
+        let residual = file.section(SectionKind::Residual).map(|payload| Residual::parse(payload, channels)).transpose()?;
         let mut pixels = self.synthesize_with(decoder, &q, &means, h.rate, (h.width as usize, h.height as usize), channels);
         if let Some(filter) = restoration {
             filter.apply(&mut pixels);
+        }
+        if let Some(layer) = residual {
+            layer.apply(&mut pixels)?;
         }
         Ok(join_picture(pixels, alpha))
     }

@@ -21,6 +21,7 @@ pub mod ladder;
 pub mod pixels;
 pub mod refine;
 pub mod registry;
+pub mod residual;
 pub mod restoration;
 pub mod tabulate;
 pub mod tiles;
@@ -65,6 +66,10 @@ pub struct EncodeOptions {
     /// bytes (hyperprior models; on by default): 0.1–0.2 dB for ~50 bytes, at the cost of a
     /// decode inside every encode ([`restoration`]).
     pub restoration: bool,
+    /// Code what the decoded picture still misses as a DCT residual layer when it pays for
+    /// its bytes at the level's λ (hyperprior models; on by default): the top levels gain most
+    /// ([`residual`]).
+    pub residual: bool,
 }
 
 impl Default for EncodeOptions {
@@ -76,6 +81,7 @@ impl Default for EncodeOptions {
             limits: Limits::largest(),
             refinement: refine::Refinement::steps(0),
             restoration: true,
+            residual: true,
         }
     }
 }

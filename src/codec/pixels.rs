@@ -48,6 +48,16 @@ pub fn padded_region(p: &Pixels, rows: Range<usize>, cols: Range<usize>) -> Vec<
     out
 }
 
+/// The sum of squared differences of two pictures' samples (same size).
+pub fn squared_error(a: &Pixels, b: &Pixels) -> i64 {
+    use rayon::prelude::*;
+    a.samples
+        .par_chunks(1 << 16)
+        .zip(b.samples.par_chunks(1 << 16))
+        .map(|(a, b)| a.iter().zip(b).map(|(&x, &y)| (i64::from(x) - i64::from(y)).pow(2)).sum::<i64>())
+        .sum()
+}
+
 /// Converts a float in `0..1` to an 8-bit sample (rounded, clamped).
 pub fn to_u8(v: f32) -> u8 {
     (v * 255.0).round().clamp(0.0, 255.0) as u8

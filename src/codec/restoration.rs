@@ -1,28 +1,31 @@
-//! The restoration filter: a small Wiener filter that the encoder fits to each picture by least
+//! The restoration filter: small Wiener filters that the encoder fits to each picture by least
 //! squares against the original and the decoder applies to the decoded 8-bit samples, in
 //! integer arithmetic (AV1's loop restoration and VVC's adaptive loop filter do the same after
-//! their transforms). It takes back some of the detail the synthesis transform smooths away:
-//! 0.1–0.2 dB on the evaluation set for a section of ~50 bytes.
+//! their transforms). They take back some of the detail the synthesis transform smooths away:
+//! 0.1–0.3 dB on the evaluation set for 50–200 bytes.
 //!
-//! For channel `c` at pixel `p`, with `d` the decoded samples (coordinates clamped to the
-//! picture), the offsets `o_k` of [`HALF_DIAMOND`] and the picture's other channels `j` (in
-//! increasing order):
+//! Pixels fall into classes by their local activity, each class with its own filter. With `E`
+//! the decoded picture extended by repeating its edge samples, `G = Σ_c E_c` (the sum of the
+//! channels), `lap(p) = |4·G(p) − G(p ± (1, 0)) − G(p ± (0, 1))|` and the activity
+//! `act(p) = Σ lap(p + (a, b))` over `a, b ∈ {−1, 0, 1}`, a pixel's class is the number of the
+//! filter's thresholds that `act(p)` reaches. For channel `c` at pixel `p`, with the offsets
+//! `o_k` of [`HALF_DIAMOND`] and the picture's other channels `j` (in increasing order), the
+//! weights `w_k`, `v_j` of the pixel's class and channel give
 //!
-//! `acc = Σ_k w_k·(d_c(p + o_k) + d_c(p − o_k) − 2·d_c(p)) + Σ_j v_j·(d_j(p) − d_c(p))`
+//! `acc = Σ_k w_k·(E_c(p + o_k) + E_c(p − o_k) − 2·E_c(p)) + Σ_j v_j·(E_j(p) − E_c(p))`,
 //!
-//! and the sample becomes `clamp(d_c(p) + ((acc + 2^(s−1)) >> s), 0, 255)` (arithmetic shift).
+//! and the sample becomes `clamp(E_c(p) + ((acc + 2^(s−1)) >> s), 0, 255)` (arithmetic shift).
 //! Weights lie within ±[`MAX_WEIGHT`], so `|acc| < 2^28` and `i32` holds every sum exactly.
 //!
-//! Payload (a container section of its own): version `u8` = 1, shift `s` `u8` (1..=14),
-//! channel count `u8` (1 or 3, the picture's), then per channel its 12 spatial weights and
-//! its `channels − 1` cross-channel weights, each a zigzag LEB128 varint (at most 3 bytes),
-//! and nothing after them.
-
-use std::ops::Range;
+//! Payload (a container section of its own; `format-spec/aec-v2.md`, step 6): version `u8` = 1,
+//! shift `s` `u8` (1..=14), channel count `u8` (1 or 3, the picture's), class count `u8`
+//! (1..=8), the `classes − 1` thresholds (non-decreasing), then per class and channel its 12
+//! spatial weights and its `channels − 1` cross-channel weights. Thresholds and weights are
+//! LEB128 varints of at most 3 bytes, the weights zigzag-coded; nothing follows the last one.
 
 use rayon::prelude::*;
 
-use super::pixels::Pixels;
+use super::pixels::{Pixels, squared_error};
 use crate::format::FormatError;
 
 /// One half of the diamond of radius 3 around a pixel, `(row, column)` offsets: each offset
@@ -30,45 +33,81 @@ use crate::format::FormatError;
 pub const HALF_DIAMOND: [(isize, isize); 12] = [(0, 1), (0, 2), (0, 3), (1, -2), (1, -1), (1, 0), (1, 1), (1, 2), (2, -1), (2, 0), (2, 1), (3, 0)];
 /// Largest magnitude of a weight.
 pub const MAX_WEIGHT: i32 = 32767;
+/// Most classes a filter has.
+pub const MAX_CLASSES: usize = 8;
 /// The payload version this reader knows.
 const VERSION: u8 = 1;
 /// The reach of the filter around a pixel.
 const RADIUS: usize = 3;
 /// Largest shift.
 const MAX_SHIFT: u32 = 14;
+/// Largest activity: nine Laplacians of sums of three 8-bit samples.
+const MAX_ACTIVITY: usize = 9 * 4 * 3 * 255;
+/// Largest value of a 3-byte varint.
+const MAX_VARINT: u32 = (1 << 21) - 1;
 /// Output rows a thread filters at once.
 const BAND_ROWS: usize = 32;
 /// Pixels in a row segment whose products of features are summed in `i32` (at most
 /// 510² · 2048 < 2^31).
 const SEGMENT: usize = 2048;
 /// The shifts the encoder tries (the finer, the more bytes a weight may take).
-const SHIFTS: Range<u32> = 7..11;
+const SHIFTS: std::ops::Range<u32> = 7..11;
+/// The encoder's finest split of the pixels by activity (classes are runs of these bins).
+const BINS: usize = 16;
 /// Pictures smaller than this are not worth a filter (its section would outweigh the gain).
 const MIN_PIXELS: usize = 4096;
 
-/// A fitted filter: its shift and, per channel, [`HALF_DIAMOND`]'s weights then the
-/// cross-channel ones.
+/// A filter: its shift, its classes' thresholds and, per class and channel, [`HALF_DIAMOND`]'s
+/// weights then the cross-channel ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Restoration {
     shift: u32,
     channels: usize,
+    thresholds: Vec<u32>,
     weights: Vec<i32>,
 }
 
-/// Weights of one channel: the spatial ones and one per other channel.
+/// Weights of one channel of one class: the spatial ones and one per other channel.
 fn weights_per_channel(channels: usize) -> usize {
     HALF_DIAMOND.len() + channels - 1
 }
 
+/// Appends a LEB128 varint.
+fn write_varint(out: &mut Vec<u8>, mut v: u32) {
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads a LEB128 varint of at most 3 bytes.
+fn read_varint(bytes: &mut std::slice::Iter<'_, u8>) -> Result<u32, &'static str> {
+    let mut v = 0u32;
+    for i in 0..3 {
+        let &b = bytes.next().ok_or("cut short")?;
+        v |= u32::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            return Ok(v);
+        }
+    }
+    Err("a number longer than 3 bytes")
+}
+
 impl Restoration {
-    /// A filter of these weights (`channels` groups of [`HALF_DIAMOND`]'s then the
-    /// cross-channel ones), or `None` if a count or value is out of range.
-    pub fn new(shift: u32, channels: usize, weights: Vec<i32>) -> Option<Self> {
+    /// A filter of these thresholds (`classes − 1`, non-decreasing) and weights (per class and
+    /// channel [`HALF_DIAMOND`]'s then the cross-channel ones), or `None` if a count or value
+    /// is out of range.
+    pub fn new(shift: u32, channels: usize, thresholds: Vec<u32>, weights: Vec<i32>) -> Option<Self> {
+        let classes = thresholds.len() + 1;
         let valid = (1..=MAX_SHIFT).contains(&shift)
             && matches!(channels, 1 | 3)
-            && weights.len() == channels * weights_per_channel(channels)
+            && classes <= MAX_CLASSES
+            && thresholds.is_sorted()
+            && thresholds.iter().all(|&t| t <= MAX_VARINT)
+            && weights.len() == classes * channels * weights_per_channel(channels)
             && weights.iter().all(|w| w.abs() <= MAX_WEIGHT);
-        valid.then_some(Self { shift, channels, weights })
+        valid.then_some(Self { shift, channels, thresholds, weights })
     }
 
     /// The channel count of the pictures it filters.
@@ -76,17 +115,22 @@ impl Restoration {
         self.channels
     }
 
+    /// Its number of classes.
+    pub fn classes(&self) -> usize {
+        self.thresholds.len() + 1
+    }
+
+    /// The weights of a class and channel.
+    fn weights_of(&self, class: usize, channel: usize) -> &[i32] {
+        let n = weights_per_channel(self.channels);
+        &self.weights[(class * self.channels + channel) * n..][..n]
+    }
+
     /// The payload of its section.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = vec![VERSION, self.shift as u8, self.channels as u8];
-        for &w in &self.weights {
-            let mut v = ((w << 1) ^ (w >> 31)) as u32;
-            while v >= 0x80 {
-                out.push((v as u8 & 0x7f) | 0x80);
-                v >>= 7;
-            }
-            out.push(v as u8);
-        }
+        let mut out = vec![VERSION, self.shift as u8, self.channels as u8, self.classes() as u8];
+        self.thresholds.iter().for_each(|&t| write_varint(&mut out, t));
+        self.weights.iter().for_each(|&w| write_varint(&mut out, ((w << 1) ^ (w >> 31)) as u32));
         out
     }
 
@@ -94,38 +138,34 @@ impl Restoration {
     ///
     /// # Errors
     /// [`FormatError::CorruptPayload`] for another version, a shift beyond 1..=14, another
-    /// channel count, a weight that is not a varint of at most 3 bytes within ±32767, or
-    /// bytes after the last weight.
+    /// channel count, a class count beyond 1..=8, decreasing thresholds, a number that is not a
+    /// varint of at most 3 bytes, a weight beyond ±32767, or bytes after the last weight.
     pub fn parse(payload: &[u8], channels: usize) -> Result<Self, FormatError> {
         let bad = |why: &str| FormatError::CorruptPayload(format!("restoration filter: {why}"));
-        let [version, shift, count, rest @ ..] = payload else { return Err(bad("shorter than its head")) };
+        let [version, shift, count, classes, rest @ ..] = payload else { return Err(bad("shorter than its head")) };
         if *version != VERSION {
             return Err(bad(&format!("unknown version {version}")));
         }
         if usize::from(*count) != channels {
             return Err(bad(&format!("{count} channels for a picture of {channels}")));
         }
-        let mut bytes = rest.iter();
-        let mut weights = Vec::with_capacity(channels * weights_per_channel(channels));
-        for _ in 0..channels * weights_per_channel(channels) {
-            let mut v = 0u32;
-            for i in 0.. {
-                let &b = bytes.next().ok_or_else(|| bad("truncated weights"))?;
-                if i == 2 && b >= 0x80 {
-                    return Err(bad("a weight longer than 3 bytes"));
-                }
-                v |= u32::from(b & 0x7f) << (7 * i);
-                if b < 0x80 {
-                    break;
-                }
-            }
-            let w = (v >> 1) as i32 ^ -((v & 1) as i32);
-            weights.push(w);
+        let classes = usize::from(*classes);
+        if !(1..=MAX_CLASSES).contains(&classes) {
+            return Err(bad(&format!("{classes} classes")));
         }
+        let mut bytes = rest.iter();
+        let thresholds = (1..classes).map(|_| read_varint(&mut bytes)).collect::<Result<Vec<_>, _>>().map_err(bad)?;
+        let weights = (0..classes * channels * weights_per_channel(channels))
+            .map(|_| read_varint(&mut bytes).map(|v| (v >> 1) as i32 ^ -((v & 1) as i32)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(bad)?;
         if bytes.len() > 0 {
             return Err(bad("bytes after the weights"));
         }
-        Self::new(u32::from(*shift), channels, weights).ok_or_else(|| bad("a shift beyond 1..=14 or a weight beyond ±32767"))
+        if !thresholds.is_sorted() {
+            return Err(bad("decreasing thresholds"));
+        }
+        Self::new(u32::from(*shift), channels, thresholds, weights).ok_or_else(|| bad("a shift beyond 1..=14 or a weight beyond ±32767"))
     }
 
     /// Filters a picture in place.
@@ -137,47 +177,52 @@ impl Restoration {
         let source = Pixels { samples: picture.samples.clone(), ..*picture };
         let (width, channels) = (picture.width, picture.channels);
         let round = 1i32 << (self.shift - 1);
-        let band_len = BAND_ROWS * width * channels;
-        picture.samples.par_chunks_mut(band_len.max(1)).enumerate().for_each(|(b, out)| {
+        let n = weights_per_channel(channels);
+        picture.samples.par_chunks_mut((BAND_ROWS * width * channels).max(1)).enumerate().for_each(|(b, out)| {
             let rows = b * BAND_ROWS..(b * BAND_ROWS + BAND_ROWS).min(source.height);
-            let band = Band::of(&source, rows.clone());
-            let mut acc = vec![0i32; width];
+            let band = Band::of(&source, rows, self.classes() > 1);
+            let (mut acc, mut class_acc, mut classes, mut activity) = (vec![0i32; width], vec![0i32; width], vec![0u8; width], vec![0u32; width]);
+            let mut features = vec![vec![0i16; width]; n];
             for (i, out_row) in out.chunks_exact_mut(width * channels).enumerate() {
+                if self.classes() > 1 {
+                    band.activity(i, &mut activity);
+                    for (class, &a) in classes.iter_mut().zip(&activity) {
+                        *class = self.thresholds.iter().filter(|&&t| a >= t).count() as u8;
+                    }
+                }
                 for c in 0..channels {
-                    self.correction(&band, i, c, &mut acc);
-                    let center = band.center(c, i);
-                    for ((sample, &a), &d) in out_row[c..].iter_mut().step_by(channels).zip(&acc).zip(center) {
+                    band.features(i, c, 0..width, &mut features);
+                    for class in 0..self.classes() {
+                        let target = if class == 0 { &mut acc } else { &mut class_acc };
+                        weighted_sum(self.weights_of(class, c), &features, target);
+                        if class > 0 {
+                            for ((a, &v), &k) in acc.iter_mut().zip(&class_acc).zip(&classes) {
+                                *a = if usize::from(k) == class { v } else { *a };
+                            }
+                        }
+                    }
+                    for ((sample, &a), &d) in out_row[c..].iter_mut().step_by(channels).zip(&acc).zip(band.center(c, i)) {
                         *sample = (i32::from(d) + ((a + round) >> self.shift)).clamp(0, 255) as u8;
                     }
                 }
             }
         });
     }
+}
 
-    /// `acc` of every pixel of a band's output row `i` in channel `c`.
-    fn correction(&self, band: &Band, i: usize, c: usize, acc: &mut [i32]) {
-        let weights = &self.weights[c * weights_per_channel(self.channels)..][..weights_per_channel(self.channels)];
-        acc.fill(0);
-        let center = band.center(c, i);
-        for (&w, &(dy, dx)) in weights.iter().zip(&HALF_DIAMOND) {
-            if w == 0 {
-                continue;
-            }
-            let (ahead, behind) = (band.shifted(c, i, dy, dx), band.shifted(c, i, -dy, -dx));
-            for (((a, &p), &q), &m) in acc.iter_mut().zip(ahead).zip(behind).zip(center) {
-                *a += w * (i32::from(p) + i32::from(q) - 2 * i32::from(m));
-            }
-        }
-        for (&w, j) in weights[HALF_DIAMOND.len()..].iter().zip((0..self.channels).filter(|&j| j != c)) {
-            for ((a, &o), &m) in acc.iter_mut().zip(band.center(j, i)).zip(center) {
-                *a += w * (i32::from(o) - i32::from(m));
-            }
+/// `out[x] = Σ_k weights[k]·features[k][x]`.
+fn weighted_sum(weights: &[i32], features: &[Vec<i16>], out: &mut [i32]) {
+    out.fill(0);
+    for (&w, f) in weights.iter().zip(features) {
+        if w != 0 {
+            out.iter_mut().zip(f).for_each(|(o, &v)| *o += w * i32::from(v));
         }
     }
 }
 
 /// Rows of a picture around some output rows, every channel as `i16`, with [`RADIUS`] samples
-/// of clamped border on every side: `[channel][row][column]`.
+/// of repeated edge on every side (the extended picture `E`): `[channel][row][column]`; with
+/// the Laplacian of the channels' sum where classes need the activity.
 struct Band {
     samples: Vec<i16>,
     /// Samples in a row: the width and both borders.
@@ -185,11 +230,15 @@ struct Band {
     /// Rows of a channel: the output rows and both borders.
     rows: usize,
     width: usize,
+    channels: usize,
+    /// `lap` of every sample of the band but its outermost ring (which is 0), `[row][column]`;
+    /// empty when not asked for.
+    laplacian: Vec<u16>,
 }
 
 impl Band {
-    /// The band of output rows `rows`.
-    fn of(picture: &Pixels, rows: Range<usize>) -> Self {
+    /// The band of output rows `rows`, with the Laplacian if `with_activity`.
+    fn of(picture: &Pixels, rows: std::ops::Range<usize>, with_activity: bool) -> Self {
         let (width, height, channels) = (picture.width, picture.height, picture.channels);
         let stride = width + 2 * RADIUS;
         let band_rows = rows.len() + 2 * RADIUS;
@@ -202,7 +251,37 @@ impl Band {
                 *v = i16::from(source[x.saturating_sub(RADIUS).min(width - 1) * channels + c]);
             }
         }
-        Self { samples, stride, rows: band_rows, width }
+        let mut band = Self { samples, stride, rows: band_rows, width, channels, laplacian: Vec::new() };
+        if with_activity {
+            band.laplacian = band.laplacian();
+        }
+        band
+    }
+
+    /// `lap` of the channels' sum over the band (0 on its outermost ring).
+    fn laplacian(&self) -> Vec<u16> {
+        let plane = self.rows * self.stride;
+        let sum: Vec<i32> = (0..plane).map(|k| (0..self.channels).map(|c| i32::from(self.samples[c * plane + k])).sum()).collect();
+        let mut out = vec![0u16; plane];
+        for r in 1..self.rows - 1 {
+            for x in 1..self.stride - 1 {
+                let k = r * self.stride + x;
+                out[k] = (4 * sum[k] - sum[k - 1] - sum[k + 1] - sum[k - self.stride] - sum[k + self.stride]).unsigned_abs() as u16;
+            }
+        }
+        out
+    }
+
+    /// The activity of every pixel of output row `i`.
+    fn activity(&self, i: usize, out: &mut [u32]) {
+        out.fill(0);
+        for r in i + RADIUS - 1..=i + RADIUS + 1 {
+            let row = &self.laplacian[r * self.stride..(r + 1) * self.stride];
+            for (x, a) in out.iter_mut().enumerate() {
+                let k = x + RADIUS;
+                *a += u32::from(row[k - 1]) + u32::from(row[k]) + u32::from(row[k + 1]);
+            }
+        }
     }
 
     /// Channel `c` of output row `i` (counted from the band's first), shifted by `(dy, dx)`.
@@ -216,14 +295,32 @@ impl Band {
     fn center(&self, c: usize, i: usize) -> &[i16] {
         self.shifted(c, i, 0, 0)
     }
+
+    /// The terms the weights of channel `c` multiply, at the pixels `xs` of output row `i`:
+    /// into the first `xs.len()` samples of each of `out`'s rows.
+    fn features(&self, i: usize, c: usize, xs: std::ops::Range<usize>, out: &mut [Vec<i16>]) {
+        let center = &self.center(c, i)[xs.clone()];
+        for (f, &(dy, dx)) in out.iter_mut().zip(&HALF_DIAMOND) {
+            let (ahead, behind) = (&self.shifted(c, i, dy, dx)[xs.clone()], &self.shifted(c, i, -dy, -dx)[xs.clone()]);
+            for (((f, &p), &q), &m) in f.iter_mut().zip(ahead).zip(behind).zip(center) {
+                *f = p + q - 2 * m;
+            }
+        }
+        for (f, j) in out[HALF_DIAMOND.len()..].iter_mut().zip((0..self.channels).filter(|&j| j != c)) {
+            for ((f, &o), &m) in f.iter_mut().zip(&self.center(j, i)[xs.clone()]).zip(center) {
+                *f = o - m;
+            }
+        }
+    }
 }
 
-/// The least-squares problem of one channel's weights: `Σ f fᵀ` and `Σ f·t` over the picture's
-/// pixels, `f` the filter's features (the terms its weights multiply) and `t` the original
-/// sample minus the decoded one.
+/// The least-squares problem of one channel's weights over some pixels: `Σ f fᵀ` and `Σ f·t`,
+/// `f` the filter's features (the terms its weights multiply) and `t` the original sample
+/// minus the decoded one.
 #[derive(Clone)]
 struct NormalEquations {
     n: usize,
+    /// The upper triangle of `Σ f fᵀ` (row-major, `n x n`).
     gram: Vec<i64>,
     target: Vec<i64>,
 }
@@ -233,10 +330,9 @@ impl NormalEquations {
         Self { n, gram: vec![0; n * n], target: vec![0; n] }
     }
 
-    fn add(mut self, other: &Self) -> Self {
+    fn add(&mut self, other: &Self) {
         self.gram.iter_mut().zip(&other.gram).for_each(|(a, b)| *a += b);
         self.target.iter_mut().zip(&other.target).for_each(|(a, b)| *a += b);
-        self
     }
 
     /// Adds a row segment's targets and features (the first `targets.len()` of each of the
@@ -246,8 +342,7 @@ impl NormalEquations {
         let dot = |a: &[i16], b: &[i16]| i64::from(a[..len].iter().zip(&b[..len]).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum::<i32>());
         for k in 0..self.n {
             for l in k..self.n {
-                let v = dot(&features[k], &features[l]);
-                self.gram[k * self.n + l] += v;
+                self.gram[k * self.n + l] += dot(&features[k], &features[l]);
             }
             self.target[k] += dot(&features[k], targets);
         }
@@ -302,47 +397,131 @@ impl NormalEquations {
     }
 }
 
-/// The normal equations of every channel of `decoded` against `original` (same size).
-fn normal_equations(original: &Pixels, decoded: &Pixels) -> Vec<NormalEquations> {
+/// Runs `each(band, output row, picture row)` over every row of a picture, a band of rows at a
+/// time on every thread, and sums what each band's `state` gathered with `merge`.
+fn over_rows<T: Send>(
+    picture: &Pixels,
+    with_activity: bool,
+    state: impl Fn() -> T + Sync + Send,
+    each: impl Fn(&mut T, &Band, usize, usize) + Sync + Send,
+    merge: impl Fn(T, T) -> T + Sync + Send,
+) -> T {
+    (0..picture.height.div_ceil(BAND_ROWS))
+        .into_par_iter()
+        .map(|b| {
+            let rows = b * BAND_ROWS..(b * BAND_ROWS + BAND_ROWS).min(picture.height);
+            let band = Band::of(picture, rows.clone(), with_activity);
+            let mut gathered = state();
+            for (i, y) in rows.enumerate() {
+                each(&mut gathered, &band, i, y);
+            }
+            gathered
+        })
+        .reduce(&state, merge)
+}
+
+/// How many pixels have each activity.
+fn activity_histogram(picture: &Pixels) -> Vec<u64> {
+    over_rows(
+        picture,
+        true,
+        || vec![0u64; MAX_ACTIVITY + 1],
+        |histogram, band, i, _| {
+            let mut activity = vec![0u32; band.width];
+            band.activity(i, &mut activity);
+            activity.iter().for_each(|&a| histogram[a as usize] += 1);
+        },
+        |mut a, b| {
+            a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+            a
+        },
+    )
+}
+
+/// Up to `bins − 1` thresholds that split the pixels into runs of activity of about equal
+/// counts (fewer where many pixels share an activity).
+fn quantile_thresholds(histogram: &[u64], bins: usize) -> Vec<u32> {
+    let total: u64 = histogram.iter().sum();
+    let mut thresholds = Vec::new();
+    let mut seen = 0u64;
+    for (activity, &count) in histogram.iter().enumerate() {
+        let next = thresholds.len() as u64 + 1;
+        if seen >= total * next / bins as u64 && seen > 0 && thresholds.len() + 1 < bins {
+            thresholds.push(activity as u32);
+        }
+        seen += count;
+    }
+    thresholds
+}
+
+/// Pixels of one activity bin and channel gathered until [`SEGMENT`] of them are added to its
+/// normal equations at once (long sums of products vectorise; a row holds few of a bin's).
+struct Pending {
+    features: Vec<Vec<i16>>,
+    targets: Vec<i16>,
+}
+
+impl Pending {
+    fn new(n: usize) -> Self {
+        Self { features: vec![Vec::with_capacity(SEGMENT); n], targets: Vec::with_capacity(SEGMENT) }
+    }
+
+    /// Adds what is gathered to `sums` and empties it.
+    fn flush(&mut self, sums: &mut NormalEquations) {
+        sums.add_segment(&self.features, &self.targets);
+        self.features.iter_mut().for_each(Vec::clear);
+        self.targets.clear();
+    }
+}
+
+/// The normal equations of every activity bin (split by `thresholds`) and channel of
+/// `decoded` against `original` (same size): `[bin][channel]`.
+fn normal_equations(original: &Pixels, decoded: &Pixels, thresholds: &[u32]) -> Vec<Vec<NormalEquations>> {
     let (width, channels) = (decoded.width, decoded.channels);
-    let n = weights_per_channel(channels);
-    let empty = || vec![NormalEquations::new(n); channels];
+    let (n, bins) = (weights_per_channel(channels), thresholds.len() + 1);
+    let empty = || vec![vec![NormalEquations::new(n); channels]; bins];
     (0..decoded.height.div_ceil(BAND_ROWS))
         .into_par_iter()
         .map(|b| {
             let rows = b * BAND_ROWS..(b * BAND_ROWS + BAND_ROWS).min(decoded.height);
-            let band = Band::of(decoded, rows.clone());
+            let band = Band::of(decoded, rows.clone(), bins > 1);
             let mut sums = empty();
-            let mut features = vec![vec![0i16; SEGMENT.min(width)]; n];
-            let mut targets = vec![0i16; SEGMENT.min(width)];
+            let mut pending: Vec<Vec<Pending>> = (0..bins).map(|_| (0..channels).map(|_| Pending::new(n)).collect()).collect();
+            let (mut features, mut targets) = (vec![vec![0i16; width]; n], vec![0i16; width]);
+            let (mut activity, mut bin_of) = (vec![0u32; width], vec![0u8; width]);
             for (i, y) in rows.enumerate() {
-                for (c, sums) in sums.iter_mut().enumerate() {
-                    for start in (0..width).step_by(SEGMENT) {
-                        let xs = start..(start + SEGMENT).min(width);
-                        let len = xs.len();
-                        let center = &band.center(c, i)[xs.clone()];
-                        for (f, &(dy, dx)) in features.iter_mut().zip(&HALF_DIAMOND) {
-                            let (ahead, behind) = (&band.shifted(c, i, dy, dx)[xs.clone()], &band.shifted(c, i, -dy, -dx)[xs.clone()]);
-                            for (((f, &p), &q), &m) in f.iter_mut().zip(ahead).zip(behind).zip(center) {
-                                *f = p + q - 2 * m;
-                            }
+                if bins > 1 {
+                    band.activity(i, &mut activity);
+                    for (bin, &a) in bin_of.iter_mut().zip(&activity) {
+                        *bin = thresholds.iter().filter(|&&t| a >= t).count() as u8;
+                    }
+                }
+                for c in 0..channels {
+                    band.features(i, c, 0..width, &mut features);
+                    let source = &original.samples[y * width * channels..(y + 1) * width * channels];
+                    for ((t, &m), x) in targets.iter_mut().zip(band.center(c, i)).zip(0..width) {
+                        *t = i16::from(source[x * channels + c]) - m;
+                    }
+                    for x in 0..width {
+                        let bin = usize::from(bin_of[x]);
+                        let gathered = &mut pending[bin][c];
+                        gathered.features.iter_mut().zip(&features).for_each(|(g, f)| g.push(f[x]));
+                        gathered.targets.push(targets[x]);
+                        if gathered.targets.len() == SEGMENT {
+                            gathered.flush(&mut sums[bin][c]);
                         }
-                        for (f, j) in features[HALF_DIAMOND.len()..].iter_mut().zip((0..channels).filter(|&j| j != c)) {
-                            for ((f, &o), &m) in f.iter_mut().zip(&band.center(j, i)[xs.clone()]).zip(center) {
-                                *f = o - m;
-                            }
-                        }
-                        let source = &original.samples[(y * width + start) * channels..];
-                        for ((t, &m), x) in targets.iter_mut().zip(center).zip(0..len) {
-                            *t = i16::from(source[x * channels + c]) - m;
-                        }
-                        sums.add_segment(&features, &targets[..len]);
                     }
                 }
             }
+            for (pending, sums) in pending.iter_mut().zip(&mut sums) {
+                pending.iter_mut().zip(sums).for_each(|(p, s)| p.flush(s));
+            }
             sums
         })
-        .reduce(empty, |a, b| a.into_iter().zip(&b).map(|(a, b)| a.add(b)).collect())
+        .reduce(empty, |mut a, b| {
+            a.iter_mut().zip(&b).for_each(|(a, b)| a.iter_mut().zip(b).for_each(|(a, b)| a.add(b)));
+            a
+        })
 }
 
 /// What the encoder decided for a picture: the filter and the picture it gives, if a filter
@@ -355,10 +534,66 @@ pub struct Fitted {
     pub picture: Pixels,
 }
 
-/// The encoder's filter for a decoded picture: the least-squares weights against the
-/// original, rounded at the shift of [`SHIFTS`] that costs least, kept only if it lowers the
-/// rate–distortion cost `bits / pixels + λ·MSE` (MSE of 8-bit samples, all channels) once its
-/// section (`overhead` bytes besides the payload) is paid for.
+/// The classes of a run of activity bins `[first, end)`: each channel's summed normal
+/// equations, their real least-squares weights and the change of the squared error these make.
+struct Run {
+    equations: Vec<NormalEquations>,
+    weights: Vec<Vec<f64>>,
+    change: f64,
+}
+
+impl Run {
+    /// The run of `bins[first..end]` (`[bin][channel]`), or `None` for a singular system.
+    fn of(bins: &[Vec<NormalEquations>], first: usize, end: usize) -> Option<Self> {
+        let equations: Vec<NormalEquations> = (0..bins[0].len())
+            .map(|c| {
+                let mut sum = NormalEquations::new(bins[0][c].n);
+                bins[first..end].iter().for_each(|bin| sum.add(&bin[c]));
+                sum
+            })
+            .collect();
+        let weights: Vec<Vec<f64>> = equations.iter().map(NormalEquations::solve).collect::<Option<_>>()?;
+        let change = equations.iter().zip(&weights).map(|(e, w)| e.change(w)).sum();
+        Some(Self { equations, weights, change })
+    }
+}
+
+/// For every class count `k` from 1 to `most`, the split of the bins into `k` runs whose real
+/// weights lower the squared error most (dynamic programming: each run's change is its own),
+/// as the first bin of every run.
+fn best_splits(runs: &[Vec<Option<Run>>], bins: usize, most: usize) -> Vec<Vec<usize>> {
+    // best[k][end]: the lowest change of `bins[..end]` in k + 1 runs, and where its last starts.
+    let mut best: Vec<Vec<Option<(f64, usize)>>> = vec![vec![None; bins + 1]; most];
+    for end in 1..=bins {
+        best[0][end] = runs[0][end].as_ref().map(|r| (r.change, 0));
+    }
+    for k in 1..most {
+        for end in k + 1..=bins {
+            best[k][end] =
+                (k..end).filter_map(|start| Some((best[k - 1][start]?.0 + runs[start][end].as_ref()?.change, start))).min_by(|a, b| a.0.total_cmp(&b.0));
+        }
+    }
+    (0..most)
+        .filter(|&k| best[k][bins].is_some())
+        .map(|k| {
+            let mut starts = vec![0; k + 1];
+            let mut end = bins;
+            for level in (0..=k).rev() {
+                let start = best[level][end].expect("a split that was found").1;
+                starts[level] = start;
+                end = start;
+            }
+            starts
+        })
+        .collect()
+}
+
+/// The encoder's filter for a decoded picture: for 1 to 8 classes, the runs of activity bins
+/// and least-squares weights against the original that lower the squared error most, rounded
+/// at the shift of [`SHIFTS`] that costs least; of these the one of lowest rate–distortion
+/// cost `bits / pixels + λ·MSE` (MSE of 8-bit samples, all channels) once its section
+/// (`overhead` bytes besides the payload) is paid for, kept only if that cost is below the
+/// unfiltered picture's.
 pub fn fit(original: &Pixels, decoded: &Pixels, lambda: f64, overhead: usize) -> Option<Fitted> {
     assert_eq!((original.width, original.height, original.channels), (decoded.width, decoded.height, decoded.channels), "picture sizes");
     let pixels = decoded.width * decoded.height;
@@ -366,36 +601,43 @@ pub fn fit(original: &Pixels, decoded: &Pixels, lambda: f64, overhead: usize) ->
         return None;
     }
     let samples = (pixels * decoded.channels) as f64;
-    let equations = normal_equations(original, decoded);
-    let real: Vec<Vec<f64>> = equations.iter().map(NormalEquations::solve).collect::<Option<_>>()?;
     let cost = |filter: &Restoration, squared_error_change: f64| {
         (8 * (filter.to_bytes().len() + overhead)) as f64 / pixels as f64 + lambda * squared_error_change / samples
     };
-    // The shift whose rounded weights the normal equations judge best.
-    let candidates = SHIFTS.filter_map(|shift| {
-        let scale = f64::from(1u32 << shift);
-        let weights: Vec<i32> = real.iter().flatten().map(|w| (w * scale).round().clamp(-f64::from(MAX_WEIGHT), f64::from(MAX_WEIGHT)) as i32).collect();
-        let filter = Restoration::new(shift, decoded.channels, weights)?;
-        let n = weights_per_channel(decoded.channels);
-        let change: f64 =
-            equations.iter().zip(filter.weights.chunks_exact(n)).map(|(e, w)| e.change(&w.iter().map(|&v| f64::from(v) / scale).collect::<Vec<_>>())).sum();
-        Some((cost(&filter, change), filter))
-    });
-    let (_, filter) = candidates.min_by(|a, b| a.0.total_cmp(&b.0))?;
+    let bin_thresholds = quantile_thresholds(&activity_histogram(decoded), BINS);
+    let bins = normal_equations(original, decoded, &bin_thresholds);
+    let n = weights_per_channel(decoded.channels);
+    // runs[first][end] for first < end.
+    let runs: Vec<Vec<Option<Run>>> =
+        (0..bins.len()).map(|first| (0..=bins.len()).map(|end| if end > first { Run::of(&bins, first, end) } else { None }).collect()).collect();
+    let mut best: Option<(f64, Restoration)> = None;
+    for starts in best_splits(&runs, bins.len(), MAX_CLASSES.min(bins.len())) {
+        let ends = starts.iter().skip(1).copied().chain([bins.len()]);
+        let classes: Vec<&Run> = starts.iter().zip(ends).map(|(&first, end)| runs[first][end].as_ref().expect("a run of the split")).collect();
+        let thresholds: Vec<u32> = starts[1..].iter().map(|&first| bin_thresholds[first - 1]).collect();
+        for shift in SHIFTS {
+            let scale = f64::from(1u32 << shift);
+            let weights: Vec<i32> = classes
+                .iter()
+                .flat_map(|run| run.weights.iter().flatten())
+                .map(|w| (w * scale).round().clamp(-f64::from(MAX_WEIGHT), f64::from(MAX_WEIGHT)) as i32)
+                .collect();
+            let Some(filter) = Restoration::new(shift, decoded.channels, thresholds.clone(), weights) else { continue };
+            let equations = classes.iter().flat_map(|run| &run.equations);
+            let change: f64 =
+                equations.zip(filter.weights.chunks_exact(n)).map(|(e, w)| e.change(&w.iter().map(|&v| f64::from(v) / scale).collect::<Vec<_>>())).sum();
+            let candidate = cost(&filter, change);
+            if best.as_ref().is_none_or(|(c, _)| candidate < *c) {
+                best = Some((candidate, filter));
+            }
+        }
+    }
+    let (_, filter) = best?;
     // Judged again on the samples the decoder will write (rounded and clamped).
     let mut picture = decoded.clone();
     filter.apply(&mut picture);
     let change = squared_error(original, &picture) - squared_error(original, decoded);
     (cost(&filter, change as f64) < 0.0).then_some(Fitted { filter, picture })
-}
-
-/// The sum of squared differences of two pictures' samples.
-fn squared_error(a: &Pixels, b: &Pixels) -> i64 {
-    a.samples
-        .par_chunks(1 << 16)
-        .zip(b.samples.par_chunks(1 << 16))
-        .map(|(a, b)| a.iter().zip(b).map(|(&x, &y)| (i64::from(x) - i64::from(y)).pow(2)).sum::<i64>())
-        .sum()
 }
 
 #[cfg(test)]
@@ -438,6 +680,7 @@ mod tests {
             let decoded = blurred(&original);
             let before = squared_error(&original, &decoded);
             let fitted = fit(&original, &decoded, 1.0, 8).expect("the filter pays for itself");
+            assert!(fitted.filter.classes() >= 1);
             let after = squared_error(&original, &fitted.picture);
             assert!(after * 2 < before, "{channels} channels: {before} -> {after}");
             // The decoder's filter, from the payload, gives the encoder's picture.
@@ -461,14 +704,14 @@ mod tests {
     fn zero_weights_leave_the_picture_as_it_is_and_one_weight_acts_as_written() {
         let p = picture(13, 5, 3);
         let mut same = p.clone();
-        Restoration::new(8, 3, vec![0; 42]).unwrap().apply(&mut same);
+        Restoration::new(8, 3, Vec::new(), vec![0; 42]).unwrap().apply(&mut same);
         assert_eq!(same, p);
         // A single weight of 2^s on the red channel's horizontal neighbours: each red sample
         // becomes d(x−1) + d(x+1) − d(x), clamped; the others stay.
         let mut weights = vec![0; 42];
         weights[0] = 256;
         let mut filtered = p.clone();
-        Restoration::new(8, 3, weights).unwrap().apply(&mut filtered);
+        Restoration::new(8, 3, Vec::new(), weights).unwrap().apply(&mut filtered);
         let at = |x: usize, y: usize, c: usize| i32::from(p.samples[(y * 13 + x) * 3 + c]);
         for y in 0..5 {
             for x in 0..13usize {
@@ -481,28 +724,71 @@ mod tests {
 
     #[test]
     fn one_pixel_and_one_row_pictures_are_filtered_without_panicking() {
-        let filter = Restoration::new(1, 3, vec![MAX_WEIGHT; 42]).unwrap();
-        for (w, h) in [(1, 1), (1, 40), (40, 1), (3, 2)] {
-            let mut p = picture(w, h, 3);
-            filter.apply(&mut p);
-            let mut flipped = picture(w, h, 3);
-            Restoration::new(1, 3, vec![-MAX_WEIGHT; 42]).unwrap().apply(&mut flipped);
+        for classes in [1, MAX_CLASSES] {
+            let thresholds: Vec<u32> = (1..classes as u32).map(|t| t * 400).collect();
+            let filter = Restoration::new(1, 3, thresholds.clone(), vec![MAX_WEIGHT; 42 * classes]).unwrap();
+            let flipped = Restoration::new(1, 3, thresholds, vec![-MAX_WEIGHT; 42 * classes]).unwrap();
+            for (w, h) in [(1, 1), (1, 40), (40, 1), (3, 2)] {
+                filter.apply(&mut picture(w, h, 3));
+                flipped.apply(&mut picture(w, h, 3));
+            }
+        }
+    }
+
+    /// Classes by activity: a two-class filter whose second class has no weights filters the
+    /// flat pixels (activity 0, below the threshold 1) and leaves the busy ones as they are.
+    #[test]
+    fn classes_follow_the_activity() {
+        // A flat left half (red 100, green 150, blue 50) and a striped right half.
+        let (width, height) = (40, 12);
+        let samples = (0..width * height * 3)
+            .map(|i| {
+                let (x, c) = ((i / 3) % width, i % 3);
+                if x < 20 {
+                    [100, 150, 50][c]
+                } else if x % 2 == 0 {
+                    40
+                } else {
+                    200
+                }
+            })
+            .collect();
+        let p = Pixels { width, height, channels: 3, samples };
+        let mut weights = vec![0; 2 * 42];
+        weights[12] = 1 << 7; // class 0, red: half of green minus red
+        let mut filtered = p.clone();
+        Restoration::new(8, 3, vec![1], weights).unwrap().apply(&mut filtered);
+        for y in 0..height {
+            for x in (0..16).chain(24..width) {
+                let at = |p: &Pixels, c: usize| p.samples[(y * width + x) * 3 + c];
+                let red = if x < 16 { 125 } else { at(&p, 0) };
+                assert_eq!([at(&filtered, 0), at(&filtered, 1), at(&filtered, 2)], [red, at(&p, 1), at(&p, 2)], "({x}, {y})");
+            }
         }
     }
 
     #[test]
     fn payloads_round_trip_and_bad_ones_are_refused() {
-        let filter = Restoration::new(9, 3, (0..42).map(|i| (i - 21) * 1560).collect()).unwrap();
+        let filter = Restoration::new(9, 3, vec![5, 5, 300], (0..168).map(|i| (i - 84) * 390).collect()).unwrap();
         let bytes = filter.to_bytes();
         assert_eq!(Restoration::parse(&bytes, 3).unwrap(), filter);
-        assert_eq!(Restoration::new(1, 1, vec![MAX_WEIGHT, -MAX_WEIGHT, 0, 1, -1, 63, -64, 64, 8191, -8192, 8192, 5]).unwrap().to_bytes().len(), 3 + 21);
+        let gray = Restoration::new(1, 1, Vec::new(), vec![MAX_WEIGHT, -MAX_WEIGHT, 0, 1, -1, 63, -64, 64, 8191, -8192, 8192, 5]).unwrap();
+        assert_eq!(gray.to_bytes().len(), 4 + 21);
+        assert_eq!(Restoration::parse(&gray.to_bytes(), 1).unwrap(), gray);
         let corrupt = |b: &[u8], channels| matches!(Restoration::parse(b, channels), Err(FormatError::CorruptPayload(_)));
         assert!(corrupt(&bytes, 1), "another channel count");
         assert!(corrupt(&bytes[..bytes.len() - 1], 3), "truncated");
         assert!(corrupt(&[bytes.as_slice(), &[0]].concat(), 3), "trailing byte");
-        assert!(corrupt(&[2, 8, 1], 1), "unknown version");
-        assert!(corrupt(&[1, 8], 1), "short head");
-        let weights = |shift: u8, first: &[u8]| [&[1, shift, 1][..], first, &[0; 11]].concat();
+        assert!(corrupt(&[2, 8, 1, 1], 1), "unknown version");
+        assert!(corrupt(&[1, 8, 1], 1), "short head");
+        let two_classes = |thresholds: &[u8]| [&[1, 8, 1, 2][..], thresholds, &[0; 24]].concat();
+        assert!(!corrupt(&two_classes(&[0x7f]), 1));
+        assert!(corrupt(&two_classes(&[0x80, 0x80, 0x80, 0x01]), 1), "a 4-byte threshold");
+        assert!(corrupt(&[&[1, 8, 1, 0][..], &[0; 12]].concat(), 1), "no class");
+        assert!(corrupt(&[&[1, 8, 1, 9][..], &[0; 8 + 9 * 12]].concat(), 1), "nine classes");
+        assert!(corrupt(&[&[1, 8, 1, 3, 9, 8][..], &[0; 36]].concat(), 1), "decreasing thresholds");
+        assert!(!corrupt(&[&[1, 8, 1, 3, 8, 8][..], &[0; 36]].concat(), 1), "equal thresholds");
+        let weights = |shift: u8, first: &[u8]| [&[1, shift, 1, 1][..], first, &[0; 11]].concat();
         assert!(!corrupt(&weights(14, &[0]), 1));
         assert!(corrupt(&weights(0, &[0]), 1), "shift 0");
         assert!(corrupt(&weights(15, &[0]), 1), "shift 15");

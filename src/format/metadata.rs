@@ -96,8 +96,8 @@ impl<'a> SectionFile<'a> {
         if self.section(SectionKind::LatentStreams).is_some() {
             return Err(FormatError::CorruptPayload("further latent streams in a single-payload file".into()));
         }
-        if self.section(SectionKind::Restoration).is_some() {
-            return Err(FormatError::CorruptPayload("a restoration filter in a single-payload file".into()));
+        if self.section(SectionKind::Restoration).is_some() || self.section(SectionKind::Residual).is_some() {
+            return Err(FormatError::CorruptPayload("a restoration filter or residual layer in a single-payload file".into()));
         }
         let latents = self.section(SectionKind::Latents).ok_or_else(|| FormatError::CorruptPayload("no latent section".into()))?;
         let alpha = self.section(SectionKind::Alpha).unwrap_or_default();

@@ -55,6 +55,9 @@ pub enum SectionKind {
     /// The restoration filter the decoder applies to the decoded samples (since aec 0.6;
     /// `codec::restoration` reads its payload).
     Restoration = 5,
+    /// The residual layer the decoder adds last (since aec 0.6; `codec::residual` reads its
+    /// payload).
+    Residual = 6,
     /// ICC colour profile, as stored in the source picture (ancillary).
     Icc = 16,
     /// EXIF block, as stored in the source picture (ancillary).
@@ -69,6 +72,7 @@ impl SectionKind {
             3 => Self::Alpha,
             4 => Self::LatentStreams,
             5 => Self::Restoration,
+            6 => Self::Residual,
             16 => Self::Icc,
             17 => Self::Exif,
             _ => return None,

@@ -306,6 +306,9 @@ pub struct BenchArgs {
     /// Code aec's files without a restoration filter (as `aec compress --no-restoration`).
     #[arg(long)]
     pub no_restoration: bool,
+    /// Code aec's files without a residual layer (as `aec compress --no-residual`).
+    #[arg(long)]
+    pub no_residual: bool,
     /// Overwrite --csv/--plot outputs that exist.
     #[arg(short, long)]
     pub force: bool,
@@ -379,6 +382,11 @@ pub struct CompressArgs {
     /// memory in the encoder.
     #[arg(long)]
     pub no_restoration: bool,
+    /// Do not code a residual layer. By default a hyperprior encoder codes what its decoded
+    /// (and filtered) picture still misses as 8x8 DCT blocks, JPEG-like, when that pays for its
+    /// bytes at the level's λ: the top levels, where the model flattens out, gain most.
+    #[arg(long)]
+    pub no_residual: bool,
     /// A built-in model (default: the mean-scale hyperprior; factorized: the version-1 quality
     /// scale over the factorized models lambda-0.0018, lambda-0.0067, lambda-0.0483 and
     /// wide-0.08, or one of them alone, as `aec levels --model factorized` names them; mnist-dense,
