@@ -233,6 +233,27 @@ fn work_beyond_the_memory_budget_is_refused_from_the_header() {
     assert_eq!(aec(&["decompress", path_str(&packed), "--max-memory", "lots", "-o", "-"]).status.code(), Some(2));
 }
 
+/// A picture whose restoration filter and residual layer would need more memory than
+/// `--max-memory` allows, though coding it alone fits, is coded without them, with a note.
+#[test]
+fn layers_beyond_the_memory_budget_are_left_out_with_a_note() {
+    let (_guard, dir) = temp();
+    // kodim23 (768x512): about 96 MiB + 10 B/px = 99.8 MiB to code, 9 MiB more for the layers.
+    let out = dir.join("photo.aec");
+    let sections = |path: &Path| {
+        let bytes = std::fs::read(path).unwrap();
+        let file = aec::format::SectionFile::parse(&bytes, &aec::format::Limits::default()).unwrap();
+        [aec::format::SectionKind::Restoration, aec::format::SectionKind::Residual].map(|kind| file.section(kind).is_some())
+    };
+    let result = aec(&["compress", PHOTO, "--max-memory", "104M", "-o", path_str(&out)]);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("without a restoration filter and residual layer"), "{}", String::from_utf8_lossy(&result.stderr));
+    assert_eq!(sections(&out), [false, false]);
+    let result = aec(&["compress", PHOTO, "--max-memory", "1G", "-o", path_str(&out), "--force"]);
+    assert!(!String::from_utf8_lossy(&result.stderr).contains("without a restoration filter"));
+    assert!(sections(&out).contains(&true), "the default level of kodim23 has a filter or a residual layer");
+}
+
 #[test]
 fn endless_input_is_refused_after_a_bounded_read() {
     let result = aec(&["info", "/dev/zero"]);
