@@ -464,9 +464,8 @@ pub struct InfoArgs {
     after_help = "Examples:\n  aec levels\n  aec levels photo.png\n  aec levels --model factorized              # the version-1 scale\n  aec levels photo.png --model models/mine.bpk"
 )]
 pub struct LevelsArgs {
-    /// A picture: also print the size in bytes and bits per pixel the entropy models predict
-    /// for it at each level (the encoder runs once per model), and the PSNR it gets at each
-    /// level (every level is coded and decoded; nothing is written).
+    /// A picture: also print the size in bytes, the bits per pixel and the PSNR it gets at each
+    /// level (every level is coded and decoded as compress would; nothing is written).
     pub picture: Option<PathBuf>,
     /// A built-in photo model (default, factorized, lambda-0.0018, ...) or one written by
     /// `aec train` (its NAME.bpk).
