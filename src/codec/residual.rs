@@ -147,12 +147,22 @@ impl ParsedResidual<'_> {
         let per_row = coded.len() * bw * COEFFICIENTS;
         let indices = (0..bh * per_row).map(|i| head.indices[(i % per_row) / (bw * COEFFICIENTS)][i % COEFFICIENTS]);
         let values = decode_indexed_from(self.stream, indices)?;
-        let (width, channels) = (picture.width, picture.channels);
+        head.add_to(&values, picture);
+        Ok(())
+    }
+}
+
+impl Residual {
+    /// Adds the residual that the quantized coefficients `values` (in stream order) code to a
+    /// picture of the layer's channel count.
+    fn add_to(&self, values: &[i16], picture: &mut Pixels) {
+        let coded: Vec<usize> = self.coded().collect();
+        let (width, channels, bw) = (picture.width, picture.channels, picture.width.div_ceil(BLOCK));
+        let per_row = coded.len() * bw * COEFFICIENTS;
         picture.samples.par_chunks_mut(BLOCK * width * channels).zip(values.par_chunks(per_row.max(1))).for_each(|(rows, values)| {
-            let residual = block_row_residual(head, &coded, values, bw);
+            let residual = block_row_residual(self, &coded, values, bw);
             add_residual(rows, &residual, width, channels, bw * BLOCK);
         });
-        Ok(())
     }
 }
 
@@ -361,8 +371,9 @@ pub fn fit(original: &Pixels, decoded: &Pixels, lambda: f64, overhead: usize) ->
         }
     }
     let payload = head.to_bytes(&encode_indexed(&values, &indices));
+    // The decoder's picture, from the values the stream codes exactly (its tests decode them).
     let mut picture = decoded.clone();
-    Residual::parse(&payload, channels).expect("the encoder's own payload").apply(&mut picture).expect("the encoder's own stream");
+    head.add_to(&values, &mut picture);
     let cost = |bytes: usize, picture: &Pixels| (8 * bytes) as f64 / pixels as f64 + lambda * squared_error(original, picture) as f64 / samples;
     (cost(payload.len() + overhead, &picture) < cost(0, decoded)).then_some(Fitted { payload, picture })
 }
