@@ -182,16 +182,13 @@ impl Restoration {
         let round = 1i32 << (self.shift - 1);
         let n = weights_per_channel(channels);
         picture.samples.par_chunks_mut((BAND_ROWS * width * channels).max(1)).enumerate().for_each(|(b, out)| {
-            let rows = b * BAND_ROWS..(b * BAND_ROWS + BAND_ROWS).min(source.height);
+            let rows = band_rows(b, source.height);
             let band = Band::of(&source, rows, self.classes() > 1);
             let (mut acc, mut classes, mut activity) = (vec![0i32; width], vec![0u8; width], vec![0u32; width]);
             let mut features = vec![vec![0i16; width]; n];
             for (i, out_row) in out.chunks_exact_mut(width * channels).enumerate() {
                 if self.classes() > 1 {
-                    band.activity(i, &mut activity);
-                    for (class, &a) in classes.iter_mut().zip(&activity) {
-                        *class = self.thresholds.iter().filter(|&&t| a >= t).count() as u8;
-                    }
+                    band.classify(i, &self.thresholds, &mut activity, &mut classes);
                 }
                 for c in 0..channels {
                     band.features(i, c, 0..width, &mut features);
@@ -214,6 +211,11 @@ impl Restoration {
             }
         });
     }
+}
+
+/// The output rows of band `b` of a picture of `height` rows.
+fn band_rows(b: usize, height: usize) -> std::ops::Range<usize> {
+    b * BAND_ROWS..(b * BAND_ROWS + BAND_ROWS).min(height)
 }
 
 /// `out[x] = Σ_k weights[k]·features[k][x]`.
@@ -287,6 +289,15 @@ impl Band {
                 let k = x + RADIUS;
                 *a += u32::from(row[k - 1]) + u32::from(row[k]) + u32::from(row[k + 1]);
             }
+        }
+    }
+
+    /// The class of every pixel of output row `i`: how many of `thresholds` its activity
+    /// reaches (`activity` is working space).
+    fn classify(&self, i: usize, thresholds: &[u32], activity: &mut [u32], out: &mut [u8]) {
+        self.activity(i, activity);
+        for (class, &a) in out.iter_mut().zip(activity.iter()) {
+            *class = thresholds.iter().filter(|&&t| a >= t).count() as u8;
         }
     }
 
@@ -415,7 +426,7 @@ fn over_rows<T: Send>(
     (0..picture.height.div_ceil(BAND_ROWS))
         .into_par_iter()
         .map(|b| {
-            let rows = b * BAND_ROWS..(b * BAND_ROWS + BAND_ROWS).min(picture.height);
+            let rows = band_rows(b, picture.height);
             let band = Band::of(picture, rows.clone(), with_activity);
             let mut gathered = state();
             for (i, y) in rows.enumerate() {
@@ -489,7 +500,7 @@ fn normal_equations(original: &Pixels, decoded: &Pixels, thresholds: &[u32]) -> 
     (0..decoded.height.div_ceil(BAND_ROWS))
         .into_par_iter()
         .map(|b| {
-            let rows = b * BAND_ROWS..(b * BAND_ROWS + BAND_ROWS).min(decoded.height);
+            let rows = band_rows(b, decoded.height);
             let band = Band::of(decoded, rows.clone(), bins > 1);
             let mut sums = empty();
             let mut pending: Vec<Vec<Pending>> = (0..bins).map(|_| (0..channels).map(|_| Pending::new(n)).collect()).collect();
@@ -497,10 +508,7 @@ fn normal_equations(original: &Pixels, decoded: &Pixels, thresholds: &[u32]) -> 
             let (mut activity, mut bin_of) = (vec![0u32; width], vec![0u8; width]);
             for (i, y) in rows.enumerate() {
                 if bins > 1 {
-                    band.activity(i, &mut activity);
-                    for (bin, &a) in bin_of.iter_mut().zip(&activity) {
-                        *bin = thresholds.iter().filter(|&&t| a >= t).count() as u8;
-                    }
+                    band.classify(i, thresholds, &mut activity, &mut bin_of);
                 }
                 for c in 0..channels {
                     band.features(i, c, 0..width, &mut features);
