@@ -60,9 +60,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The version-2 vectors of the default model (the built-in hyperprior, `v2-default-*`, with
 /// their golden latent digests): files aec 0.3 writes by default, one at the top level of
-/// aec 0.4, one with the latents in two streams (aec 0.5), and an RGB and a gray one with a
+/// aec 0.4, one with the latents in two streams (aec 0.5), an RGB and a gray one with a
 /// restoration filter and a residual layer (aec 0.6; larger crops, `layered`: the encoder adds
-/// neither to a picture under 4096 pixels). Never rewritten.
+/// neither to a picture under 4096 pixels), and the same two with the residual layer's version
+/// 2 (aec 0.7). Never rewritten.
 fn write_default_vectors(
     rgb: &DynamicImage,
     gray: &DynamicImage,
@@ -72,7 +73,7 @@ fn write_default_vectors(
     let codec = AnyCodec::open("default")?;
     let photo = codec.photo().expect("a photo model");
     let default = f64::from(photo.default_quality());
-    let cases: [(String, &DynamicImage, f64, CoderId); 8] = [
+    let cases: [(String, &DynamicImage, f64, CoderId); 10] = [
         (format!("default-rgb-70x50-q{default}-range"), rgb, default, CoderId::Range),
         ("default-rgb-70x50-q2.5-zstd".into(), rgb, 2.5, CoderId::Zstd),
         ("default-gray-33x47-q28-range".into(), gray, 28.0, CoderId::Range),
@@ -84,6 +85,9 @@ fn write_default_vectors(
         // aec 0.6: a restoration filter and a residual layer (section kinds 5 and 6).
         ("default-rgb-128x96-q28-range-layers".into(), &layered.0, 28.0, CoderId::Range),
         ("default-gray-96x64-q28-range-layers".into(), &layered.1, 28.0, CoderId::Range),
+        // aec 0.7: the residual layer's version 2 (context offsets).
+        ("default-rgb-128x96-q28-range-layers2".into(), &layered.0, 28.0, CoderId::Range),
+        ("default-gray-96x64-q28-range-layers2".into(), &layered.1, 28.0, CoderId::Range),
     ];
     let hyper = aec::codec::hyper::HyperCodec::builtin()?;
     for (name, picture, quality, coder) in cases {
@@ -94,8 +98,13 @@ fn write_default_vectors(
         let bytes = photo.encode_fraction(picture, quality, &EncodeOptions { coder, ..EncodeOptions::default() })?;
         let file = aec::format::SectionFile::parse(&bytes, &Limits::default())?;
         let layers = [aec::format::SectionKind::Restoration, aec::format::SectionKind::Residual].map(|kind| file.section(kind).is_some());
-        if layers != [name.ends_with("-layers"); 2] {
+        if layers != [name.contains("-layers"); 2] {
             return Err(format!("v2-{name}: a restoration filter or residual layer where none was meant, or none where both were").into());
+        }
+        // A vector's residual payload is of the version its name says (1 for `-layers`).
+        let version = file.section(aec::format::SectionKind::Residual).and_then(|payload| payload.first().copied());
+        if name.contains("-layers") && version != Some(if name.ends_with("-layers2") { 2 } else { 1 }) {
+            return Err(format!("v2-{name}: a residual layer of version {version:?}").into());
         }
         write_vector(&codec, &name, &bytes)?;
         let digest = aec::codec::hyper::latents_digest(&hyper.decode_latents(&file, &Limits::default())?);

@@ -112,7 +112,8 @@ fn the_levels_beyond_the_top_trained_one_extrapolate_and_the_rate_is_bounded() {
     assert_eq!(rate, 512 + 171);
     let extrapolated = 0.1 * (0.1f64 / 0.02).powf(1.0 + 171.0 / 256.0 - 1.0);
     assert!((codec.lambda_at(rate) - extrapolated).abs() < 1e-12, "{} against {extrapolated}", codec.lambda_at(rate));
-    let bytes = codec.encode(&photo(), &level(top, CoderId::Range)).unwrap();
+    // Without a residual layer, which would stop the network at a lower rate.
+    let bytes = codec.encode(&photo(), &EncodeOptions { residual: false, ..level(top, CoderId::Range) }).unwrap();
     assert_eq!(codec.decode(&bytes, &Limits::default()).unwrap().width(), 150);
     let mut file = SectionFile::parse(&bytes, &Limits::default()).unwrap();
     assert_eq!(file.header.rate, rate);
@@ -336,18 +337,20 @@ fn loss(codec: &HyperCodec, picture: &DynamicImage, bytes: &[u8], quality: u8) -
 /// Refining the latents never raises the loss the model was trained for (it keeps the
 /// encoder's own latents when no step beats them, as at a low level on this small picture;
 /// the file's loss may differ from the encoder's estimate of it by a hair) and lowers it at a
-/// high level; the files are ordinary files of the same model.
+/// high level where the network codes the level's own rate (no residual layer: with one, the
+/// network stops at a lower rate and the layer codes most of what refining would gain); the
+/// files are ordinary files of the same model.
 #[test]
 fn refined_latents_code_the_picture_at_a_loss_no_higher() {
     let codec = HyperCodec::builtin().unwrap();
     let picture = photo();
-    for quality in [8, 28] {
-        let plain = codec.encode(&picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap();
-        let options = EncodeOptions { quality, refinement: Refinement::steps(20), ..EncodeOptions::default() };
+    for (quality, residual) in [(8, true), (28, true), (28, false)] {
+        let plain = codec.encode(&picture, &EncodeOptions { quality, residual, ..EncodeOptions::default() }).unwrap();
+        let options = EncodeOptions { quality, residual, refinement: Refinement::steps(20), ..EncodeOptions::default() };
         let refined = codec.encode(&picture, &options).unwrap();
         let (before, after) = (loss(&codec, &picture, &plain, quality), loss(&codec, &picture, &refined, quality));
         assert!(after <= before * 1.002, "quality {quality}: loss {after} refined, {before} not");
-        if quality == 28 {
+        if !residual {
             assert!(plain != refined && after < before * 0.99, "quality {quality}: loss {after} refined, {before} not");
         }
     }
@@ -361,11 +364,12 @@ fn a_wide_picture_is_refined_window_by_window() {
     let codec = HyperCodec::builtin().unwrap();
     let picture = image::open("tests/fixtures/kodim23.png").unwrap().resize_exact(1100, 150, image::imageops::FilterType::Triangle);
     let quality = 28;
-    let plain = codec.encode(&picture, &EncodeOptions { quality, ..EncodeOptions::default() }).unwrap();
+    // The network at the level's own rate (no residual layer), where refining gains most.
+    let plain = codec.encode(&picture, &EncodeOptions { quality, residual: false, ..EncodeOptions::default() }).unwrap();
     let reports = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let told = std::sync::Arc::clone(&reports);
     let refinement = Refinement::steps(10).with_progress(move |done, all| told.lock().unwrap().push((done, all)));
-    let refined = codec.encode(&picture, &EncodeOptions { quality, refinement, ..EncodeOptions::default() }).unwrap();
+    let refined = codec.encode(&picture, &EncodeOptions { quality, residual: false, refinement, ..EncodeOptions::default() }).unwrap();
     let (before, after) = (loss(&codec, &picture, &plain, quality), loss(&codec, &picture, &refined, quality));
     assert!(after < before * 0.99, "loss {after} refined, {before} not");
     assert_eq!(codec.decode(&refined, &Limits::default()).unwrap().width(), 1100);
@@ -485,4 +489,25 @@ fn the_restoration_filter_and_residual_layer_are_stored_when_they_lower_the_loss
     let residual = file.section(SectionKind::Residual).unwrap();
     assert!(refused(SectionKind::Residual, &residual[..residual.len() - 4]), "a residual stream a word short");
     assert!(refused(SectionKind::Residual, &[&[1, 1, 16, 0][..], &[0; 64]].concat()), "a gray layer for a colour picture");
+}
+
+/// Where a residual layer is coded, the network's rate stops at the rate whose λ is 0.029
+/// (here between the trained λs 0.02 and 0.1: 256·(1 + ln 1.45 / ln 5), 315) and the layers
+/// take the rest; without one, or for a picture too small for one, the rate is the level's.
+#[test]
+fn with_a_residual_layer_the_network_stops_at_its_top_rate() {
+    let (_dir, codec) = small_codec();
+    let top = codec.rate_of(codec.max_quality()).unwrap();
+    assert_eq!((codec.network_rate(top, true), codec.network_rate(top, false), codec.network_rate(200, true)), (315, top, 200));
+    let rate_of_file = |bytes: &[u8]| SectionFile::parse(bytes, &Limits::default()).unwrap().header.rate;
+    let layered = codec.encode(&photo(), &level(codec.max_quality(), CoderId::Range)).unwrap();
+    assert_eq!(rate_of_file(&layered), 315);
+    assert!(SectionFile::parse(&layered, &Limits::default()).unwrap().section(SectionKind::Residual).is_some(), "the layer codes the rest");
+    let plain = codec.encode(&photo(), &EncodeOptions { residual: false, ..level(codec.max_quality(), CoderId::Range) }).unwrap();
+    assert_eq!(rate_of_file(&plain), top);
+    let small = codec.encode(&photo().crop_imm(0, 0, 60, 60), &level(codec.max_quality(), CoderId::Range)).unwrap();
+    assert_eq!(rate_of_file(&small), top, "3600 pixels: no layer");
+    for bytes in [&layered, &plain, &small] {
+        codec.decode(bytes, &Limits::default()).unwrap();
+    }
 }

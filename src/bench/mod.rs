@@ -154,7 +154,7 @@ fn measure_picture(codec: &dyn PhotoCodec, name: &str, picture: &DynamicImage, o
         _ => DynamicImage::ImageRgb8(image::RgbImage::from_raw(p.width as u32, p.height as u32, p.samples.clone()).expect("sizes match")),
     };
     // The estimates are of latents as the analysis gives them: a refined file is not compared.
-    let estimates = if options.refinement.steps == 0 { Some(codec.estimated_sizes(&input)?) } else { None };
+    let estimates = if options.refinement.steps == 0 { Some(codec.estimated_sizes(&input, options.residual)?) } else { None };
     for &quality in &options.levels {
         let (coded, layer_bytes) = aec_file(
             codec,

@@ -97,11 +97,13 @@ pub trait PhotoCodec: Send + Sync + std::fmt::Debug {
     }
 
     /// The sizes in bytes the entropy model predicts at every level (index 0 is level 1), of
-    /// files without a restoration filter.
+    /// files without a restoration filter or residual layer (their bytes are known exactly),
+    /// for encodes that may (`residual`) or may not code a residual layer (a hyperprior's
+    /// network codes its top levels at a lower rate where one is coded).
     ///
     /// # Errors
     /// As [`PhotoCodec::encode`].
-    fn estimated_sizes(&self, picture: &DynamicImage) -> Result<Vec<f64>>;
+    fn estimated_sizes(&self, picture: &DynamicImage, residual: bool) -> Result<Vec<f64>>;
 
     /// The analysis transform's (unquantized) latents `[1, C, H, W]` of a picture at the
     /// default level (the codes `aec encode` exports as features).

@@ -260,7 +260,7 @@ impl PhotoCodec for Ladder {
         }
     }
 
-    fn estimated_sizes(&self, picture: &DynamicImage) -> Result<Vec<f64>> {
+    fn estimated_sizes(&self, picture: &DynamicImage, _residual: bool) -> Result<Vec<f64>> {
         self.estimated_sizes_of_models(picture)
     }
 

@@ -189,16 +189,52 @@ pub fn decode_indexed(payload: &[u8], indices: &[u8]) -> Result<Vec<i16>, Format
 /// # Errors
 /// As [`decode_indexed`].
 pub fn decode_indexed_from(payload: &[u8], indices: impl ExactSizeIterator<Item = u8>) -> Result<Vec<i16>, FormatError> {
-    let mut decoder = RangeDecoder::new(payload)?;
+    let mut decoder = IndexedDecoder::new(payload)?;
     let mut out = Vec::with_capacity(indices.len());
-    // The bank's entries, looked up once each (`bank_entry` builds them on first use).
-    let mut entries = [None; SCALES];
     for k in indices {
-        let (table, model) = *entries[usize::from(k)].get_or_insert_with(|| bank_entry(k));
-        out.push(decode_value(&mut decoder, table, model)?);
+        out.push(decoder.decode(k)?);
     }
     decoder.finish()?;
     Ok(out)
+}
+
+/// A decoder of values range-coded by [`encode_indexed`], one at a time: for a caller whose
+/// next table depends on the values decoded before it (a context).
+pub struct IndexedDecoder<'a> {
+    decoder: RangeDecoder<'a>,
+    /// The bank's entries, looked up once each (`bank_entry` builds them on first use).
+    entries: [Option<(&'static ChannelTable, &'static LookupCategorical)>; SCALES],
+}
+
+impl<'a> IndexedDecoder<'a> {
+    /// Starts decoding a payload.
+    ///
+    /// # Errors
+    /// [`FormatError::CorruptPayload`] for a payload that is not whole 32-bit words.
+    pub fn new(payload: &'a [u8]) -> Result<Self, FormatError> {
+        Ok(Self { decoder: RangeDecoder::new(payload)?, entries: [None; SCALES] })
+    }
+
+    /// The next value, coded under bank table `k`.
+    ///
+    /// # Errors
+    /// [`FormatError::CorruptPayload`] for a stream that ends early or escapes a value the
+    /// table holds.
+    ///
+    /// # Panics
+    /// If `k` is not below [`SCALES`].
+    pub fn decode(&mut self, k: u8) -> Result<i16, FormatError> {
+        let (table, model) = *self.entries[usize::from(k)].get_or_insert_with(|| bank_entry(k));
+        decode_value(&mut self.decoder, table, model)
+    }
+
+    /// Checks that the payload held exactly the values decoded.
+    ///
+    /// # Errors
+    /// [`FormatError::CorruptPayload`] for missing, spare or altered words.
+    pub fn finish(self) -> Result<(), FormatError> {
+        self.decoder.finish()
+    }
 }
 
 fn words_to_bytes(words: &[u32]) -> Vec<u8> {
