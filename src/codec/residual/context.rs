@@ -26,6 +26,8 @@ pub const CONTEXTS: usize = (COUNT_EDGES.len() + 1) * MAGNITUDES * MAGNITUDES;
 const MAX_OFFSET: i32 = 32;
 /// Rounds of the encoder's alternating search for the indices and the offsets.
 const ROUNDS: usize = 4;
+/// After the first round, the search looks this far from the values found.
+const NEAR: i32 = 3;
 
 /// The number of thresholds at or below `v`.
 fn bucket(v: u32, edges: &[u32]) -> usize {
@@ -148,25 +150,29 @@ pub fn fit(values: &[i16], columns: usize) -> (Tables, f64) {
     descend(&cost)
 }
 
-/// The alternating search of [`fit`] over `cost[k·CONTEXTS + context][table]`.
+/// The alternating search of [`fit`] over `cost[k·CONTEXTS + context][table]`: the first
+/// round over every offset and index, the later ones within [`NEAR`] of the values found.
 fn descend(cost: &[[f64; SCALES]]) -> (Tables, f64) {
     let at = |k: usize, context: usize, index: i32| cost[k * CONTEXTS + context][index.clamp(0, SCALES as i32 - 1) as usize];
     let argmin = |candidates: std::ops::RangeInclusive<i32>, total: &dyn Fn(i32) -> f64| {
         candidates.map(|c| (c, total(c))).min_by(|a, b| a.1.total_cmp(&b.1)).expect("candidates").0
     };
+    let around = |value: i32, low: i32, high: i32, round: usize| if round == 0 { low..=high } else { (value - NEAR).max(low)..=(value + NEAR).min(high) };
     let mut tables = Tables { base: [0; COEFFICIENTS], offsets: [0; CONTEXTS] };
-    let best_base =
-        |tables: &Tables, k: usize| argmin(0..=SCALES as i32 - 1, &|b| (0..CONTEXTS).map(|c| at(k, c, b + i32::from(tables.offsets[c]))).sum()) as u8;
+    let best_base = |tables: &Tables, k: usize, round: usize| {
+        let candidates = around(i32::from(tables.base[k]), 0, SCALES as i32 - 1, round);
+        argmin(candidates, &|b| (0..CONTEXTS).map(|c| at(k, c, b + i32::from(tables.offsets[c]))).sum()) as u8
+    };
     for k in 0..COEFFICIENTS {
-        tables.base[k] = best_base(&tables, k);
+        tables.base[k] = best_base(&tables, k, 0);
     }
-    for _ in 0..ROUNDS {
+    for round in 0..ROUNDS {
         for c in 0..CONTEXTS {
-            let offset = argmin(-MAX_OFFSET..=MAX_OFFSET, &|o| (0..COEFFICIENTS).map(|k| at(k, c, i32::from(tables.base[k]) + o)).sum());
-            tables.offsets[c] = offset as i8;
+            let candidates = around(i32::from(tables.offsets[c]), -MAX_OFFSET, MAX_OFFSET, round);
+            tables.offsets[c] = argmin(candidates, &|o| (0..COEFFICIENTS).map(|k| at(k, c, i32::from(tables.base[k]) + o)).sum()) as i8;
         }
         for k in 0..COEFFICIENTS {
-            tables.base[k] = best_base(&tables, k);
+            tables.base[k] = best_base(&tables, k, round + 1);
         }
     }
     let bits = (0..COEFFICIENTS).flat_map(|k| (0..CONTEXTS).map(move |c| (k, c))).map(|(k, c)| cost[k * CONTEXTS + c][usize::from(tables.index(k, c))]).sum();
