@@ -480,5 +480,33 @@ mod tests {
         assert!(corrupt(&whole[..whole.len() - 1], 3), "short indices");
         assert!(corrupt(&whole[..5], 3), "short steps");
         assert!(corrupt(&[1], 1), "no head");
+        // Version 2: 64 indices and 96 offsets (any i8) per coded channel.
+        assert!(corrupt(&head(2, 3, &[16, 0, 32], 5), 3), "version 2 without its offsets");
+        let mut contextual = vec![2, 3, 16, 0, 0, 0, 32, 0];
+        for _ in 0..2 {
+            contextual.extend([[5u8; COEFFICIENTS].as_slice(), &[0x80; CONTEXTS]].concat());
+        }
+        assert!(corrupt(&contextual[..contextual.len() - 1], 3), "a short offset");
+        let parsed = Residual::parse(&contextual, 3).unwrap();
+        assert!(parsed.stream.is_empty() && parsed.head.tables.iter().all(|t| t.offsets == [-128; CONTEXTS]));
+        assert!(corrupt(&head(3, 3, &[16, 0, 32], 5), 3), "version 3");
+    }
+
+    #[test]
+    fn a_version_1_layer_decodes_as_version_2_with_zero_offsets() {
+        let (original, decoded) = pictures(83, 61, 3);
+        let fitted = fit(&original, &decoded, 1.0, 8).expect("the layer pays for itself");
+        let parsed = Residual::parse(&fitted.payload, 3).unwrap();
+        assert_eq!(parsed.head.version, CONTEXTUAL);
+        let (rows, columns) = (61usize.div_ceil(BLOCK), 83usize.div_ceil(BLOCK));
+        let values = parsed.head.decode_values(parsed.stream, rows, columns).unwrap();
+        // The same values under version 1's tables: each frequency's index alone.
+        let tables = parsed.head.tables.iter().map(|t| Tables { base: t.base, offsets: [0; CONTEXTS] }).collect();
+        let plain = Residual { version: PLAIN, steps: parsed.head.steps.clone(), tables };
+        let payload = plain.to_bytes(&encode_indexed(&values, &plain.stream_tables(&values, rows, columns)));
+        assert_eq!(payload[0], PLAIN);
+        let mut picture = decoded.clone();
+        Residual::parse(&payload, 3).unwrap().apply(&mut picture).unwrap();
+        assert_eq!(picture, fitted.picture);
     }
 }
