@@ -511,3 +511,14 @@ fn with_a_residual_layer_the_network_stops_at_its_top_rate() {
         codec.decode(bytes, &Limits::default()).unwrap();
     }
 }
+
+/// The encoder writes the residual layer's version 2 (context offsets) where its 96 bytes of
+/// offsets a channel pay for themselves, as on a whole photo at a high level.
+#[test]
+fn a_photo_at_a_high_level_gets_a_contextual_residual_layer() {
+    let codec = HyperCodec::builtin().unwrap();
+    let picture = image::open("tests/fixtures/kodim23.png").unwrap();
+    let bytes = codec.encode(&picture, &EncodeOptions { quality: 28, ..EncodeOptions::default() }).unwrap();
+    let file = SectionFile::parse(&bytes, &Limits::default()).unwrap();
+    assert_eq!(file.section(SectionKind::Residual).and_then(|p| p.first().copied()), Some(2));
+}

@@ -110,11 +110,19 @@ fn value_bits() -> &'static [[f32; 2 * SPAN as usize + 1]] {
     BITS.get_or_init(|| (0..SCALES).map(|k| std::array::from_fn(|i| indexed_bits((i as i32 - SPAN) as i16, k as u8) as f32)).collect())
 }
 
+/// A channel's tables as the encoder fitted them, each with the bits it codes the values in.
+pub struct Fitted {
+    /// Version 1's: the best index of each frequency, all offsets 0.
+    pub plain: (Tables, f64),
+    /// Version 2's: indices and offsets.
+    pub contextual: (Tables, f64),
+}
+
 /// The tables that code a channel's values (blocks row by row, `columns` to a row) in fewest
 /// bits, and those bits: each frequency's index and each context's offset, found by
 /// alternately choosing the best indices for the offsets and the best offsets for the indices
-/// (from all offsets 0, so never worse than version 1's best tables).
-pub fn fit(values: &[i16], columns: usize) -> (Tables, f64) {
+/// (from version 1's best tables, all offsets 0, so never worse than those).
+pub fn fit(values: &[i16], columns: usize) -> Fitted {
     let groups = COEFFICIENTS * CONTEXTS;
     // How often each value occurs in each group (frequency, context).
     let mut counts = vec![0u32; groups * (2 * SPAN as usize + 1)];
@@ -152,7 +160,7 @@ pub fn fit(values: &[i16], columns: usize) -> (Tables, f64) {
 
 /// The alternating search of [`fit`] over `cost[k·CONTEXTS + context][table]`: the first
 /// round over every offset and index, the later ones within [`NEAR`] of the values found.
-fn descend(cost: &[[f64; SCALES]]) -> (Tables, f64) {
+fn descend(cost: &[[f64; SCALES]]) -> Fitted {
     let at = |k: usize, context: usize, index: i32| cost[k * CONTEXTS + context][index.clamp(0, SCALES as i32 - 1) as usize];
     let argmin = |candidates: std::ops::RangeInclusive<i32>, total: &dyn Fn(i32) -> f64| {
         candidates.map(|c| (c, total(c))).min_by(|a, b| a.1.total_cmp(&b.1)).expect("candidates").0
@@ -166,6 +174,10 @@ fn descend(cost: &[[f64; SCALES]]) -> (Tables, f64) {
     for k in 0..COEFFICIENTS {
         tables.base[k] = best_base(&tables, k, 0);
     }
+    let bits = |tables: &Tables| -> f64 {
+        (0..COEFFICIENTS).flat_map(|k| (0..CONTEXTS).map(move |c| (k, c))).map(|(k, c)| cost[k * CONTEXTS + c][usize::from(tables.index(k, c))]).sum()
+    };
+    let plain = (tables, bits(&tables));
     for round in 0..ROUNDS {
         for c in 0..CONTEXTS {
             let candidates = around(i32::from(tables.offsets[c]), -MAX_OFFSET, MAX_OFFSET, round);
@@ -175,8 +187,7 @@ fn descend(cost: &[[f64; SCALES]]) -> (Tables, f64) {
             tables.base[k] = best_base(&tables, k, round + 1);
         }
     }
-    let bits = (0..COEFFICIENTS).flat_map(|k| (0..CONTEXTS).map(move |c| (k, c))).map(|(k, c)| cost[k * CONTEXTS + c][usize::from(tables.index(k, c))]).sum();
-    (tables, bits)
+    Fitted { plain, contextual: (tables, bits(&tables)) }
 }
 
 #[cfg(test)]
@@ -244,13 +255,14 @@ mod tests {
                 }
             })
             .collect();
-        let (tables, bits) = fit(&values, columns);
+        let Fitted { plain: (plain_tables, plain_bits), contextual: (tables, bits) } = fit(&values, columns);
         let plain: f64 = (0..COEFFICIENTS)
             .map(|k| {
                 (0..SCALES as u8).map(|t| values.iter().skip(k).step_by(COEFFICIENTS).map(|&v| indexed_bits(v, t)).sum::<f64>()).fold(f64::INFINITY, f64::min)
             })
             .sum();
         assert!(bits < 0.9 * plain, "{bits} bits with contexts, {plain} without");
+        assert!((plain_bits - plain).abs() < 1e-3 * plain && plain_tables.offsets == [0; CONTEXTS], "version 1's best tables");
         assert!(tables.offsets.iter().any(|&o| o != 0));
         // The bits are those of coding every value under the table its context names.
         let nonzero: Vec<u32> = values.chunks_exact(COEFFICIENTS).map(nonzero).collect();

@@ -312,23 +312,37 @@ fn quantize(coefficients: &[f32], step: u16) -> Vec<i16> {
     coefficients.iter().map(|&c| ((c.abs() / step + ROUNDING).floor().min(f32::from(i16::MAX)) * c.signum()) as i16).collect()
 }
 
-/// One channel coded at a step: its values, tables, bits and squared error (in the picture's
-/// terms, before rounding).
+/// One channel coded at a step: its values, its tables and their bits in either version, and
+/// its squared error (in the picture's terms, before rounding).
 struct CodedChannel {
     step: u16,
     values: Vec<i16>,
-    tables: Tables,
-    bits: f64,
+    tables: context::Fitted,
     error: f64,
+}
+
+impl CodedChannel {
+    /// The channel's tables in a payload version, and its bits there: the values' bits
+    /// times `share` (the channel is a sample of that many times as many blocks), plus the
+    /// tables' bytes in the head.
+    fn in_version(&self, version: u8, share: f64) -> (Tables, f64) {
+        let (tables, bits) = if version == PLAIN { self.tables.plain } else { self.tables.contextual };
+        (tables, bits * share + 8.0 * Residual::tables_len(version) as f64)
+    }
+
+    /// The bits of the version that codes the channel in fewer (see [`Self::in_version`]).
+    fn bits(&self, share: f64) -> f64 {
+        self.in_version(PLAIN, share).1.min(self.in_version(CONTEXTUAL, share).1)
+    }
 }
 
 /// A channel's coefficients (blocks row by row, `columns` to a row) coded at a step.
 fn code_channel(coefficients: &[f32], step: u16, weight: f64, columns: usize) -> CodedChannel {
     let values = quantize(coefficients, step);
-    let (tables, bits) = context::fit(&values, columns);
+    let tables = context::fit(&values, columns);
     let scale = f32::from(step) / STEP_UNIT;
     let error = coefficients.iter().zip(&values).map(|(&c, &q)| f64::from(c - f32::from(q) * scale).powi(2)).sum::<f64>() * weight;
-    CodedChannel { step, values, tables, bits, error }
+    CodedChannel { step, values, tables, error }
 }
 
 /// Every `SAMPLED_ROWS`-th row of blocks of a channel's coefficients (`columns` blocks to a
@@ -352,7 +366,8 @@ pub struct Fitted {
     pub picture: Pixels,
 }
 
-/// The encoder's layer for a decoded picture (version 2): each channel at the step of
+/// The encoder's layer for a decoded picture (in the version that codes it in fewer bits,
+/// usually 2): each channel at the step of
 /// [`STEPS`] (or not at all) of lowest rate–distortion cost `bits / pixels + λ·MSE` (MSE of
 /// 8-bit samples, all channels); kept only if, its section (`overhead` bytes besides the
 /// payload) paid for, the picture it gives costs less than `decoded`.
@@ -365,14 +380,13 @@ pub fn fit(original: &Pixels, decoded: &Pixels, lambda: f64, overhead: usize) ->
     let samples = (pixels * channels) as f64;
     let (columns, rows) = (decoded.width.div_ceil(BLOCK), decoded.height.div_ceil(BLOCK));
     let coefficients = coefficients(original, decoded);
-    let head_bits = 8.0 * Residual::tables_len(CONTEXTUAL) as f64;
     // Each channel's best step, judged alone (the costs add up).
     let choices: Vec<Option<CodedChannel>> = (0..channels)
         .into_par_iter()
         .map(|c| {
             let weight = error_weight(c, channels);
             let uncoded = coefficients[c].iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() * weight;
-            let cost = |bits: f64, error: f64| (bits + head_bits) / pixels as f64 + lambda * error / samples;
+            let cost = |bits: f64, error: f64| bits / pixels as f64 + lambda * error / samples;
             // The steps are judged on a sample of the rows of blocks (bits and error scaled
             // up), the best one then coded on all.
             let sample = sampled_rows(&coefficients[c], columns);
@@ -381,12 +395,12 @@ pub fn fit(original: &Pixels, decoded: &Pixels, lambda: f64, overhead: usize) ->
                 .iter()
                 .map(|&step| {
                     let judged = code_channel(&sample, step, weight, columns);
-                    (step, cost(judged.bits * share, judged.error * share))
+                    (step, cost(judged.bits(share), judged.error * share))
                 })
                 .min_by(|a, b| a.1.total_cmp(&b.1))?
                 .0;
             let best = code_channel(&coefficients[c], step, weight, columns);
-            (cost(best.bits, best.error) < lambda * uncoded / samples).then_some(best)
+            (cost(best.bits(1.0), best.error) < lambda * uncoded / samples).then_some(best)
         })
         .collect();
     if choices.iter().all(Option::is_none) {
@@ -394,7 +408,10 @@ pub fn fit(original: &Pixels, decoded: &Pixels, lambda: f64, overhead: usize) ->
     }
     let steps: Vec<u16> = choices.iter().map(|c| c.as_ref().map_or(0, |c| c.step)).collect();
     let coded: Vec<&CodedChannel> = choices.iter().flatten().collect();
-    let head = Residual { version: CONTEXTUAL, steps, tables: coded.iter().map(|c| c.tables).collect() };
+    // Version 2's offsets cost 96 bytes a channel: version 1 where they do not pay for them.
+    let bits = |version: u8| coded.iter().map(|c| c.in_version(version, 1.0).1).sum::<f64>();
+    let version = if bits(PLAIN) <= bits(CONTEXTUAL) { PLAIN } else { CONTEXTUAL };
+    let head = Residual { version, steps, tables: coded.iter().map(|c| c.in_version(version, 1.0).0).collect() };
     // The values in stream order: rows of blocks, coded channels, blocks of the row.
     let row_len = columns * COEFFICIENTS;
     let values: Vec<i16> = (0..rows).flat_map(|r| coded.iter().flat_map(move |channel| &channel.values[r * row_len..(r + 1) * row_len])).copied().collect();
@@ -497,16 +514,17 @@ mod tests {
         let (original, decoded) = pictures(83, 61, 3);
         let fitted = fit(&original, &decoded, 1.0, 8).expect("the layer pays for itself");
         let parsed = Residual::parse(&fitted.payload, 3).unwrap();
-        assert_eq!(parsed.head.version, CONTEXTUAL);
         let (rows, columns) = (61usize.div_ceil(BLOCK), 83usize.div_ceil(BLOCK));
         let values = parsed.head.decode_values(parsed.stream, rows, columns).unwrap();
-        // The same values under version 1's tables: each frequency's index alone.
-        let tables = parsed.head.tables.iter().map(|t| Tables { base: t.base, offsets: [0; CONTEXTS] }).collect();
-        let plain = Residual { version: PLAIN, steps: parsed.head.steps.clone(), tables };
-        let payload = plain.to_bytes(&encode_indexed(&values, &plain.stream_tables(&values, rows, columns)));
-        assert_eq!(payload[0], PLAIN);
-        let mut picture = decoded.clone();
-        Residual::parse(&payload, 3).unwrap().apply(&mut picture).unwrap();
-        assert_eq!(picture, fitted.picture);
+        // The same values under each frequency's index alone, in either version.
+        for version in [PLAIN, CONTEXTUAL] {
+            let tables = parsed.head.tables.iter().map(|t| Tables { base: t.base, offsets: [0; CONTEXTS] }).collect();
+            let head = Residual { version, steps: parsed.head.steps.clone(), tables };
+            let payload = head.to_bytes(&encode_indexed(&values, &head.stream_tables(&values, rows, columns)));
+            assert_eq!(payload[0], version);
+            let mut picture = decoded.clone();
+            Residual::parse(&payload, 3).unwrap().apply(&mut picture).unwrap();
+            assert_eq!(picture, fitted.picture, "version {version}");
+        }
     }
 }
