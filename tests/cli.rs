@@ -439,3 +439,24 @@ fn a_closed_standard_output_ends_aec_quietly() {
     assert_eq!(output.status.code(), Some(141), "{stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
 }
+
+/// A rate-controlled compress reports the quality it coded at: a fraction between levels where
+/// the network codes the level's own rate, the whole level above the rate where the network
+/// stops and the residual layer codes the rest (the header then records the network's rate).
+#[test]
+fn a_rate_controlled_compress_reports_its_quality() {
+    let (_guard, dir) = temp();
+    let picture = saved_crop(&dir, (100, 100), (256, 192));
+    let packed = dir.join("small.aec");
+    let quality_for = |bpp: &str| {
+        let out = aec(&["compress", path_str(&picture), "--target-bpp", bpp, "-o", path_str(&packed), "--force"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let printed = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+        let quality = printed.split("quality ").nth(1).and_then(|rest| rest.split(',').next()).expect("a quality").to_string();
+        quality.parse::<f64>().expect("a number")
+    };
+    let low = quality_for("0.3");
+    assert!(low > 1.0 && low < 19.0, "{low}");
+    let high = quality_for("2.5");
+    assert!(high > 19.0 && high.fract() == 0.0, "{high}: a whole level above the network's top rate");
+}

@@ -129,7 +129,8 @@ fn compress_file(args: &CompressArgs, any: &AnyCodec, input: &Path, output: &Pat
 
 /// The quality a rate-controlled file was coded at: for a variable-rate (hyperprior) model the
 /// fraction between levels that its header's rate setting stands for (to 1/100; the rate
-/// setting itself has steps of 3/256 of a level), else the whole level.
+/// setting itself has steps of 3/256 of a level) where the network codes the level's own
+/// rate, else the whole level.
 fn coded_quality(codec: &dyn PhotoCodec, bytes: &[u8], level: u8) -> String {
     if codec.family().architecture != aec::codec::hyper::ARCH_HYPERPRIOR {
         return level.to_string();
@@ -138,6 +139,11 @@ fn coded_quality(codec: &dyn PhotoCodec, bytes: &[u8], level: u8) -> String {
         return level.to_string();
     };
     let quality = 1.0 + (f64::from(file.header.rate) / 256.0 - first.rate) / (second.rate - first.rate);
+    // With a residual layer the network's rate stops below the top levels: the header then
+    // records that rate and, as the quality, the whole level nearest the one coded.
+    if quality.round() as u8 != file.header.quality {
+        return file.header.quality.to_string();
+    }
     format!("{quality:.2}")
 }
 
