@@ -682,12 +682,15 @@ impl HyperCodec {
     /// # Errors
     /// As [`HyperCodec::encode_at_rate`].
     pub fn estimated_size(&self, picture: &DynamicImage, quality: u8) -> Result<f64> {
-        Ok(self.estimated_sizes_at(picture, &[self.rate_of(quality)?])?[0])
+        Ok(self.estimated_sizes_at(picture, &[self.rate_of(quality)?], false)?[0])
     }
 
-    /// The predicted sizes at these rate settings; the analysis transform runs once for all.
-    fn estimated_sizes_at(&self, picture: &DynamicImage, rates: &[u16]) -> Result<Vec<f64>> {
+    /// The predicted sizes at these rate settings, each coded at the network's rate for it
+    /// ([`HyperCodec::network_rate`]) by encodes that may code a residual layer (`residual`)
+    /// or not; the analysis transform runs once for all.
+    fn estimated_sizes_at(&self, picture: &DynamicImage, rates: &[u16], residual: bool) -> Result<Vec<f64>> {
         let (pixels, _, alpha) = split_picture(picture);
+        let layered = residual && residual::applies(pixels.width, pixels.height, pixels.channels);
         let (y, ph, pw) = self.analyze(&pixels)?;
         let alpha = alpha.map_or(0, |a| compress_alpha(&a).len() + crate::format::SECTION_ENTRY_LEN);
         // With several latent streams: the kind-4 section's entry and head, and about a word of
@@ -698,7 +701,7 @@ impl HyperCodec {
         rates
             .iter()
             .map(|&rate| {
-                let coded = self.code(y.clone(), ph, pw, rate, None)?;
+                let coded = self.code(y.clone(), ph, pw, self.network_rate(rate, layered), None)?;
                 let bits = coding::estimated_bits(&coded.z, coded.z_plane, &self.z_tables) + coding::estimated_indexed_bits(&coded.y, &coded.indices);
                 Ok(bits / 8.0 + overhead)
             })
@@ -899,9 +902,8 @@ impl PhotoCodec for HyperCodec {
     }
 
     fn estimated_sizes(&self, picture: &DynamicImage, residual: bool) -> Result<Vec<f64>> {
-        let layered = residual && residual::applies(picture.width() as usize, picture.height() as usize, if picture.color().has_color() { 3 } else { 1 });
-        let rates = (1..=self.max_quality()).map(|q| Ok(self.network_rate(self.rate_of(q)?, layered))).collect::<Result<Vec<_>>>()?;
-        self.estimated_sizes_at(picture, &rates)
+        let rates = (1..=self.max_quality()).map(|q| self.rate_of(q)).collect::<Result<Vec<_>>>()?;
+        self.estimated_sizes_at(picture, &rates, residual)
     }
 
     fn latents(&self, picture: &DynamicImage) -> Result<Tensor<4>> {

@@ -11,6 +11,7 @@
 use super::COEFFICIENTS;
 use crate::entropy::coding::indexed_bits;
 use crate::entropy::gaussian::SCALES;
+use crate::format::FormatError;
 
 /// Bucket thresholds of the nonzero count of the two neighbouring blocks: 0, 1–2, 3–5, 6–10,
 /// 11–20, 21 and more.
@@ -56,7 +57,7 @@ impl Tables {
 /// block's place in the stream, its channel's place among the coded ones, and the places of
 /// the blocks left of and above it in the same channel (`None` at the picture's edge). A
 /// channel's blocks alone, row by row, are the stream of one channel.
-pub fn stream_blocks(rows: usize, channels: usize, columns: usize) -> impl Iterator<Item = (usize, usize, Option<usize>, Option<usize>)> {
+fn stream_blocks(rows: usize, channels: usize, columns: usize) -> impl Iterator<Item = (usize, usize, Option<usize>, Option<usize>)> {
     (0..rows).flat_map(move |r| {
         (0..channels).flat_map(move |j| {
             (0..columns).map(move |b| {
@@ -68,12 +69,12 @@ pub fn stream_blocks(rows: usize, channels: usize, columns: usize) -> impl Itera
 }
 
 /// The number of nonzero values of a block.
-pub fn nonzero(block: &[i16]) -> u32 {
+fn nonzero(block: &[i16]) -> u32 {
     block.iter().filter(|&&v| v != 0).count() as u32
 }
 
 /// What a block's two coded neighbours say of its coefficients.
-pub struct Neighbours<'a> {
+struct Neighbours<'a> {
     left: &'a [i16],
     above: &'a [i16],
     count: usize,
@@ -85,7 +86,7 @@ static NONE: [i16; COEFFICIENTS] = [0; COEFFICIENTS];
 impl<'a> Neighbours<'a> {
     /// The neighbours `left` and `above` (places of blocks of `blocks`, 64 values each, whose
     /// nonzero counts are `nonzero`).
-    pub fn of(blocks: &'a [i16], nonzero: &[u32], left: Option<usize>, above: Option<usize>) -> Self {
+    fn of(blocks: &'a [i16], nonzero: &[u32], left: Option<usize>, above: Option<usize>) -> Self {
         let block = |at: Option<usize>| at.map_or(&NONE[..], |at| &blocks[at * COEFFICIENTS..][..COEFFICIENTS]);
         let count = left.map_or(0, |at| nonzero[at]) + above.map_or(0, |at| nonzero[at]);
         Self { left: block(left), above: block(above), count: bucket(count, &COUNT_EDGES) }
@@ -93,7 +94,7 @@ impl<'a> Neighbours<'a> {
 
     /// The context of frequency `k` of `block`, whose values before `k` are known (the later
     /// ones are not read).
-    pub fn context(&self, k: usize, block: &[i16]) -> usize {
+    fn context(&self, k: usize, block: &[i16]) -> usize {
         let magnitude = |a: i16, b: i16| bucket(u32::from(a.unsigned_abs()) + u32::from(b.unsigned_abs()), &MAGNITUDE_EDGES);
         let before = |step: usize, first: bool| if first { 0 } else { block[k - step] };
         let own = magnitude(before(1, k.is_multiple_of(8)), before(8, k < 8));
@@ -101,12 +102,40 @@ impl<'a> Neighbours<'a> {
     }
 }
 
+/// Visits the values of a stream of `rows` rows of `columns` blocks of `channels` channels
+/// (in the order of [`stream_blocks`]), each with its frequency, its channel's place among the
+/// coded ones and its context, as the values before it give: `visit(k, channel, context,
+/// value)` reads the value (an encoder) or writes it (a decoder), so both read the same
+/// contexts.
+///
+/// # Errors
+/// The first error `visit` returns.
+pub fn walk(
+    values: &mut [i16],
+    (rows, channels, columns): (usize, usize, usize),
+    mut visit: impl FnMut(usize, usize, usize, &mut i16) -> Result<(), FormatError>,
+) -> Result<(), FormatError> {
+    let mut counts = vec![0u32; values.len() / COEFFICIENTS];
+    for (at, j, left, above) in stream_blocks(rows, channels, columns) {
+        let (done, block) = values.split_at_mut(at * COEFFICIENTS);
+        let block = &mut block[..COEFFICIENTS];
+        let neighbours = Neighbours::of(done, &counts, left, above);
+        for k in 0..COEFFICIENTS {
+            visit(k, j, neighbours.context(k, block), &mut block[k])?;
+        }
+        counts[at] = nonzero(block);
+    }
+    Ok(())
+}
+
 /// Values are counted exactly in `-SPAN..=SPAN`, the rare ones beyond one by one.
 const SPAN: i32 = 64;
+/// The values counted exactly.
+const COUNTED: usize = 2 * SPAN as usize + 1;
 
 /// The cost in bits of each value of `-SPAN..=SPAN` under each bank table.
-fn value_bits() -> &'static [[f32; 2 * SPAN as usize + 1]] {
-    static BITS: std::sync::OnceLock<Vec<[f32; 2 * SPAN as usize + 1]>> = std::sync::OnceLock::new();
+fn value_bits() -> &'static [[f32; COUNTED]] {
+    static BITS: std::sync::OnceLock<Vec<[f32; COUNTED]>> = std::sync::OnceLock::new();
     BITS.get_or_init(|| (0..SCALES).map(|k| std::array::from_fn(|i| indexed_bits((i as i32 - SPAN) as i16, k as u8) as f32)).collect())
 }
 
@@ -125,25 +154,22 @@ pub struct Fitted {
 pub fn fit(values: &[i16], columns: usize) -> Fitted {
     let groups = COEFFICIENTS * CONTEXTS;
     // How often each value occurs in each group (frequency, context).
-    let mut counts = vec![0u32; groups * (2 * SPAN as usize + 1)];
+    let mut counts = vec![0u32; groups * COUNTED];
     let mut beyond: Vec<(usize, i16)> = Vec::new();
-    let blocks = values.len() / COEFFICIENTS;
-    let nonzero: Vec<u32> = values.chunks_exact(COEFFICIENTS).map(nonzero).collect();
-    for (at, _, left, above) in stream_blocks(blocks / columns.max(1), 1, columns) {
-        let neighbours = Neighbours::of(values, &nonzero, left, above);
-        let block = &values[at * COEFFICIENTS..][..COEFFICIENTS];
-        for (k, &v) in block.iter().enumerate() {
-            let group = k * CONTEXTS + neighbours.context(k, block);
-            match usize::try_from(i32::from(v) + SPAN).ok().filter(|&i| i <= 2 * SPAN as usize) {
-                Some(i) => counts[group * (2 * SPAN as usize + 1) + i] += 1,
-                None => beyond.push((group, v)),
-            }
+    let rows = values.len() / COEFFICIENTS / columns.max(1);
+    walk(&mut values.to_vec(), (rows, 1, columns), |k, _, context, &mut v| {
+        let group = k * CONTEXTS + context;
+        match usize::try_from(i32::from(v) + SPAN).ok().filter(|&i| i < COUNTED) {
+            Some(i) => counts[group * COUNTED + i] += 1,
+            None => beyond.push((group, v)),
         }
-    }
+        Ok(())
+    })
+    .expect("counting the values cannot fail");
     // cost[group][table]: the group's bits under each table.
     let bits = value_bits();
     let mut cost = vec![[0f64; SCALES]; groups];
-    for (group, row) in counts.chunks_exact(2 * SPAN as usize + 1).enumerate() {
+    for (group, row) in counts.chunks_exact(COUNTED).enumerate() {
         for (i, &n) in row.iter().enumerate().filter(|(_, n)| **n > 0) {
             for (table, c) in cost[group].iter_mut().enumerate() {
                 *c += f64::from(n) * f64::from(bits[table][i]);

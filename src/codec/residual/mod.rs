@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use super::pixels::{Pixels, squared_error};
 use crate::entropy::coding::{IndexedDecoder, encode_indexed};
 use crate::entropy::gaussian::SCALES;
-use context::{CONTEXTS, Neighbours, Tables, stream_blocks};
+use context::{CONTEXTS, Tables};
 
 mod context;
 use crate::format::FormatError;
@@ -163,31 +163,23 @@ impl Residual {
 
     /// Each value's bank table in stream order, from the values (the encoder's).
     fn stream_tables(&self, values: &[i16], rows: usize, columns: usize) -> Vec<u8> {
-        let nonzero: Vec<u32> = values.chunks_exact(COEFFICIENTS).map(context::nonzero).collect();
-        let mut out = Vec::with_capacity(values.len());
-        for (_, j, left, above) in stream_blocks(rows, self.tables.len(), columns) {
-            let neighbours = Neighbours::of(values, &nonzero, left, above);
-            let block = &values[out.len()..][..COEFFICIENTS];
-            out.extend((0..COEFFICIENTS).map(|k| self.tables[j].index(k, neighbours.context(k, block))));
-        }
-        out
+        let mut tables = Vec::with_capacity(values.len());
+        context::walk(&mut values.to_vec(), (rows, self.tables.len(), columns), |k, j, context, _| {
+            tables.push(self.tables[j].index(k, context));
+            Ok(())
+        })
+        .expect("reading the values cannot fail");
+        tables
     }
 
-    /// Decodes the values of a stream for `rows` rows of `columns` blocks, each under the table
-    /// its context names as the values before it give.
+    /// Decodes the values of a stream for `rows` rows of `columns` blocks.
     fn decode_values(&self, stream: &[u8], rows: usize, columns: usize) -> Result<Vec<i16>, FormatError> {
-        let blocks = rows * self.tables.len() * columns;
-        let (mut values, mut nonzero) = (vec![0i16; blocks * COEFFICIENTS], vec![0u32; blocks]);
+        let mut values = vec![0i16; rows * self.tables.len() * columns * COEFFICIENTS];
         let mut decoder = IndexedDecoder::new(stream)?;
-        for (at, j, left, above) in stream_blocks(rows, self.tables.len(), columns) {
-            let (done, block) = values.split_at_mut(at * COEFFICIENTS);
-            let block = &mut block[..COEFFICIENTS];
-            let neighbours = Neighbours::of(done, &nonzero, left, above);
-            for k in 0..COEFFICIENTS {
-                block[k] = decoder.decode(self.tables[j].index(k, neighbours.context(k, block)))?;
-            }
-            nonzero[at] = context::nonzero(block);
-        }
+        context::walk(&mut values, (rows, self.tables.len(), columns), |k, j, context, value| {
+            *value = decoder.decode(self.tables[j].index(k, context))?;
+            Ok(())
+        })?;
         decoder.finish()?;
         Ok(values)
     }
