@@ -86,7 +86,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ms(range_s),
         indices.len()
     );
-    println!("synthesis + rest  {:8.1} ms", ms(total - entropy - parse));
+    // The layers after the synthesis, applied to the decoded picture (what they would filter).
+    let decoded = codec.decode(&bytes, &Limits::default())?.to_rgb8();
+    let pixels = aec::codec::pixels::Pixels { width: decoded.width() as usize, height: decoded.height() as usize, channels: 3, samples: decoded.into_raw() };
+    let restoration = file.section(aec::format::SectionKind::Restoration).map(|p| aec::codec::restoration::Restoration::parse(p, 3)).transpose()?;
+    let residual = file.section(aec::format::SectionKind::Residual).map(|p| aec::codec::residual::Residual::parse(p, 3)).transpose()?;
+    let restoration_s = restoration.map_or(0.0, |filter| timed(&mut || filter.apply(&mut pixels.clone())));
+    let residual_s = residual.map_or(0.0, |layer| timed(&mut || layer.apply(&mut pixels.clone()).expect("decodes")));
+    println!("restoration filter{:8.1} ms ({:.1}%; 0 if the file has none)", ms(restoration_s), share(restoration_s));
+    println!("residual layer    {:8.1} ms ({:.1}%; 0 if the file has none)", ms(residual_s), share(residual_s));
+    println!("synthesis + rest  {:8.1} ms", ms(total - entropy - parse - restoration_s - residual_s));
     println!("whole decode      {:8.1} ms", ms(total));
     Ok(())
 }

@@ -178,54 +178,127 @@ impl Restoration {
     pub fn apply(&self, picture: &mut Pixels) {
         assert_eq!(picture.channels, self.channels, "restoration filter of another channel count");
         let source = Pixels { samples: picture.samples.clone(), ..*picture };
-        let (width, channels) = (picture.width, picture.channels);
+        picture.samples.par_chunks_mut((BAND_ROWS * picture.width * picture.channels).max(1)).enumerate().for_each(|(b, out)| {
+            // Compiled for the processor's vector instructions (AVX2 where it has them); the
+            // sums are integers, the same on every path.
+            pulp::Arch::new().dispatch(FilterBand { filter: self, source: &source, b, out });
+        });
+    }
+
+    /// Filters band `b` of `source` into `out` (its output rows).
+    #[inline(always)]
+    fn filter_band(&self, source: &Pixels, b: usize, out: &mut [u8]) {
+        let (width, channels) = (source.width, source.channels);
         let round = 1i32 << (self.shift - 1);
-        let n = weights_per_channel(channels);
-        picture.samples.par_chunks_mut((BAND_ROWS * width * channels).max(1)).enumerate().for_each(|(b, out)| {
-            let rows = band_rows(b, source.height);
-            let band = Band::of(&source, rows, self.classes() > 1);
-            let (mut acc, mut classes, mut activity) = (vec![0i32; width], vec![0u8; width], vec![0u32; width]);
-            let mut features = vec![vec![0i16; width]; n];
-            for (i, out_row) in out.chunks_exact_mut(width * channels).enumerate() {
-                if self.classes() > 1 {
-                    band.classify(i, &self.thresholds, &mut activity, &mut classes);
+        let band = Band::of(source, band_rows(b, source.height), self.classes() > 1);
+        let lanes = band.padded_width();
+        let mut acc = vec![0i32; lanes];
+        let (mut classes, mut activity) = (vec![0u8; width], vec![0u32; width]);
+        // The classes widened to the sums' lanes (so that choosing a sum is a vector select).
+        let mut class_lanes = vec![0i32; lanes];
+        let mut pairs = vec![vec![0i16; lanes]; HALF_DIAMOND.len()];
+        let taps: Vec<Vec<ClassTaps>> = (0..self.classes()).map(|class| (0..channels).map(|c| ClassTaps::of(self.weights_of(class, c))).collect()).collect();
+        for (i, out_row) in out.chunks_exact_mut(width * channels).enumerate() {
+            // The classes present in the row, a bit each.
+            let mut present = 1u8;
+            if self.classes() > 1 {
+                band.classify(i, &self.thresholds, &mut activity, &mut classes);
+                present = classes.iter().fold(0, |bits, &class| bits | 1 << class);
+                class_lanes.iter_mut().zip(&classes).for_each(|(lane, &class)| *lane = i32::from(class));
+            }
+            for c in 0..channels {
+                let rows = band.neighbourhood(c, i, &mut pairs);
+                // Every class's sums over the whole row, each pixel keeping its own class's
+                // (what vector instructions do fastest with a handful of classes).
+                for (class, taps) in taps.iter().enumerate().filter(|&(class, _)| present & 1 << class != 0) {
+                    taps[c].sums(&rows, class as i32, &class_lanes, self.classes() > 1, &mut acc);
                 }
-                for c in 0..channels {
-                    band.features(i, c, 0..width, &mut features);
-                    if self.classes() == 1 {
-                        weighted_sum(self.weights_of(0, c), &features, &mut acc);
-                    } else {
-                        // Each pixel's weight of each term, looked up by its class.
-                        acc.fill(0);
-                        for (k, f) in features.iter().enumerate() {
-                            let w: [i32; MAX_CLASSES] = std::array::from_fn(|class| if class < self.classes() { self.weights_of(class, c)[k] } else { 0 });
-                            for ((a, &v), &class) in acc.iter_mut().zip(f).zip(&classes) {
-                                *a += w[usize::from(class) % MAX_CLASSES] * i32::from(v);
-                            }
-                        }
-                    }
-                    for ((sample, &a), &d) in out_row[c..].iter_mut().step_by(channels).zip(&acc).zip(band.center(c, i)) {
-                        *sample = (i32::from(d) + ((a + round) >> self.shift)).clamp(0, 255) as u8;
-                    }
+                for ((sample, &a), &d) in out_row[c..].iter_mut().step_by(channels).zip(&acc).zip(rows.center) {
+                    *sample = (i32::from(d) + ((a + round) >> self.shift)).clamp(0, 255) as u8;
                 }
             }
-        });
+        }
+    }
+}
+
+/// [`Restoration::filter_band`] as a task that `pulp` compiles for each instruction set (a
+/// closure would not be inlined into those versions).
+struct FilterBand<'a> {
+    filter: &'a Restoration,
+    source: &'a Pixels,
+    b: usize,
+    out: &'a mut [u8],
+}
+
+impl pulp::WithSimd for FilterBand<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        self.filter.filter_band(self.source, self.b, self.out);
+    }
+}
+
+/// Samples a step of the decoder's filter handles at once (eight `i32` lanes of AVX2).
+const LANES: usize = 8;
+
+/// The rows around one output row of one channel that the filter reads, each
+/// [`Band::padded_width`] samples long.
+struct Neighbourhood<'a> {
+    /// Per offset of [`HALF_DIAMOND`], the row shifted by it plus the row shifted by its
+    /// opposite.
+    pairs: &'a [Vec<i16>],
+    /// The other channels' rows (0 or 2 of them).
+    others: Vec<&'a [i16]>,
+    center: &'a [i16],
+}
+
+/// One class and channel's weights, arranged for [`ClassTaps::sums`]: the filter's sum
+/// `Σ_k w_k·(p_k + q_k − 2m) + Σ_j v_j·(e_j − m)` as `Σ_k w_k·(p_k + q_k) + Σ_j v_j·e_j + u·m`
+/// with `u = −2·Σ_k w_k − Σ_j v_j`: the same integer (no partial sum leaves `i32`: each part is
+/// below 2^28 in magnitude).
+struct ClassTaps {
+    spatial: [i32; HALF_DIAMOND.len()],
+    cross: Vec<i32>,
+    center: i32,
+}
+
+impl ClassTaps {
+    fn of(weights: &[i32]) -> Self {
+        let (spatial, cross) = weights.split_at(HALF_DIAMOND.len());
+        let spatial: [i32; HALF_DIAMOND.len()] = spatial.try_into().expect("12 spatial weights");
+        let center = -2 * spatial.iter().sum::<i32>() - cross.iter().sum::<i32>();
+        Self { spatial, cross: cross.to_vec(), center }
+    }
+
+    /// The sums of a row into `out`: of every pixel, or (`select`) only of the pixels of
+    /// `class`, the others left as they are.
+    #[inline(always)]
+    fn sums(&self, rows: &Neighbourhood<'_>, class: i32, classes: &[i32], select: bool, out: &mut [i32]) {
+        for (x, out) in out.chunks_exact_mut(LANES).enumerate() {
+            let lanes = x * LANES..(x + 1) * LANES;
+            let mut s = [0i32; LANES];
+            for (&w, pair) in self.spatial.iter().zip(rows.pairs) {
+                s.iter_mut().zip(&pair[lanes.clone()]).for_each(|(s, &p)| *s += w * i32::from(p));
+            }
+            for (&v, other) in self.cross.iter().zip(&rows.others) {
+                s.iter_mut().zip(&other[lanes.clone()]).for_each(|(s, &e)| *s += v * i32::from(e));
+            }
+            s.iter_mut().zip(&rows.center[lanes.clone()]).for_each(|(s, &m)| *s += self.center * i32::from(m));
+            if select {
+                for ((o, &s), &k) in out.iter_mut().zip(&s).zip(&classes[lanes.clone()]) {
+                    *o = if k == class { s } else { *o };
+                }
+            } else {
+                out.copy_from_slice(&s);
+            }
+        }
     }
 }
 
 /// The output rows of band `b` of a picture of `height` rows.
 fn band_rows(b: usize, height: usize) -> std::ops::Range<usize> {
     b * BAND_ROWS..(b * BAND_ROWS + BAND_ROWS).min(height)
-}
-
-/// `out[x] = Σ_k weights[k]·features[k][x]`.
-fn weighted_sum(weights: &[i32], features: &[Vec<i16>], out: &mut [i32]) {
-    out.fill(0);
-    for (&w, f) in weights.iter().zip(features) {
-        if w != 0 {
-            out.iter_mut().zip(f).for_each(|(o, &v)| *o += w * i32::from(v));
-        }
-    }
 }
 
 /// Rows of a picture around some output rows, every channel as `i16`, with [`RADIUS`] samples
@@ -246,18 +319,23 @@ struct Band {
 
 impl Band {
     /// The band of output rows `rows`, with the Laplacian if `with_activity`.
+    #[inline(always)]
     fn of(picture: &Pixels, rows: std::ops::Range<usize>, with_activity: bool) -> Self {
         let (width, height, channels) = (picture.width, picture.height, picture.channels);
-        let stride = width + 2 * RADIUS;
+        // Room after each row for the decoder's whole vector steps (`padded_width`).
+        let stride = width + 2 * RADIUS + LANES;
         let band_rows = rows.len() + 2 * RADIUS;
         let mut samples = vec![0i16; channels * band_rows * stride];
         for (r, row) in samples.chunks_exact_mut(stride).enumerate() {
             let (c, i) = (r / band_rows, r % band_rows);
             let y = (rows.start + i).saturating_sub(RADIUS).min(height - 1);
             let source = &picture.samples[y * width * channels..(y + 1) * width * channels];
-            for (x, v) in row.iter_mut().enumerate() {
-                *v = i16::from(source[x.saturating_sub(RADIUS).min(width - 1) * channels + c]);
+            for (v, &s) in row[RADIUS..RADIUS + width].iter_mut().zip(source[c..].iter().step_by(channels)) {
+                *v = i16::from(s);
             }
+            let (first, last) = (row[RADIUS], row[RADIUS + width - 1]);
+            row[..RADIUS].fill(first);
+            row[RADIUS + width..].fill(last);
         }
         let mut band = Self { samples, stride, rows: band_rows, width, channels, laplacian: Vec::new() };
         if with_activity {
@@ -267,54 +345,91 @@ impl Band {
     }
 
     /// `lap` of the channels' sum over the band (0 on its outermost ring).
+    #[inline(always)]
     fn laplacian(&self) -> Vec<u16> {
         let plane = self.rows * self.stride;
-        let sum: Vec<i32> = (0..plane).map(|k| (0..self.channels).map(|c| i32::from(self.samples[c * plane + k])).sum()).collect();
+        let mut sum = vec![0i32; plane];
+        for channel in self.samples.chunks_exact(plane) {
+            sum.iter_mut().zip(channel).for_each(|(s, &v)| *s += i32::from(v));
+        }
         let mut out = vec![0u16; plane];
+        let stride = self.stride;
         for r in 1..self.rows - 1 {
-            for x in 1..self.stride - 1 {
-                let k = r * self.stride + x;
-                out[k] = (4 * sum[k] - sum[k - 1] - sum[k + 1] - sum[k - self.stride] - sum[k + self.stride]).unsigned_abs() as u16;
+            let (above, row, below) = (&sum[(r - 1) * stride..r * stride], &sum[r * stride..(r + 1) * stride], &sum[(r + 1) * stride..(r + 2) * stride]);
+            let inner = &mut out[r * stride + 1..(r + 1) * stride - 1];
+            let neighbours = row.iter().zip(&row[2..]).zip(&above[1..]).zip(&below[1..]);
+            for ((l, (((&left, &right), &up), &down)), &centre) in inner.iter_mut().zip(neighbours).zip(&row[1..]) {
+                *l = (4 * centre - left - right - up - down).unsigned_abs() as u16;
             }
         }
         out
     }
 
     /// The activity of every pixel of output row `i`.
+    #[inline(always)]
     fn activity(&self, i: usize, out: &mut [u32]) {
         out.fill(0);
         for r in i + RADIUS - 1..=i + RADIUS + 1 {
-            let row = &self.laplacian[r * self.stride..(r + 1) * self.stride];
-            for (x, a) in out.iter_mut().enumerate() {
-                let k = x + RADIUS;
-                *a += u32::from(row[k - 1]) + u32::from(row[k]) + u32::from(row[k + 1]);
+            // Columns x + RADIUS − 1 ..= x + RADIUS + 1 of the band's row.
+            let row = &self.laplacian[r * self.stride + RADIUS - 1..(r + 1) * self.stride];
+            for (((a, &left), &middle), &right) in out.iter_mut().zip(row).zip(&row[1..]).zip(&row[2..]) {
+                *a += u32::from(left) + u32::from(middle) + u32::from(right);
             }
         }
     }
 
     /// The class of every pixel of output row `i`: how many of `thresholds` its activity
     /// reaches (`activity` is working space).
+    #[inline(always)]
     fn classify(&self, i: usize, thresholds: &[u32], activity: &mut [u32], out: &mut [u8]) {
         self.activity(i, activity);
-        for (class, &a) in out.iter_mut().zip(activity.iter()) {
-            *class = thresholds.iter().filter(|&&t| a >= t).count() as u8;
+        out.fill(0);
+        for &t in thresholds {
+            out.iter_mut().zip(activity.iter()).for_each(|(class, &a)| *class += u8::from(a >= t));
         }
     }
 
     /// Channel `c` of output row `i` (counted from the band's first), shifted by `(dy, dx)`.
+    #[inline(always)]
     fn shifted(&self, c: usize, i: usize, dy: isize, dx: isize) -> &[i16] {
         let row = (i + RADIUS).wrapping_add_signed(dy);
         let start = (c * self.rows + row) * self.stride + RADIUS.wrapping_add_signed(dx);
         &self.samples[start..start + self.width]
     }
 
+    /// The row length the decoder's filter computes: the width rounded up to whole vector
+    /// steps (the samples beyond the width repeat the last column).
+    fn padded_width(&self) -> usize {
+        self.width.next_multiple_of(LANES)
+    }
+
+    /// What the filter reads around channel `c` of output row `i`, [`Band::padded_width`]
+    /// samples a row; `pairs` ([`HALF_DIAMOND`]'s count of rows of that length) is where the
+    /// sums of opposite samples go.
+    #[inline(always)]
+    fn neighbourhood<'a>(&'a self, c: usize, i: usize, pairs: &'a mut [Vec<i16>]) -> Neighbourhood<'a> {
+        let n = self.padded_width();
+        let row = |c: usize, dy: isize, dx: isize| {
+            let start = (c * self.rows + (i + RADIUS).wrapping_add_signed(dy)) * self.stride + RADIUS.wrapping_add_signed(dx);
+            &self.samples[start..start + n]
+        };
+        for (pair, &(dy, dx)) in pairs.iter_mut().zip(&HALF_DIAMOND) {
+            for ((sum, &p), &q) in pair.iter_mut().zip(row(c, dy, dx)).zip(row(c, -dy, -dx)) {
+                *sum = p + q;
+            }
+        }
+        Neighbourhood { pairs, others: (0..self.channels).filter(|&j| j != c).map(|j| row(j, 0, 0)).collect(), center: row(c, 0, 0) }
+    }
+
     /// Channel `c` of output row `i`.
+    #[inline(always)]
     fn center(&self, c: usize, i: usize) -> &[i16] {
         self.shifted(c, i, 0, 0)
     }
 
     /// The terms the weights of channel `c` multiply, at the pixels `xs` of output row `i`:
     /// into the first `xs.len()` samples of each of `out`'s rows.
+    #[inline(always)]
     fn features(&self, i: usize, c: usize, xs: std::ops::Range<usize>, out: &mut [Vec<i16>]) {
         let center = &self.center(c, i)[xs.clone()];
         for (f, &(dy, dx)) in out.iter_mut().zip(&HALF_DIAMOND) {
@@ -685,6 +800,63 @@ mod tests {
             }
         }
         out
+    }
+
+    /// The filter as the module's documentation defines it, a pixel at a time.
+    fn filtered_by_definition(filter: &Restoration, p: &Pixels) -> Pixels {
+        let (w, h, channels) = (p.width as isize, p.height as isize, p.channels);
+        let e = |x: isize, y: isize, c: usize| i32::from(p.samples[(y.clamp(0, h - 1) * w + x.clamp(0, w - 1)) as usize * channels + c]);
+        let g = |x: isize, y: isize| (0..channels).map(|c| e(x, y, c)).sum::<i32>();
+        let lap = |x: isize, y: isize| (4 * g(x, y) - g(x - 1, y) - g(x + 1, y) - g(x, y - 1) - g(x, y + 1)).unsigned_abs();
+        let mut out = p.clone();
+        for y in 0..h {
+            for x in 0..w {
+                let activity: u32 = (-1..=1).flat_map(|b| (-1..=1).map(move |a| (a, b))).map(|(a, b)| lap(x + a, y + b)).sum();
+                let class = filter.thresholds.iter().filter(|&&t| activity >= t).count();
+                for c in 0..channels {
+                    let weights = filter.weights_of(class, c);
+                    let m = e(x, y, c);
+                    let spatial: i32 =
+                        HALF_DIAMOND.iter().zip(weights).map(|(&(dy, dx), &wk)| wk * (e(x + dx, y + dy, c) + e(x - dx, y - dy, c) - 2 * m)).sum();
+                    let cross: i32 = (0..channels).filter(|&j| j != c).zip(&weights[HALF_DIAMOND.len()..]).map(|(j, &v)| v * (e(x, y, j) - m)).sum();
+                    let acc = spatial + cross;
+                    out.samples[(y * w + x) as usize * channels + c] = (m + ((acc + (1 << (filter.shift - 1))) >> filter.shift)).clamp(0, 255) as u8;
+                }
+            }
+        }
+        out
+    }
+
+    /// The vectorized filter gives what the definition gives, whatever the sizes (widths that
+    /// are not whole vector steps, pictures smaller than the filter), classes and weights
+    /// (the largest ones included).
+    #[test]
+    fn the_filter_computes_its_definition() {
+        let mut seed = 0x9e37_79b9u32;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        for (width, height, channels, classes) in [(37, 45, 3, 4), (8, 3, 3, 8), (1, 1, 3, 2), (2, 9, 1, 3), (53, 34, 1, 1), (16, 70, 3, 1)] {
+            let p = picture(width, height, channels);
+            let mut thresholds: Vec<u32> = (1..classes).map(|_| next() % 3000).collect();
+            thresholds.sort();
+            let weights: Vec<i32> = (0..classes * channels * weights_per_channel(channels))
+                .map(|i| match i % 7 {
+                    0 => MAX_WEIGHT,
+                    1 => -MAX_WEIGHT,
+                    _ => (next() % 4001) as i32 - 2000,
+                })
+                .collect();
+            for shift in [1, 9, 14] {
+                let filter = Restoration::new(shift, channels, thresholds.clone(), weights.clone()).unwrap();
+                let mut filtered = p.clone();
+                filter.apply(&mut filtered);
+                assert_eq!(filtered, filtered_by_definition(&filter, &p), "{width}x{height}x{channels}, {classes} classes, shift {shift}");
+            }
+        }
     }
 
     #[test]
