@@ -794,12 +794,21 @@ impl HyperCodec {
         let channels = if h.color == ColorModel::Gray { 1 } else { 3 };
         let restoration = file.section(SectionKind::Restoration).map(|payload| Restoration::parse(payload, channels)).transpose()?;
         let residual = file.section(SectionKind::Residual).map(|payload| Residual::parse(payload, channels)).transpose()?;
-        let mut pixels = self.synthesize_with(decoder, &q, &means, h.rate, (h.width as usize, h.height as usize), channels);
-        if let Some(filter) = restoration {
-            filter.apply(&mut pixels);
-        }
-        if let Some(layer) = residual {
-            layer.apply(&mut pixels)?;
+        let (width, height) = (h.width as usize, h.height as usize);
+        // The residual layer's range decoding needs only the picture's size and runs on one
+        // core: it runs beside the synthesis and the filter, which keep the other core busy.
+        let (coefficients, mut pixels) = rayon::join(
+            || residual.as_ref().map(|layer| layer.decode(width, height)).transpose(),
+            || {
+                let mut pixels = self.synthesize_with(decoder, &q, &means, h.rate, (width, height), channels);
+                if let Some(filter) = &restoration {
+                    filter.apply(&mut pixels);
+                }
+                pixels
+            },
+        );
+        if let Some(coefficients) = coefficients? {
+            coefficients.add_to(&mut pixels);
         }
         Ok(join_picture(pixels, alpha))
     }

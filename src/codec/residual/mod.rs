@@ -195,11 +195,42 @@ impl ParsedResidual<'_> {
     /// # Panics
     /// If the picture's channel count is not the layer's (checked by [`Residual::parse`]).
     pub fn apply(&self, picture: &mut Pixels) -> Result<(), FormatError> {
-        let head = &self.head;
-        assert_eq!(picture.channels, head.steps.len(), "residual layer of another channel count");
-        let values = head.decode_values(self.stream, picture.height.div_ceil(BLOCK), picture.width.div_ceil(BLOCK))?;
-        head.add_to(&values, picture);
+        self.decode(picture.width, picture.height)?.add_to(picture);
         Ok(())
+    }
+
+    /// Decodes the coefficients of a picture of `width x height`: the layer's range decoding,
+    /// which needs nothing of the picture but its size (a decoder may run it while it
+    /// synthesizes the picture).
+    ///
+    /// # Errors
+    /// [`FormatError::CorruptPayload`] if the stream is not exactly the encoder's words for the
+    /// picture's blocks.
+    pub fn decode(&self, width: usize, height: usize) -> Result<DecodedResidual<'_>, FormatError> {
+        let values = self.head.decode_values(self.stream, height.div_ceil(BLOCK), width.div_ceil(BLOCK))?;
+        Ok(DecodedResidual { head: &self.head, values, width, height })
+    }
+}
+
+/// A layer's decoded coefficients, for a picture of one size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedResidual<'a> {
+    head: &'a Residual,
+    values: Vec<i16>,
+    width: usize,
+    height: usize,
+}
+
+impl DecodedResidual<'_> {
+    /// Adds the residual to the picture.
+    ///
+    /// # Panics
+    /// If the picture's size or channel count is not the one the coefficients were decoded
+    /// for.
+    pub fn add_to(&self, picture: &mut Pixels) {
+        assert_eq!(picture.channels, self.head.steps.len(), "residual layer of another channel count");
+        assert_eq!((picture.width, picture.height), (self.width, self.height), "residual layer of another size");
+        self.head.add_to(&self.values, picture);
     }
 }
 
