@@ -197,23 +197,17 @@ impl Restoration {
         // The classes widened to the sums' lanes (so that choosing a sum is a vector select).
         let mut class_lanes = vec![0i32; lanes];
         let mut pairs = vec![vec![0i16; lanes]; HALF_DIAMOND.len()];
-        let taps: Vec<Vec<ClassTaps>> = (0..self.classes()).map(|class| (0..channels).map(|c| ClassTaps::of(self.weights_of(class, c))).collect()).collect();
+        // Per channel, each class's weights of the terms.
+        let weights: Vec<Vec<[i32; TERMS]>> = (0..channels).map(|c| (0..self.classes()).map(|class| terms(self.weights_of(class, c))).collect()).collect();
         for (i, out_row) in out.chunks_exact_mut(width * channels).enumerate() {
-            // The classes present in the row, a bit each.
-            let mut present = 1u8;
             if self.classes() > 1 {
                 band.classify(i, &self.thresholds, &mut activity, &mut classes);
-                present = classes.iter().fold(0, |bits, &class| bits | 1 << class);
                 class_lanes.iter_mut().zip(&classes).for_each(|(lane, &class)| *lane = i32::from(class));
             }
-            for c in 0..channels {
+            for (c, weights) in weights.iter().enumerate() {
                 let rows = band.neighbourhood(c, i, &mut pairs);
-                // Every class's sums over the whole row, each pixel keeping its own class's
-                // (what vector instructions do fastest with a handful of classes).
-                for (class, taps) in taps.iter().enumerate().filter(|&(class, _)| present & 1 << class != 0) {
-                    taps[c].sums(&rows, class as i32, &class_lanes, self.classes() > 1, &mut acc);
-                }
-                for ((sample, &a), &d) in out_row[c..].iter_mut().step_by(channels).zip(&acc).zip(rows.center) {
+                row_sums(&rows, weights, &class_lanes, &mut acc);
+                for ((sample, &a), &d) in out_row[c..].iter_mut().step_by(channels).zip(&acc).zip(rows[TERMS - 1]) {
                     *sample = (i32::from(d) + ((a + round) >> self.shift)).clamp(0, 255) as u8;
                 }
             }
@@ -241,56 +235,62 @@ impl pulp::WithSimd for FilterBand<'_> {
 
 /// Samples a step of the decoder's filter handles at once (eight `i32` lanes of AVX2).
 const LANES: usize = 8;
+/// The terms of the decoder's sum: [`HALF_DIAMOND`]'s, two of the other channels, the sample's
+/// own.
+const TERMS: usize = HALF_DIAMOND.len() + 3;
 
-/// The rows around one output row of one channel that the filter reads, each
-/// [`Band::padded_width`] samples long.
-struct Neighbourhood<'a> {
-    /// Per offset of [`HALF_DIAMOND`], the row shifted by it plus the row shifted by its
-    /// opposite.
-    pairs: &'a [Vec<i16>],
-    /// The other channels' rows (0 or 2 of them).
-    others: Vec<&'a [i16]>,
-    center: &'a [i16],
+/// One class and channel's weights as the weights of the decoder's terms: the filter's sum
+/// `Σ_k w_k·(p_k + q_k − 2m) + Σ_j v_j·(e_j − m)` is `Σ_k w_k·(p_k + q_k) + Σ_j v_j·e_j + u·m`
+/// with `u = −2·Σ_k w_k − Σ_j v_j`, the same integer (no partial sum leaves `i32`: each part is
+/// below 2^28 in magnitude). A gray picture's two cross-channel weights are 0.
+fn terms(weights: &[i32]) -> [i32; TERMS] {
+    let (spatial, cross) = weights.split_at(HALF_DIAMOND.len());
+    let mut terms = [0; TERMS];
+    terms[..spatial.len()].copy_from_slice(spatial);
+    terms[HALF_DIAMOND.len()..][..cross.len()].copy_from_slice(cross);
+    terms[TERMS - 1] = -2 * spatial.iter().sum::<i32>() - cross.iter().sum::<i32>();
+    terms
 }
 
-/// One class and channel's weights, arranged for [`ClassTaps::sums`]: the filter's sum
-/// `Σ_k w_k·(p_k + q_k − 2m) + Σ_j v_j·(e_j − m)` as `Σ_k w_k·(p_k + q_k) + Σ_j v_j·e_j + u·m`
-/// with `u = −2·Σ_k w_k − Σ_j v_j`: the same integer (no partial sum leaves `i32`: each part is
-/// below 2^28 in magnitude).
-struct ClassTaps {
-    spatial: [i32; HALF_DIAMOND.len()],
-    cross: Vec<i32>,
-    center: i32,
-}
-
-impl ClassTaps {
-    fn of(weights: &[i32]) -> Self {
-        let (spatial, cross) = weights.split_at(HALF_DIAMOND.len());
-        let spatial: [i32; HALF_DIAMOND.len()] = spatial.try_into().expect("12 spatial weights");
-        let center = -2 * spatial.iter().sum::<i32>() - cross.iter().sum::<i32>();
-        Self { spatial, cross: cross.to_vec(), center }
+/// The sums of a row, `out[x] = Σ_t weights[class(x)][t]·rows[t][x]`, in whole vector steps
+/// (`classes` are the pixels' classes; every row is `out`'s length).
+#[inline(always)]
+fn row_sums(rows: &[&[i16]; TERMS], weights: &[[i32; TERMS]], classes: &[i32], out: &mut [i32]) {
+    match weights.len() {
+        1 => class_sums::<1>(rows, weights, classes, out),
+        2 => class_sums::<2>(rows, weights, classes, out),
+        3 => class_sums::<3>(rows, weights, classes, out),
+        4 => class_sums::<4>(rows, weights, classes, out),
+        5 => class_sums::<5>(rows, weights, classes, out),
+        6 => class_sums::<6>(rows, weights, classes, out),
+        7 => class_sums::<7>(rows, weights, classes, out),
+        _ => class_sums::<MAX_CLASSES>(rows, weights, classes, out),
     }
+}
 
-    /// The sums of a row into `out`: of every pixel, or (`select`) only of the pixels of
-    /// `class`, the others left as they are.
-    #[inline(always)]
-    fn sums(&self, rows: &Neighbourhood<'_>, class: i32, classes: &[i32], select: bool, out: &mut [i32]) {
-        for (x, out) in out.chunks_exact_mut(LANES).enumerate() {
-            let lanes = x * LANES..(x + 1) * LANES;
-            let mut s = [0i32; LANES];
-            for (&w, pair) in self.spatial.iter().zip(rows.pairs) {
-                s.iter_mut().zip(&pair[lanes.clone()]).for_each(|(s, &p)| *s += w * i32::from(p));
-            }
-            for (&v, other) in self.cross.iter().zip(&rows.others) {
-                s.iter_mut().zip(&other[lanes.clone()]).for_each(|(s, &e)| *s += v * i32::from(e));
-            }
-            s.iter_mut().zip(&rows.center[lanes.clone()]).for_each(|(s, &m)| *s += self.center * i32::from(m));
-            if select {
-                for ((o, &s), &k) in out.iter_mut().zip(&s).zip(&classes[lanes.clone()]) {
-                    *o = if k == class { s } else { *o };
+/// [`row_sums`] for `C` classes: every class's sum of each step in registers, each pixel
+/// keeping its own class's.
+#[inline(always)]
+fn class_sums<const C: usize>(rows: &[&[i16]; TERMS], weights: &[[i32; TERMS]], classes: &[i32], out: &mut [i32]) {
+    let weights: &[[i32; TERMS]; C] = weights.try_into().expect("C classes");
+    for (x, out) in out.chunks_exact_mut(LANES).enumerate() {
+        let lanes = x * LANES..(x + 1) * LANES;
+        let mut s = [[0i32; LANES]; C];
+        for (t, row) in rows.iter().enumerate() {
+            let row: &[i16; LANES] = row[lanes.clone()].try_into().expect("whole steps");
+            let v: [i32; LANES] = row.map(i32::from);
+            for (s, class_weights) in s.iter_mut().zip(weights) {
+                let w = class_weights[t];
+                for (s, &v) in s.iter_mut().zip(&v) {
+                    *s += w * v;
                 }
-            } else {
-                out.copy_from_slice(&s);
+            }
+        }
+        let class: &[i32; LANES] = classes[lanes.clone()].try_into().expect("whole steps");
+        out.copy_from_slice(&s[0]);
+        for (m, s) in s.iter().enumerate().skip(1) {
+            for ((o, &s), &k) in out.iter_mut().zip(s).zip(class) {
+                *o = if k == m as i32 { s } else { *o };
             }
         }
     }
@@ -403,11 +403,11 @@ impl Band {
         self.width.next_multiple_of(LANES)
     }
 
-    /// What the filter reads around channel `c` of output row `i`, [`Band::padded_width`]
-    /// samples a row; `pairs` ([`HALF_DIAMOND`]'s count of rows of that length) is where the
-    /// sums of opposite samples go.
+    /// The rows of the terms of channel `c` of output row `i` ([`TERMS`]: the sums of opposite
+    /// samples, the other channels, the sample's own), [`Band::padded_width`] samples a row;
+    /// `pairs` ([`HALF_DIAMOND`]'s count of rows of that length) is where the sums go.
     #[inline(always)]
-    fn neighbourhood<'a>(&'a self, c: usize, i: usize, pairs: &'a mut [Vec<i16>]) -> Neighbourhood<'a> {
+    fn neighbourhood<'a>(&'a self, c: usize, i: usize, pairs: &'a mut [Vec<i16>]) -> [&'a [i16]; TERMS] {
         let n = self.padded_width();
         let row = |c: usize, dy: isize, dx: isize| {
             let start = (c * self.rows + (i + RADIUS).wrapping_add_signed(dy)) * self.stride + RADIUS.wrapping_add_signed(dx);
@@ -418,7 +418,15 @@ impl Band {
                 *sum = p + q;
             }
         }
-        Neighbourhood { pairs, others: (0..self.channels).filter(|&j| j != c).map(|j| row(j, 0, 0)).collect(), center: row(c, 0, 0) }
+        // A gray picture's cross-channel terms (weight 0) read its own row.
+        let mut others = (0..self.channels).filter(|&j| j != c).chain([c, c]);
+        let mut rows = [row(c, 0, 0); TERMS];
+        for (t, pair) in pairs.iter().enumerate() {
+            rows[t] = pair;
+        }
+        rows[HALF_DIAMOND.len()] = row(others.next().unwrap_or(c), 0, 0);
+        rows[HALF_DIAMOND.len() + 1] = row(others.next().unwrap_or(c), 0, 0);
+        rows
     }
 
     /// Channel `c` of output row `i`.
@@ -839,7 +847,8 @@ mod tests {
             seed ^= seed << 5;
             seed
         };
-        for (width, height, channels, classes) in [(37, 45, 3, 4), (8, 3, 3, 8), (1, 1, 3, 2), (2, 9, 1, 3), (53, 34, 1, 1), (16, 70, 3, 1)] {
+        let sizes = [(37, 45, 3, 4), (8, 3, 3, 8), (1, 1, 3, 2), (2, 9, 1, 3), (53, 34, 1, 1), (16, 70, 3, 1), (9, 5, 3, 5), (12, 11, 1, 6), (23, 4, 3, 7)];
+        for (width, height, channels, classes) in sizes {
             let p = picture(width, height, channels);
             let mut thresholds: Vec<u32> = (1..classes).map(|_| next() % 3000).collect();
             thresholds.sort();
