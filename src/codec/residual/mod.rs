@@ -242,14 +242,37 @@ impl Residual {
         let (width, channels, bw) = (picture.width, picture.channels, picture.width.div_ceil(BLOCK));
         let per_row = coded.len() * bw * COEFFICIENTS;
         picture.samples.par_chunks_mut(BLOCK * width * channels).zip(values.par_chunks(per_row.max(1))).for_each(|(rows, values)| {
-            let residual = block_row_residual(self, &coded, values, bw);
-            add_residual(rows, &residual, width, channels, bw * BLOCK);
+            // Compiled for the processor's instruction set (its rounding instruction where it
+            // has one): the same operations in the same order, so the same floats.
+            pulp::Arch::new().dispatch(BlockRow { head: self, coded: &coded, values, rows, width });
         });
+    }
+}
+
+/// Adding the residual of one row of blocks, as a task that `pulp` compiles for each
+/// instruction set.
+struct BlockRow<'a> {
+    head: &'a Residual,
+    coded: &'a [usize],
+    values: &'a [i16],
+    rows: &'a mut [u8],
+    width: usize,
+}
+
+impl pulp::WithSimd for BlockRow<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        let (channels, bw) = (self.head.steps.len(), self.width.div_ceil(BLOCK));
+        let residual = block_row_residual(self.head, self.coded, self.values, bw);
+        add_residual(self.rows, &residual, self.width, channels, bw * BLOCK);
     }
 }
 
 /// The residual of one row of blocks, `[channel][8][bw·8]` in the picture's channels (RGB or
 /// gray), from its quantized coefficients.
+#[inline(always)]
 fn block_row_residual(head: &Residual, coded: &[usize], values: &[i16], bw: usize) -> Vec<f32> {
     let channels = head.steps.len();
     let stride = bw * BLOCK;
@@ -258,6 +281,10 @@ fn block_row_residual(head: &Residual, coded: &[usize], values: &[i16], bw: usiz
         let step = f32::from(head.steps[c]) / STEP_UNIT;
         for b in 0..bw {
             let q = &values[(j * bw + b) * COEFFICIENTS..][..COEFFICIENTS];
+            if q.iter().all(|&v| v == 0) {
+                // Its residual is zero (the planes' zeros add the same as its signed zeros).
+                continue;
+            }
             let mut block: [f32; COEFFICIENTS] = std::array::from_fn(|k| f32::from(q[k]) * step);
             transform(&mut block, false);
             for y in 0..BLOCK {
@@ -279,6 +306,7 @@ fn block_row_residual(head: &Residual, coded: &[usize], values: &[i16], bw: usiz
 
 /// Adds a row of blocks' residual (`[channel][8][stride]`) to up to 8 rows of samples, rounded
 /// and clamped.
+#[inline(always)]
 fn add_residual(rows: &mut [u8], residual: &[f32], width: usize, channels: usize, stride: usize) {
     let plane = BLOCK * stride;
     for (y, row) in rows.chunks_exact_mut(width * channels).enumerate() {
