@@ -23,6 +23,7 @@ pub mod refine;
 pub mod registry;
 pub mod residual;
 pub mod restoration;
+mod simd;
 pub mod tabulate;
 pub mod tiles;
 pub mod vae;

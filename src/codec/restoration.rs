@@ -179,9 +179,9 @@ impl Restoration {
         assert_eq!(picture.channels, self.channels, "restoration filter of another channel count");
         let source = Pixels { samples: picture.samples.clone(), ..*picture };
         picture.samples.par_chunks_mut((BAND_ROWS * picture.width * picture.channels).max(1)).enumerate().for_each(|(b, out)| {
-            // Compiled for the processor's vector instructions (AVX2 where it has them); the
-            // sums are integers, the same on every path.
-            pulp::Arch::new().dispatch(FilterBand { filter: self, source: &source, b, out });
+            // With AVX2 where the processor has it (the sums are integers, the same on every
+            // path).
+            super::simd::run(FilterBand { filter: self, source: &source, b, out });
         });
     }
 
@@ -256,14 +256,11 @@ fn terms(weights: &[i32]) -> [i32; TERMS] {
 /// (`classes` are the pixels' classes; every row is `out`'s length).
 #[inline(always)]
 fn row_sums(rows: &[&[i16]; TERMS], weights: &[[i32; TERMS]], classes: &[i32], out: &mut [i32]) {
+    // Three versions (binary size): a filter of 2, 3, 5, 6 or 7 classes runs as one of 4 or 8
+    // whose extra classes have no pixel (and no weight).
     match weights.len() {
         1 => class_sums::<1>(rows, weights, classes, out),
-        2 => class_sums::<2>(rows, weights, classes, out),
-        3 => class_sums::<3>(rows, weights, classes, out),
-        4 => class_sums::<4>(rows, weights, classes, out),
-        5 => class_sums::<5>(rows, weights, classes, out),
-        6 => class_sums::<6>(rows, weights, classes, out),
-        7 => class_sums::<7>(rows, weights, classes, out),
+        2..=4 => class_sums::<4>(rows, weights, classes, out),
         _ => class_sums::<MAX_CLASSES>(rows, weights, classes, out),
     }
 }
@@ -272,14 +269,14 @@ fn row_sums(rows: &[&[i16]; TERMS], weights: &[[i32; TERMS]], classes: &[i32], o
 /// keeping its own class's.
 #[inline(always)]
 fn class_sums<const C: usize>(rows: &[&[i16]; TERMS], weights: &[[i32; TERMS]], classes: &[i32], out: &mut [i32]) {
-    let weights: &[[i32; TERMS]; C] = weights.try_into().expect("C classes");
+    let weights: [[i32; TERMS]; C] = std::array::from_fn(|m| weights.get(m).copied().unwrap_or([0; TERMS]));
     for (x, out) in out.chunks_exact_mut(LANES).enumerate() {
         let lanes = x * LANES..(x + 1) * LANES;
         let mut s = [[0i32; LANES]; C];
         for (t, row) in rows.iter().enumerate() {
             let row: &[i16; LANES] = row[lanes.clone()].try_into().expect("whole steps");
             let v: [i32; LANES] = row.map(i32::from);
-            for (s, class_weights) in s.iter_mut().zip(weights) {
+            for (s, class_weights) in s.iter_mut().zip(&weights) {
                 let w = class_weights[t];
                 for (s, &v) in s.iter_mut().zip(&v) {
                     *s += w * v;
@@ -319,7 +316,6 @@ struct Band {
 
 impl Band {
     /// The band of output rows `rows`, with the Laplacian if `with_activity`.
-    #[inline(always)]
     fn of(picture: &Pixels, rows: std::ops::Range<usize>, with_activity: bool) -> Self {
         let (width, height, channels) = (picture.width, picture.height, picture.channels);
         // Room after each row for the decoder's whole vector steps (`padded_width`).
@@ -345,7 +341,6 @@ impl Band {
     }
 
     /// `lap` of the channels' sum over the band (0 on its outermost ring).
-    #[inline(always)]
     fn laplacian(&self) -> Vec<u16> {
         let plane = self.rows * self.stride;
         let mut sum = vec![0i32; plane];

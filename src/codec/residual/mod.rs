@@ -242,37 +242,14 @@ impl Residual {
         let (width, channels, bw) = (picture.width, picture.channels, picture.width.div_ceil(BLOCK));
         let per_row = coded.len() * bw * COEFFICIENTS;
         picture.samples.par_chunks_mut(BLOCK * width * channels).zip(values.par_chunks(per_row.max(1))).for_each(|(rows, values)| {
-            // Compiled for the processor's instruction set (its rounding instruction where it
-            // has one): the same operations in the same order, so the same floats.
-            pulp::Arch::new().dispatch(BlockRow { head: self, coded: &coded, values, rows, width });
+            let residual = block_row_residual(self, &coded, values, bw);
+            add_residual(rows, &residual, width, channels, bw * BLOCK);
         });
-    }
-}
-
-/// Adding the residual of one row of blocks, as a task that `pulp` compiles for each
-/// instruction set.
-struct BlockRow<'a> {
-    head: &'a Residual,
-    coded: &'a [usize],
-    values: &'a [i16],
-    rows: &'a mut [u8],
-    width: usize,
-}
-
-impl pulp::WithSimd for BlockRow<'_> {
-    type Output = ();
-
-    #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _: S) {
-        let (channels, bw) = (self.head.steps.len(), self.width.div_ceil(BLOCK));
-        let residual = block_row_residual(self.head, self.coded, self.values, bw);
-        add_residual(self.rows, &residual, self.width, channels, bw * BLOCK);
     }
 }
 
 /// The residual of one row of blocks, `[channel][8][bw·8]` in the picture's channels (RGB or
 /// gray), from its quantized coefficients.
-#[inline(always)]
 fn block_row_residual(head: &Residual, coded: &[usize], values: &[i16], bw: usize) -> Vec<f32> {
     let channels = head.steps.len();
     let stride = bw * BLOCK;
@@ -306,7 +283,6 @@ fn block_row_residual(head: &Residual, coded: &[usize], values: &[i16], bw: usiz
 
 /// Adds a row of blocks' residual (`[channel][8][stride]`) to up to 8 rows of samples, rounded
 /// and clamped.
-#[inline(always)]
 fn add_residual(rows: &mut [u8], residual: &[f32], width: usize, channels: usize, stride: usize) {
     let plane = BLOCK * stride;
     for (y, row) in rows.chunks_exact_mut(width * channels).enumerate() {
