@@ -87,10 +87,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         indices.len()
     );
     // The layers after the synthesis, applied to the decoded picture (what they would filter).
-    let decoded = codec.decode(&bytes, &Limits::default())?.to_rgb8();
-    let pixels = aec::codec::pixels::Pixels { width: decoded.width() as usize, height: decoded.height() as usize, channels: 3, samples: decoded.into_raw() };
-    let restoration = file.section(aec::format::SectionKind::Restoration).map(|p| aec::codec::restoration::Restoration::parse(p, 3)).transpose()?;
-    let residual = file.section(aec::format::SectionKind::Residual).map(|p| aec::codec::residual::Residual::parse(p, 3)).transpose()?;
+    let decoded = codec.decode(&bytes, &Limits::default())?;
+    let (picture_channels, samples) = if decoded.color().has_color() { (3, decoded.to_rgb8().into_raw()) } else { (1, decoded.to_luma8().into_raw()) };
+    let pixels = aec::codec::pixels::Pixels { width: decoded.width() as usize, height: decoded.height() as usize, channels: picture_channels, samples };
+    let restoration =
+        file.section(aec::format::SectionKind::Restoration).map(|p| aec::codec::restoration::Restoration::parse(p, picture_channels)).transpose()?;
+    let residual = file.section(aec::format::SectionKind::Residual).map(|p| aec::codec::residual::Residual::parse(p, picture_channels)).transpose()?;
     let restoration_s = restoration.map_or(0.0, |filter| timed(&mut || filter.apply(&mut pixels.clone())));
     let residual_s = residual.map_or(0.0, |layer| timed(&mut || layer.apply(&mut pixels.clone()).expect("decodes")));
     println!("restoration filter{:8.1} ms ({:.1}%; 0 if the file has none)", ms(restoration_s), share(restoration_s));

@@ -384,12 +384,18 @@ impl Band {
         }
     }
 
-    /// Channel `c` of output row `i` (counted from the band's first), shifted by `(dy, dx)`.
+    /// `len` samples of channel `c` of output row `i` (counted from the band's first), shifted
+    /// by `(dy, dx)`.
     #[inline(always)]
-    fn shifted(&self, c: usize, i: usize, dy: isize, dx: isize) -> &[i16] {
+    fn row(&self, c: usize, i: usize, (dy, dx): (isize, isize), len: usize) -> &[i16] {
         let row = (i + RADIUS).wrapping_add_signed(dy);
         let start = (c * self.rows + row) * self.stride + RADIUS.wrapping_add_signed(dx);
-        &self.samples[start..start + self.width]
+        &self.samples[start..start + len]
+    }
+
+    /// Channel `c` of output row `i` (counted from the band's first), shifted by `(dy, dx)`.
+    fn shifted(&self, c: usize, i: usize, dy: isize, dx: isize) -> &[i16] {
+        self.row(c, i, (dy, dx), self.width)
     }
 
     /// The row length the decoder's filter computes: the width rounded up to whole vector
@@ -403,18 +409,14 @@ impl Band {
     /// `pairs` ([`HALF_DIAMOND`]'s count of rows of that length) is where the sums go.
     #[inline(always)]
     fn neighbourhood<'a>(&'a self, c: usize, i: usize, pairs: &'a mut [Vec<i16>]) -> [&'a [i16]; TERMS] {
-        let n = self.padded_width();
-        let row = |c: usize, dy: isize, dx: isize| {
-            let start = (c * self.rows + (i + RADIUS).wrapping_add_signed(dy)) * self.stride + RADIUS.wrapping_add_signed(dx);
-            &self.samples[start..start + n]
-        };
+        let row = |c: usize, dy: isize, dx: isize| self.row(c, i, (dy, dx), self.padded_width());
         for (pair, &(dy, dx)) in pairs.iter_mut().zip(&HALF_DIAMOND) {
             for ((sum, &p), &q) in pair.iter_mut().zip(row(c, dy, dx)).zip(row(c, -dy, -dx)) {
                 *sum = p + q;
             }
         }
         // A gray picture's cross-channel terms (weight 0) read its own row.
-        let mut others = (0..self.channels).filter(|&j| j != c).chain([c, c]);
+        let mut others = (0..self.channels).filter(|&j| j != c);
         let mut rows = [row(c, 0, 0); TERMS];
         for (t, pair) in pairs.iter().enumerate() {
             rows[t] = pair;
@@ -425,14 +427,12 @@ impl Band {
     }
 
     /// Channel `c` of output row `i`.
-    #[inline(always)]
     fn center(&self, c: usize, i: usize) -> &[i16] {
         self.shifted(c, i, 0, 0)
     }
 
     /// The terms the weights of channel `c` multiply, at the pixels `xs` of output row `i`:
     /// into the first `xs.len()` samples of each of `out`'s rows.
-    #[inline(always)]
     fn features(&self, i: usize, c: usize, xs: std::ops::Range<usize>, out: &mut [Vec<i16>]) {
         let center = &self.center(c, i)[xs.clone()];
         for (f, &(dy, dx)) in out.iter_mut().zip(&HALF_DIAMOND) {
