@@ -55,7 +55,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write_hyperprior_vectors(&rgb, &rgba)?;
     let layered = (photo.crop_imm(150, 100, 128, 96), DynamicImage::ImageLuma8(photo.crop_imm(220, 120, 96, 64).to_luma8()));
     write_default_vectors(&rgb, &gray, &rgba, &layered)?;
+    write_layer_seeds()?;
     write_picture_seeds(&photo.crop_imm(200, 60, 12, 9))
+}
+
+/// Writes the restoration filters and residual layers of the `-layers` vectors as seeds of the
+/// `layers` fuzz target: a byte whose low bit says 3 channels, the picture's width and height
+/// less one (modulo 128, as the target reads them), then the section's payload.
+fn write_layer_seeds() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = Path::new("fuzz/seeds/layers");
+    std::fs::create_dir_all(dir)?;
+    let mut count = 0;
+    for entry in std::fs::read_dir("format-spec/vectors")? {
+        let path = entry?.path();
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        if !(name.contains("-layers") && path.extension().is_some_and(|e| e == "aec")) {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        let file = aec::format::SectionFile::parse(&bytes, &Limits::default())?;
+        let h = &file.header;
+        let head = [u8::from(h.color != aec::format::ColorModel::Gray), ((h.width - 1) % 128) as u8, ((h.height - 1) % 128) as u8];
+        for (kind, label) in [(aec::format::SectionKind::Restoration, "restoration"), (aec::format::SectionKind::Residual, "residual")] {
+            let payload = file.section(kind).ok_or_else(|| format!("{name}: no {label} section"))?;
+            std::fs::write(dir.join(format!("{name}-{label}.bin")), [&head[..], payload].concat())?;
+            count += 1;
+        }
+    }
+    println!("{count} layer seeds");
+    Ok(())
 }
 
 /// The version-2 vectors of the default model (the built-in hyperprior, `v2-default-*`, with
