@@ -196,7 +196,8 @@ impl Restoration {
         let (mut classes, mut activity) = (vec![0u8; width], vec![0u32; width]);
         // The classes widened to the sums' lanes (so that choosing a sum is a vector select).
         let mut class_lanes = vec![0i32; lanes];
-        let mut pairs = vec![vec![0i16; lanes]; HALF_DIAMOND.len()];
+        let mut pairs = vec![vec![0i16; 2 * lanes]; PAIRS];
+        let mut filtered = vec![0u8; lanes];
         // Per channel, each class's weights of the terms.
         let weights: Vec<Vec<[i32; TERMS]>> = (0..channels).map(|c| (0..self.classes()).map(|class| terms(self.weights_of(class, c))).collect()).collect();
         for (i, out_row) in out.chunks_exact_mut(width * channels).enumerate() {
@@ -205,11 +206,14 @@ impl Restoration {
                 class_lanes.iter_mut().zip(&classes).for_each(|(lane, &class)| *lane = i32::from(class));
             }
             for (c, weights) in weights.iter().enumerate() {
-                let rows = band.neighbourhood(c, i, &mut pairs);
-                row_sums(&rows, weights, &class_lanes, &mut acc);
-                for ((sample, &a), &d) in out_row[c..].iter_mut().step_by(channels).zip(&acc).zip(rows[TERMS - 1]) {
-                    *sample = (i32::from(d) + ((a + round) >> self.shift)).clamp(0, 255) as u8;
+                let own = band.neighbourhood(c, i, &mut pairs);
+                row_sums(&pairs, own, weights, &class_lanes, &mut acc);
+                // The samples in a row of their own (whole vector steps), then into their
+                // channel's places.
+                for ((v, &a), &d) in filtered.iter_mut().zip(&acc).zip(own) {
+                    *v = (i32::from(d) + ((a + round) >> self.shift)).clamp(0, 255) as u8;
                 }
+                out_row[c..].iter_mut().step_by(channels).zip(&filtered).for_each(|(sample, &v)| *sample = v);
             }
         }
     }
@@ -238,6 +242,8 @@ const LANES: usize = 8;
 /// The terms of the decoder's sum: [`HALF_DIAMOND`]'s, two of the other channels, the sample's
 /// own.
 const TERMS: usize = HALF_DIAMOND.len() + 3;
+/// The terms but the last, two at a time.
+const PAIRS: usize = (TERMS - 1) / 2;
 
 /// One class and channel's weights as the weights of the decoder's terms: the filter's sum
 /// `Σ_k w_k·(p_k + q_k − 2m) + Σ_j v_j·(e_j − m)` is `Σ_k w_k·(p_k + q_k) + Σ_j v_j·e_j + u·m`
@@ -252,44 +258,67 @@ fn terms(weights: &[i32]) -> [i32; TERMS] {
     terms
 }
 
-/// The sums of a row, `out[x] = Σ_t weights[class(x)][t]·rows[t][x]`, in whole vector steps
-/// (`classes` are the pixels' classes; every row is `out`'s length).
+/// The sums of a row, `out[x] = Σ_t weights[class(x)][t]·term_t[x]`, in whole vector steps:
+/// `pairs` are the terms but the last interleaved two by two (as [`Band::neighbourhood`] makes
+/// them), `own` the last term's row, `classes` the pixels' classes, each row of `out`'s length.
 #[inline(always)]
-fn row_sums(rows: &[&[i16]; TERMS], weights: &[[i32; TERMS]], classes: &[i32], out: &mut [i32]) {
+fn row_sums(pairs: &[Vec<i16>], own: &[i16], weights: &[[i32; TERMS]], classes: &[i32], out: &mut [i32]) {
+    let pairs: &[Vec<i16>; PAIRS] = pairs.try_into().expect("the pairs of terms");
     // Three versions (binary size): a filter of 2, 3, 5, 6 or 7 classes runs as one of 4 or 8
     // whose extra classes have no pixel (and no weight).
     match weights.len() {
-        1 => class_sums::<1>(rows, weights, classes, out),
-        2..=4 => class_sums::<4>(rows, weights, classes, out),
-        _ => class_sums::<MAX_CLASSES>(rows, weights, classes, out),
+        1 => class_sums::<1>(pairs, own, weights, classes, out),
+        2..=4 => class_sums::<4>(pairs, own, weights, classes, out),
+        _ => class_sums::<MAX_CLASSES>(pairs, own, weights, classes, out),
     }
 }
 
 /// [`row_sums`] for `C` classes: every class's sum of each step in registers, each pixel
-/// keeping its own class's.
+/// keeping its own class's. A pair of terms is two adjacent `i16` of a pixel times two `i16`
+/// weights, summed into an `i32`: the shape of one instruction where the processor has it
+/// (AVX2's `vpmaddwd`). Every weight but the last fits `i16` (at most [`MAX_WEIGHT`]), every
+/// term too (at most 510), and no sum leaves `i32`.
 #[inline(always)]
-fn class_sums<const C: usize>(rows: &[&[i16]; TERMS], weights: &[[i32; TERMS]], classes: &[i32], out: &mut [i32]) {
+fn class_sums<const C: usize>(pairs: &[Vec<i16>; PAIRS], own: &[i16], weights: &[[i32; TERMS]], classes: &[i32], out: &mut [i32]) {
     let weights: [[i32; TERMS]; C] = std::array::from_fn(|m| weights.get(m).copied().unwrap_or([0; TERMS]));
+    // Each pair's two weights repeated over the step's lanes.
+    let pair_weights: [[[i16; 2 * LANES]; PAIRS]; C] =
+        std::array::from_fn(|m| std::array::from_fn(|k| std::array::from_fn(|j| weights[m][2 * k + j % 2] as i16)));
     for (x, out) in out.chunks_exact_mut(LANES).enumerate() {
-        let lanes = x * LANES..(x + 1) * LANES;
         let mut s = [[0i32; LANES]; C];
-        for (t, row) in rows.iter().enumerate() {
-            let row: &[i16; LANES] = row[lanes.clone()].try_into().expect("whole steps");
-            let v: [i32; LANES] = row.map(i32::from);
-            for (s, class_weights) in s.iter_mut().zip(&weights) {
-                let w = class_weights[t];
-                for (s, &v) in s.iter_mut().zip(&v) {
-                    *s += w * v;
-                }
+        for (k, pair) in pairs.iter().enumerate() {
+            let terms: &[i16; 2 * LANES] = pair[2 * x * LANES..2 * (x + 1) * LANES].try_into().expect("whole steps");
+            for (s, w) in s.iter_mut().zip(&pair_weights) {
+                let w = &w[k];
+                let products: [i32; LANES] =
+                    std::array::from_fn(|j| i32::from(terms[2 * j]) * i32::from(w[2 * j]) + i32::from(terms[2 * j + 1]) * i32::from(w[2 * j + 1]));
+                s.iter_mut().zip(products).for_each(|(s, p)| *s += p);
             }
         }
-        let class: &[i32; LANES] = classes[lanes.clone()].try_into().expect("whole steps");
-        out.copy_from_slice(&s[0]);
+        let lanes = x * LANES..(x + 1) * LANES;
+        let own: &[i16; LANES] = own[lanes.clone()].try_into().expect("whole steps");
+        let own: [i32; LANES] = own.map(i32::from);
+        for (s, class_weights) in s.iter_mut().zip(&weights) {
+            let u = class_weights[TERMS - 1];
+            for (s, &m) in s.iter_mut().zip(&own) {
+                *s += u * m;
+            }
+        }
+        let class: &[i32; LANES] = classes[lanes].try_into().expect("whole steps");
+        let mut chosen = s[0];
         for (m, s) in s.iter().enumerate().skip(1) {
-            for ((o, &s), &k) in out.iter_mut().zip(s).zip(class) {
-                *o = if k == m as i32 { s } else { *o };
-            }
+            chosen = std::array::from_fn(|j| if class[j] == m as i32 { s[j] } else { chosen[j] });
         }
+        out.copy_from_slice(&chosen);
+    }
+}
+
+/// Writes `first` and `second` into `out` alternately, starting with `first`.
+#[inline(always)]
+fn interleave(out: &mut [i16], first: impl Iterator<Item = i16>, second: impl Iterator<Item = i16>) {
+    for (out, (a, b)) in out.chunks_exact_mut(2).zip(first.zip(second)) {
+        out[0] = a;
+        out[1] = b;
     }
 }
 
@@ -404,26 +433,25 @@ impl Band {
         self.width.next_multiple_of(LANES)
     }
 
-    /// The rows of the terms of channel `c` of output row `i` ([`TERMS`]: the sums of opposite
-    /// samples, the other channels, the sample's own), [`Band::padded_width`] samples a row;
-    /// `pairs` ([`HALF_DIAMOND`]'s count of rows of that length) is where the sums go.
+    /// The terms of channel `c` of output row `i`, [`Band::padded_width`] pixels: into `pairs`
+    /// ([`PAIRS`] rows of twice that length), the [`TERMS`] but the last two at a time,
+    /// interleaved pixel by pixel (term `2k` then `2k + 1` of each pixel in row `k`: the sums of
+    /// opposite samples, then the other channels); returned, the sample's own row.
     #[inline(always)]
-    fn neighbourhood<'a>(&'a self, c: usize, i: usize, pairs: &'a mut [Vec<i16>]) -> [&'a [i16]; TERMS] {
-        let row = |c: usize, dy: isize, dx: isize| self.row(c, i, (dy, dx), self.padded_width());
-        for (pair, &(dy, dx)) in pairs.iter_mut().zip(&HALF_DIAMOND) {
-            for ((sum, &p), &q) in pair.iter_mut().zip(row(c, dy, dx)).zip(row(c, -dy, -dx)) {
-                *sum = p + q;
-            }
+    fn neighbourhood(&self, c: usize, i: usize, pairs: &mut [Vec<i16>]) -> &[i16] {
+        let row = |c: usize, (dy, dx): (isize, isize)| self.row(c, i, (dy, dx), self.padded_width());
+        let opposite = |(dy, dx): (isize, isize)| (-dy, -dx);
+        let (spatial, cross) = pairs.split_at_mut(HALF_DIAMOND.len() / 2);
+        // Each sample plus the one opposite it.
+        let sums = |offset| row(c, offset).iter().zip(row(c, opposite(offset))).map(|(&p, &q)| p + q);
+        for (pair, offsets) in spatial.iter_mut().zip(HALF_DIAMOND.chunks_exact(2)) {
+            interleave(pair, sums(offsets[0]), sums(offsets[1]));
         }
         // A gray picture's cross-channel terms (weight 0) read its own row.
         let mut others = (0..self.channels).filter(|&j| j != c);
-        let mut rows = [row(c, 0, 0); TERMS];
-        for (t, pair) in pairs.iter().enumerate() {
-            rows[t] = pair;
-        }
-        rows[HALF_DIAMOND.len()] = row(others.next().unwrap_or(c), 0, 0);
-        rows[HALF_DIAMOND.len() + 1] = row(others.next().unwrap_or(c), 0, 0);
-        rows
+        let mut other = || row(others.next().unwrap_or(c), (0, 0)).iter().copied();
+        interleave(&mut cross[0], other(), other());
+        row(c, (0, 0))
     }
 
     /// Channel `c` of output row `i`.
