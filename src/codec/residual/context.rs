@@ -35,6 +35,31 @@ fn bucket(v: u32, edges: &[u32]) -> usize {
     edges.iter().take_while(|&&e| e <= v).count()
 }
 
+/// The largest magnitude whose bucket is not the last.
+const LAST_MAGNITUDE: u32 = MAGNITUDE_EDGES[MAGNITUDE_EDGES.len() - 1];
+
+/// [`bucket`] of each magnitude up to [`LAST_MAGNITUDE`] under [`MAGNITUDE_EDGES`] (the
+/// decoder's step per coefficient).
+const MAGNITUDE_BUCKETS: [u8; LAST_MAGNITUDE as usize + 1] = {
+    let mut buckets = [0u8; LAST_MAGNITUDE as usize + 1];
+    let mut v = 0;
+    while v < buckets.len() {
+        let mut e = 0;
+        while e < MAGNITUDE_EDGES.len() {
+            buckets[v] += (MAGNITUDE_EDGES[e] <= v as u32) as u8;
+            e += 1;
+        }
+        v += 1;
+    }
+    buckets
+};
+
+/// The bucket of a magnitude: [`bucket`] under [`MAGNITUDE_EDGES`].
+#[inline]
+fn magnitude_bucket(v: u32) -> usize {
+    usize::from(MAGNITUDE_BUCKETS[v.min(LAST_MAGNITUDE) as usize])
+}
+
 /// A coded channel's tables: a bank index per frequency and an offset per context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tables {
@@ -49,6 +74,12 @@ impl Tables {
     /// clamped to the bank.
     pub fn index(&self, k: usize, context: usize) -> u8 {
         (i32::from(self.base[k]) + i32::from(self.offsets[context])).clamp(0, SCALES as i32 - 1) as u8
+    }
+
+    /// [`Tables::index`] of every frequency and context, `[k][context]` (what a decoder looks
+    /// up per coefficient).
+    pub fn indices(&self) -> Box<[[u8; CONTEXTS]; COEFFICIENTS]> {
+        Box::new(std::array::from_fn(|k| std::array::from_fn(|context| self.index(k, context))))
     }
 }
 
@@ -95,7 +126,7 @@ impl<'a> Neighbours<'a> {
     /// The context of frequency `k` of `block`, whose values before `k` are known (the later
     /// ones are not read).
     fn context(&self, k: usize, block: &[i16]) -> usize {
-        let magnitude = |a: i16, b: i16| bucket(u32::from(a.unsigned_abs()) + u32::from(b.unsigned_abs()), &MAGNITUDE_EDGES);
+        let magnitude = |a: i16, b: i16| magnitude_bucket(u32::from(a.unsigned_abs()) + u32::from(b.unsigned_abs()));
         let before = |step: usize, first: bool| if first { 0 } else { block[k - step] };
         let own = magnitude(before(1, k.is_multiple_of(8)), before(8, k < 8));
         (self.count * MAGNITUDES + magnitude(self.left[k], self.above[k])) * MAGNITUDES + own
@@ -219,6 +250,20 @@ fn descend(cost: &[[f64; SCALES]]) -> Fitted {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_decoders_lookups_are_the_buckets_and_indices() {
+        for v in 0..=2 * u32::from(u16::MAX) {
+            assert_eq!(magnitude_bucket(v), bucket(v, &MAGNITUDE_EDGES), "magnitude {v}");
+        }
+        let tables = Tables { base: std::array::from_fn(|k| (k * 7 % SCALES) as u8), offsets: std::array::from_fn(|c| (c as i32 * 37 % 256 - 128) as i8) };
+        let indices = tables.indices();
+        for k in 0..COEFFICIENTS {
+            for context in 0..CONTEXTS {
+                assert_eq!(indices[k][context], tables.index(k, context));
+            }
+        }
+    }
 
     #[test]
     fn the_stream_visits_each_block_once_with_its_neighbours_before_it() {

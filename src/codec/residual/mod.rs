@@ -176,8 +176,9 @@ impl Residual {
     fn decode_values(&self, stream: &[u8], rows: usize, columns: usize) -> Result<Vec<i16>, FormatError> {
         let mut values = vec![0i16; rows * self.tables.len() * columns * COEFFICIENTS];
         let mut decoder = IndexedDecoder::new(stream)?;
+        let indices: Vec<_> = self.tables.iter().map(Tables::indices).collect();
         context::walk(&mut values, (rows, self.tables.len(), columns), |k, j, context, value| {
-            *value = decoder.decode(self.tables[j].index(k, context))?;
+            *value = decoder.decode(indices[j][k][context])?;
             Ok(())
         })?;
         decoder.finish()?;
