@@ -135,6 +135,13 @@ fn info_describes_the_file() {
     for expected in ["768 x 512", "quality:       3", "bits per pixel", "the built-in hyperprior", "Range"] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
+    assert!(!text.contains("residual"), "{text}");
+    // A file with a residual layer: its rate setting is the network's.
+    let out = aec(&["info", "format-spec/vectors/v2-default-rgb-128x96-q28-range-layers2.aec"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in ["quality:       28", "the network's, a residual layer codes the rest", "Restoration", "Residual"] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
 }
 
 #[test]

@@ -347,7 +347,9 @@ fn info_v2(input: &Path, bytes: &[u8]) -> Result<()> {
     println!("size:          {} x {} ({:?}, 8 bits per sample)", h.width, h.height, h.color);
     println!("bytes:         {} ({:.4} bits per pixel)", bytes.len(), bytes.len() as f64 * 8.0 / pixels);
     let rate = aec::codec::registry::family_of(h.model.architecture).map_or("rate field", |f| f.rate_meaning);
-    println!("quality:       {} ({rate}: {:.3})", h.quality, f64::from(h.rate) / 256.0);
+    // Above the rate where a hyperprior's network stops, a residual layer codes the rest.
+    let residual = if file.section(aec::format::SectionKind::Residual).is_some() { "; the network's, a residual layer codes the rest" } else { "" };
+    println!("quality:       {} ({rate}: {:.3}{residual})", h.quality, f64::from(h.rate) / 256.0);
     println!("coder:         {:?}", h.coder);
     for (kind, data) in &file.sections {
         println!("section:       {kind:?}, {} bytes", data.len());
