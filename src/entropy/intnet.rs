@@ -96,11 +96,12 @@ impl IntLayer {
     fn new(kind: LayerKind, relu: bool, shift: u32, (inputs, outputs): (usize, usize), weights: &[i16], biases: Vec<i64>) -> Self {
         let taps = kind.taps();
         let mut by_tap = vec![0i16; weights.len()];
+        // An output's weights of one tap are a contiguous run of the result: written run by run
+        // (one value at a time across the taps wrote 25 places 2·inputs·outputs bytes apart).
         for (o, row) in weights.chunks_exact((inputs * taps).max(1)).enumerate() {
-            for (i, taps_of_input) in row.chunks_exact(taps).enumerate() {
-                for (tap, &w) in taps_of_input.iter().enumerate() {
-                    by_tap[(tap * outputs + o) * inputs + i] = w;
-                }
+            for tap in 0..taps {
+                let run = &mut by_tap[(tap * outputs + o) * inputs..][..inputs];
+                run.iter_mut().zip(row[tap..].iter().step_by(taps)).for_each(|(w, &v)| *w = v);
             }
         }
         Self::of_taps(kind, relu, shift, (inputs, outputs), by_tap, biases)
