@@ -260,7 +260,8 @@ fn terms(weights: &[i32]) -> [i32; TERMS] {
 
 /// The sums of a row, `out[x] = Σ_t weights[class(x)][t]·term_t[x]`, in whole vector steps:
 /// `pairs` are the terms but the last interleaved two by two (as [`Band::neighbourhood`] makes
-/// them), `own` the last term's row, `classes` the pixels' classes, each row of `out`'s length.
+/// them, rows of twice `out`'s length), `own` the last term's row and `classes` the pixels'
+/// classes (both of `out`'s length).
 #[inline(always)]
 fn row_sums(pairs: &[Vec<i16>], own: &[i16], weights: &[[i32; TERMS]], classes: &[i32], out: &mut [i32]) {
     let pairs: &[Vec<i16>; PAIRS] = pairs.try_into().expect("the pairs of terms");

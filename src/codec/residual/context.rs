@@ -35,7 +35,7 @@ fn bucket(v: u32, edges: &[u32]) -> usize {
     edges.iter().take_while(|&&e| e <= v).count()
 }
 
-/// The largest magnitude whose bucket is not the last.
+/// The smallest magnitude in the last bucket (every larger one is in it too).
 const LAST_MAGNITUDE: u32 = MAGNITUDE_EDGES[MAGNITUDE_EDGES.len() - 1];
 
 /// [`bucket`] of each magnitude up to [`LAST_MAGNITUDE`] under [`MAGNITUDE_EDGES`] (the
