@@ -283,7 +283,9 @@ impl HyperCodec {
         use burn::config::Config;
         let config = HyperpriorConfig::load_binary(settings).map_err(|e| Error::Model(format!("model settings: {e}")))?;
         check_sizes(&config)?;
-        let model = load_parts(&config, &weights, gain_tensor, &device)?;
+        // The integer hyper-synthesis is parsed on one core while the other loads the network.
+        let (model, hyper_synthesis) = rayon::join(|| load_parts(&config, &weights, gain_tensor, &device), || IntNet::from_bytes(hsi));
+        let (model, hyper_synthesis) = (model?, hyper_synthesis?);
         let tables = QuantizedTables::from_bytes(tables)?;
         let z_tables = tables
             .levels
@@ -291,7 +293,6 @@ impl HyperCodec {
             .next()
             .filter(|l| l.channels.len() == config.hyper_latent && l.step == Z_STEP)
             .ok_or_else(|| Error::Model("z tables do not match the model".into()))?;
-        let hyper_synthesis = IntNet::from_bytes(hsi)?;
         if hyper_synthesis.inputs() != config.hyper_latent || hyper_synthesis.outputs() != 2 * config.latent || hyper_synthesis.upsampling() != 4 {
             return Err(Error::Model("integer hyper-synthesis does not match the model".into()));
         }
