@@ -178,16 +178,18 @@ impl Restoration {
     pub fn apply(&self, picture: &mut Pixels) {
         assert_eq!(picture.channels, self.channels, "restoration filter of another channel count");
         let source = Pixels { samples: picture.samples.clone(), ..*picture };
+        let weights: Vec<DecoderWeights> = (0..self.channels).map(|c| DecoderWeights::of(self, c)).collect();
         picture.samples.par_chunks_mut((BAND_ROWS * picture.width * picture.channels).max(1)).enumerate().for_each(|(b, out)| {
             // With AVX2 where the processor has it (the sums are integers, the same on every
             // path).
-            super::simd::run(FilterBand { filter: self, source: &source, b, out });
+            super::simd::run(FilterBand { filter: self, weights: &weights, source: &source, b, out });
         });
     }
 
-    /// Filters band `b` of `source` into `out` (its output rows).
+    /// Filters band `b` of `source` into `out` (its output rows), with each channel's weights
+    /// as the decoder's sums take them.
     #[inline(always)]
-    fn filter_band(&self, source: &Pixels, b: usize, out: &mut [u8]) {
+    fn filter_band(&self, weights: &[DecoderWeights], source: &Pixels, b: usize, out: &mut [u8]) {
         let (width, channels) = (source.width, source.channels);
         let round = 1i32 << (self.shift - 1);
         let band = Band::of(source, band_rows(b, source.height), self.classes() > 1);
@@ -198,8 +200,6 @@ impl Restoration {
         let mut class_lanes = vec![0i32; lanes];
         let mut pairs = vec![vec![0i16; 2 * lanes]; PAIRS];
         let mut filtered = vec![0u8; lanes];
-        // Per channel, each class's weights of the terms.
-        let weights: Vec<Vec<[i32; TERMS]>> = (0..channels).map(|c| (0..self.classes()).map(|class| terms(self.weights_of(class, c))).collect()).collect();
         for (i, out_row) in out.chunks_exact_mut(width * channels).enumerate() {
             if self.classes() > 1 {
                 band.classify(i, &self.thresholds, &mut activity, &mut classes);
@@ -223,6 +223,7 @@ impl Restoration {
 /// closure would not be inlined into those versions).
 struct FilterBand<'a> {
     filter: &'a Restoration,
+    weights: &'a [DecoderWeights],
     source: &'a Pixels,
     b: usize,
     out: &'a mut [u8],
@@ -233,7 +234,7 @@ impl pulp::WithSimd for FilterBand<'_> {
 
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _: S) {
-        self.filter.filter_band(self.source, self.b, self.out);
+        self.filter.filter_band(self.weights, self.source, self.b, self.out);
     }
 }
 
@@ -258,18 +259,42 @@ fn terms(weights: &[i32]) -> [i32; TERMS] {
     terms
 }
 
+/// One channel's weights as the decoder's sums take them, for the filter's classes padded to
+/// a count its sums are compiled for (1, 4 or [`MAX_CLASSES`], for binary size: a filter of 2,
+/// 3, 5, 6 or 7 classes runs as one of 4 or 8 whose extra classes have no pixel and no weight).
+struct DecoderWeights {
+    /// Per class and pair of terms, the pair's two weights repeated over a step's lanes.
+    pairs: Vec<[[i16; 2 * LANES]; PAIRS]>,
+    /// Per class, the weight of the last term (the sample's own).
+    own: Vec<i32>,
+}
+
+impl DecoderWeights {
+    /// Channel `channel`'s weights of `filter`. Every weight but the last term's fits `i16`
+    /// (at most [`MAX_WEIGHT`]).
+    fn of(filter: &Restoration, channel: usize) -> Self {
+        let classes = match filter.classes() {
+            1 => 1,
+            2..=4 => 4,
+            _ => MAX_CLASSES,
+        };
+        let terms: Vec<[i32; TERMS]> =
+            (0..classes).map(|class| if class < filter.classes() { terms(filter.weights_of(class, channel)) } else { [0; TERMS] }).collect();
+        let pairs = terms.iter().map(|t| std::array::from_fn(|k| std::array::from_fn(|j| t[2 * k + j % 2] as i16))).collect();
+        Self { pairs, own: terms.iter().map(|t| t[TERMS - 1]).collect() }
+    }
+}
+
 /// The sums of a row, `out[x] = Σ_t weights[class(x)][t]·term_t[x]`, in whole vector steps:
 /// `pairs` are the terms but the last interleaved two by two (as [`Band::neighbourhood`] makes
 /// them, rows of twice `out`'s length), `own` the last term's row and `classes` the pixels'
 /// classes (both of `out`'s length).
 #[inline(always)]
-fn row_sums(pairs: &[Vec<i16>], own: &[i16], weights: &[[i32; TERMS]], classes: &[i32], out: &mut [i32]) {
+fn row_sums(pairs: &[Vec<i16>], own: &[i16], weights: &DecoderWeights, classes: &[i32], out: &mut [i32]) {
     let pairs: &[Vec<i16>; PAIRS] = pairs.try_into().expect("the pairs of terms");
-    // Three versions (binary size): a filter of 2, 3, 5, 6 or 7 classes runs as one of 4 or 8
-    // whose extra classes have no pixel (and no weight).
-    match weights.len() {
+    match weights.own.len() {
         1 => class_sums::<1>(pairs, own, weights, classes, out),
-        2..=4 => class_sums::<4>(pairs, own, weights, classes, out),
+        4 => class_sums::<4>(pairs, own, weights, classes, out),
         _ => class_sums::<MAX_CLASSES>(pairs, own, weights, classes, out),
     }
 }
@@ -277,19 +302,16 @@ fn row_sums(pairs: &[Vec<i16>], own: &[i16], weights: &[[i32; TERMS]], classes: 
 /// [`row_sums`] for `C` classes: every class's sum of each step in registers, each pixel
 /// keeping its own class's. A pair of terms is two adjacent `i16` of a pixel times two `i16`
 /// weights, summed into an `i32`: the shape of one instruction where the processor has it
-/// (AVX2's `vpmaddwd`). Every weight but the last fits `i16` (at most [`MAX_WEIGHT`]), every
-/// term too (at most 510), and no sum leaves `i32`.
+/// (AVX2's `vpmaddwd`). Every term fits `i16` (at most 510), and no sum leaves `i32`.
 #[inline(always)]
-fn class_sums<const C: usize>(pairs: &[Vec<i16>; PAIRS], own: &[i16], weights: &[[i32; TERMS]], classes: &[i32], out: &mut [i32]) {
-    let weights: [[i32; TERMS]; C] = std::array::from_fn(|m| weights.get(m).copied().unwrap_or([0; TERMS]));
-    // Each pair's two weights repeated over the step's lanes.
-    let pair_weights: [[[i16; 2 * LANES]; PAIRS]; C] =
-        std::array::from_fn(|m| std::array::from_fn(|k| std::array::from_fn(|j| weights[m][2 * k + j % 2] as i16)));
+fn class_sums<const C: usize>(pairs: &[Vec<i16>; PAIRS], own: &[i16], weights: &DecoderWeights, classes: &[i32], out: &mut [i32]) {
+    let pair_weights: &[[[i16; 2 * LANES]; PAIRS]; C] = weights.pairs.as_slice().try_into().expect("C classes");
+    let own_weights: &[i32; C] = weights.own.as_slice().try_into().expect("C classes");
     for (x, out) in out.chunks_exact_mut(LANES).enumerate() {
         let mut s = [[0i32; LANES]; C];
         for (k, pair) in pairs.iter().enumerate() {
             let terms: &[i16; 2 * LANES] = pair[2 * x * LANES..2 * (x + 1) * LANES].try_into().expect("whole steps");
-            for (s, w) in s.iter_mut().zip(&pair_weights) {
+            for (s, w) in s.iter_mut().zip(pair_weights) {
                 let w = &w[k];
                 let products: [i32; LANES] =
                     std::array::from_fn(|j| i32::from(terms[2 * j]) * i32::from(w[2 * j]) + i32::from(terms[2 * j + 1]) * i32::from(w[2 * j + 1]));
@@ -299,8 +321,7 @@ fn class_sums<const C: usize>(pairs: &[Vec<i16>; PAIRS], own: &[i16], weights: &
         let lanes = x * LANES..(x + 1) * LANES;
         let own: &[i16; LANES] = own[lanes.clone()].try_into().expect("whole steps");
         let own: [i32; LANES] = own.map(i32::from);
-        for (s, class_weights) in s.iter_mut().zip(&weights) {
-            let u = class_weights[TERMS - 1];
+        for (s, &u) in s.iter_mut().zip(own_weights) {
             for (s, &m) in s.iter_mut().zip(&own) {
                 *s += u * m;
             }
