@@ -118,3 +118,25 @@ fn a_resumed_hyperprior_run_trains_every_level_of_its_checkpoint() {
     let json = std::fs::read(dir.path().join("hyper.json")).unwrap();
     assert_eq!(HyperpriorConfig::load_binary(&json).unwrap().lambdas, vec![0.001, 0.01, 0.1]);
 }
+
+#[test]
+fn a_hyperprior_run_can_start_from_a_wider_one_narrowed() {
+    use aec::model::hyperprior::HyperpriorConfig;
+    use aec::train::hyperprior::{HyperTrainConfig, train as train_hyper};
+    use burn::config::Config;
+    let dir = tempfile::tempdir().unwrap();
+    let (wide, narrow) = (dir.path().join("wide.bpk"), dir.path().join("narrow.bpk"));
+    let sized = |hidden: usize, hyper_hidden: usize| {
+        let model = HyperpriorConfig::new(vec![0.001, 0.01]).with_hidden(hidden).with_latent(8).with_hyper_hidden(hyper_hidden).with_hyper_latent(4);
+        HyperTrainConfig::new(model).with_steps(1).with_batch(2).with_patch(64)
+    };
+    train_hyper(sized(8, 8), &options(&wide, false, None)).unwrap();
+    let wide_from = wide.to_str().unwrap();
+    train_hyper(sized(6, 4), &options(&narrow, false, Some(wide_from))).unwrap();
+    let json = std::fs::read(dir.path().join("narrow.json")).unwrap();
+    let written = HyperpriorConfig::load_binary(&json).unwrap();
+    assert_eq!((written.hidden, written.hyper_hidden), (6, 4));
+    // Wider than the starting model: refused, nothing trained.
+    let err = train_hyper(sized(10, 8), &options(&dir.path().join("wider.bpk"), false, Some(wide_from))).unwrap_err();
+    assert!(matches!(err, aec::Error::InvalidArgument(_)), "{err}");
+}

@@ -13,6 +13,7 @@ use burn::tensor::Distribution;
 
 use super::entropy::EntropyBottleneck;
 use super::gdn::Gdn;
+use super::narrow::{kept_channels, mean_magnitudes, narrowed_chain};
 use super::widened;
 
 /// How much smaller the latent grid is than the image, in each direction.
@@ -118,7 +119,40 @@ impl Analysis {
     }
 }
 
+impl Analysis {
+    /// This transform with `hidden` channels in each hidden layer, the most used on `image`
+    /// kept ([`super::narrow`]), and its output on `image` (before narrowing).
+    pub fn narrowed(&self, image: Tensor<4>, hidden: usize) -> (Self, Tensor<4>) {
+        let mut magnitudes = Vec::new();
+        let mut x = image;
+        for (conv, gdn) in self.layers() {
+            x = conv.forward(x);
+            if let Some(gdn) = gdn {
+                x = gdn.forward(x);
+                magnitudes.push(mean_magnitudes(&x));
+            }
+        }
+        let kept = kept_channels(&self.convs, &magnitudes, hidden);
+        let gdns = self.gdns.iter().zip(&kept).map(|(gdn, channels)| gdn.narrowed(channels)).collect();
+        (Self { convs: narrowed_chain(&self.convs, &kept), gdns }, x)
+    }
+}
+
 impl Synthesis {
+    /// This transform with `hidden` channels in each hidden layer, the most used on `latents`
+    /// kept ([`super::narrow`]).
+    pub fn narrowed(&self, latents: Tensor<4>, hidden: usize) -> Self {
+        let mut magnitudes = Vec::new();
+        self.forward_observed(latents, |layer, x| {
+            if layer.starts_with("igdn") {
+                magnitudes.push(mean_magnitudes(x));
+            }
+        });
+        let kept = kept_channels(&self.deconvs, &magnitudes, hidden);
+        let igdns = self.igdns.iter().zip(&kept).map(|(igdn, channels)| igdn.narrowed(channels)).collect();
+        Self { deconvs: narrowed_chain(&self.deconvs, &kept), igdns }
+    }
+
     /// The layers in order: each transposed convolution with the inverse GDN after it, if any.
     pub fn layers(&self) -> impl Iterator<Item = (&ConvTranspose2d, Option<&Gdn>)> {
         self.deconvs.iter().enumerate().map(|(i, deconv)| (deconv, self.igdns.get(i)))
@@ -188,6 +222,8 @@ impl FactorizedModel {
 
 #[cfg(test)]
 mod tests {
+    use burn::module::Param;
+
     use super::*;
 
     #[test]
@@ -206,6 +242,30 @@ mod tests {
         assert!(same(after.clone().narrow(1, 0, 4), before), "the trained channels are unchanged");
         assert!(same(widened.entropy.likelihoods(after.clone()).narrow(1, 0, 4), likelihoods_before));
         assert_eq!(widened.synthesis.forward(after).dims(), [1, 3, 32, 32]);
+    }
+
+    #[test]
+    fn narrowing_drops_the_channels_the_next_layer_reads_least() {
+        let device = Device::flex();
+        let mut synthesis = FactorizedConfig::new().with_hidden(8).with_latent(4).init(&device).synthesis;
+        // The second layer never reads channel 3 of the first hidden activation.
+        let mut mask = vec![1.0f32; 8 * 8 * 25];
+        mask[3 * 8 * 25..4 * 8 * 25].fill(0.0);
+        let weight = synthesis.deconvs[1].weight.val() * Tensor::<4>::from_data(TensorData::new(mask, [8, 8, 5, 5]), &device);
+        synthesis.deconvs[1].weight = Param::from_tensor(weight);
+        let latents = Tensor::<4>::random([2, 4, 4, 4], Distribution::Uniform(-3.0, 3.0), &device);
+
+        let narrow = synthesis.narrowed(latents.clone(), 7);
+        let widths: Vec<[usize; 4]> = narrow.deconvs.iter().map(|d| d.weight.dims()).collect();
+        assert_eq!(widths, vec![[4, 7, 5, 5], [7, 7, 5, 5], [7, 7, 5, 5], [7, 3, 5, 5]]);
+        assert_eq!(narrow.forward(latents.clone()).dims(), [2, 3, 64, 64]);
+        let others = [0usize, 1, 2, 4, 5, 6, 7];
+        let expected = super::super::narrow::kept(synthesis.deconvs[0].weight.val(), 1, Some(&others));
+        assert_eq!(narrow.deconvs[0].weight.val().into_data(), expected.into_data(), "the first layer's outputs but channel 3");
+
+        // At the same width, the same network.
+        let same = synthesis.narrowed(latents.clone(), 8);
+        assert_eq!(same.forward(latents.clone()).into_data(), synthesis.forward(latents).into_data());
     }
 
     #[test]

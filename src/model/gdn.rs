@@ -47,6 +47,14 @@ impl Gdn {
         (self.beta_sqrt.val().square().add_scalar(BETA_FLOOR), self.gamma_sqrt.val().square(), self.inverse)
     }
 
+    /// The layer over only these channels (the weights among them as trained), as parameters
+    /// of their own: for narrowing a trained network (`model::narrow`).
+    pub(crate) fn narrowed(&self, channels: &[usize]) -> Self {
+        use super::narrow::{kept, leaf};
+        let gamma = kept(kept(self.gamma_sqrt.val(), 0, Some(channels)), 1, Some(channels));
+        Self { beta_sqrt: leaf(kept(self.beta_sqrt.val(), 0, Some(channels))), gamma_sqrt: leaf(gamma), inverse: self.inverse }
+    }
+
     /// Applies the (inverse) normalization.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let beta = self.beta_sqrt.val().square().add_scalar(BETA_FLOOR);

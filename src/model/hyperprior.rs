@@ -25,6 +25,7 @@ use burn::tensor::activation::relu;
 
 use super::entropy::EntropyBottleneck;
 use super::factorized::{Analysis, FactorizedConfig, FactorizedModel, Synthesis};
+use super::narrow::{Narrowable, kept_channels, leaf, mean_magnitudes, most_used, narrowed_chain};
 
 /// How much smaller the hyper-latent grid is than the image, in each direction.
 pub const HYPER_DOWNSAMPLING: usize = 64;
@@ -165,6 +166,51 @@ impl HyperAnalysis {
     }
 }
 
+impl HyperAnalysis {
+    /// This transform with `hidden` channels in each hidden layer, the most used on `y` kept
+    /// ([`super::narrow`]), and its output on `y` (before narrowing).
+    fn narrowed(&self, y: Tensor<4>, hidden: usize) -> (Self, Tensor<4>) {
+        let mut magnitudes = Vec::new();
+        let mut x = y;
+        for (i, conv) in self.convs.iter().enumerate() {
+            if i > 0 {
+                x = relu(x);
+                magnitudes.push(mean_magnitudes(&x));
+            }
+            x = conv.forward(x);
+        }
+        (Self { convs: narrowed_chain(&self.convs, &kept_channels(&self.convs, &magnitudes, hidden)) }, x)
+    }
+}
+
+impl HyperSynthesis {
+    /// This transform with `hidden` channels in each hidden layer, the most used on `z_hat`
+    /// kept ([`super::narrow`]), and its means on `z_hat` (before narrowing).
+    fn narrowed(&self, z_hat: Tensor<4>, hidden: usize) -> (Self, Tensor<4>) {
+        let mut magnitudes = Vec::new();
+        let mut x = z_hat;
+        for deconv in &self.deconvs {
+            x = relu(deconv.forward(x));
+            magnitudes.push(mean_magnitudes(&x));
+        }
+        // The last hidden activation is read by the head, the others by the next upsampling.
+        let kept: Vec<Vec<usize>> = magnitudes
+            .iter()
+            .enumerate()
+            .map(|(i, magnitude)| {
+                let norms = self.deconvs.get(i + 1).map_or_else(|| self.head.input_norms(), Narrowable::input_norms);
+                most_used(&magnitude.iter().zip(norms).map(|(m, w)| m * w).collect::<Vec<_>>(), hidden)
+            })
+            .collect();
+        // The last upsampling keeps the outputs that the head reads.
+        let deconvs = narrowed_chain(&self.deconvs, &kept);
+        let last = kept.len() - 1;
+        let latent = self.head.weight.dims()[0] / 2;
+        let means = self.head.forward(x).narrow(1, 0, latent);
+        (Self { deconvs, head: self.head.narrowed(Some(&kept[last]), None) }, means)
+    }
+}
+
 impl HyperSynthesis {
     /// Means and log-scales of the gained `y`.
     ///
@@ -260,6 +306,35 @@ impl HyperpriorModel {
         (pick(&self.log_gain), pick(&self.log_inv_gain))
     }
 
+    /// This model with the hidden widths of `narrow` (at most this model's; the latent sizes
+    /// the same): every hidden layer of the four transforms keeps its channels most used on
+    /// `images` ([`super::narrow`]) at the middle rate level, the rest of the model as trained.
+    /// A warm start for a model with a faster decoder, which is then fine-tuned.
+    ///
+    /// # Panics
+    /// If `narrow` is wider than this model or has other latent sizes (callers check).
+    pub fn narrowed(&self, narrow: &HyperpriorConfig, images: Tensor<4>) -> Self {
+        let batch = images.dims()[0];
+        let level = Tensor::<1, Int>::from_data(TensorData::new(vec![(self.levels() / 2) as i64; batch], [batch]), &images.device());
+        let (gain, inv_gain) = self.gains(level);
+        let (analysis, y) = self.analysis.narrowed(images, narrow.hidden);
+        let y = y * gain;
+        assert_eq!(y.dims()[1], narrow.latent, "narrowing keeps the latent channels");
+        let (hyper_analysis, z) = self.hyper_analysis.narrowed(y.clone(), narrow.hyper_hidden);
+        assert_eq!(z.dims()[1], narrow.hyper_latent, "narrowing keeps the hyper-latent channels");
+        let (hyper_synthesis, means) = self.hyper_synthesis.narrowed(z.round(), narrow.hyper_hidden);
+        let y_hat = (y - means.clone()).round() + means;
+        Self {
+            analysis,
+            synthesis: self.synthesis.narrowed(y_hat * inv_gain, narrow.hidden),
+            hyper_analysis,
+            hyper_synthesis,
+            hyper_entropy: self.hyper_entropy.clone(),
+            log_gain: leaf(self.log_gain.val()),
+            log_inv_gain: leaf(self.log_inv_gain.val()),
+        }
+    }
+
     /// Training pass with mixed quantization: the rate terms see additive uniform noise, the
     /// synthesis sees rounded latents (straight-through gradient); each image of the batch is
     /// coded at its own level.
@@ -282,6 +357,28 @@ mod tests {
 
     fn small() -> HyperpriorConfig {
         HyperpriorConfig::new(vec![0.004, 0.04]).with_hidden(8).with_latent(12).with_hyper_hidden(8).with_hyper_latent(6)
+    }
+
+    #[test]
+    fn a_narrowed_model_has_the_narrow_sizes_and_trains() {
+        let device = Device::flex().autodiff();
+        let model = small().init(&device);
+        let images = Tensor::<4>::random([2, 3, 64, 64], Distribution::Uniform(0.0, 1.0), &device);
+        let narrow_config = small().with_hidden(6).with_hyper_hidden(5);
+        let narrow = model.narrowed(&narrow_config, images.clone());
+        assert_eq!(narrow.num_params(), narrow_config.init(&device).num_params());
+        let levels = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 1], [2]), &device);
+        // Two backward passes: the kept weights are parameters of their own, not a graph's tail.
+        for _ in 0..2 {
+            let out = narrow.forward_train(images.clone(), levels.clone());
+            let grads = (out.reconstruction.mean() + out.y_likelihoods.mean()).backward();
+            assert!(narrow.hyper_synthesis.head.weight.grad(&grads).is_some() && narrow.log_gain.grad(&grads).is_some());
+        }
+        // At the same widths, the same model.
+        let same = model.narrowed(&small(), images.clone());
+        let z_hat = Tensor::<4>::random([1, 6, 2, 2], Distribution::Uniform(-4.0, 4.0), &device).round();
+        assert_eq!(same.hyper_synthesis.forward(z_hat.clone()).1.into_data(), model.hyper_synthesis.forward(z_hat).1.into_data());
+        assert_eq!(same.analysis.forward(images.clone()).into_data(), model.analysis.forward(images).into_data());
     }
 
     #[test]

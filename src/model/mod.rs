@@ -7,6 +7,7 @@ pub mod entropy;
 pub mod factorized;
 pub mod gdn;
 pub mod hyperprior;
+pub mod narrow;
 pub mod vae;
 
 pub use digits::{DigitArch, DigitModelConfig, DigitNet};

@@ -25,6 +25,8 @@ use crate::model::hyperprior::{HYPER_DOWNSAMPLING, HyperpriorConfig, HyperpriorM
 const LEVELS_HEADER: &str = "step,level,lambda,psnr,bpp";
 /// Steps between log lines.
 const LOG_EVERY: u32 = 50;
+/// Training crops on which a wider model's channels are scored when it is narrowed.
+const NARROWING_SAMPLES: usize = 8;
 
 /// Settings of a hyperprior training run, saved beside the checkpoint so that `--resume`
 /// continues the same run. Batch and patch size may change between resumed runs (a
@@ -60,19 +62,27 @@ pub struct HyperTrainConfig {
 }
 
 /// The starting model of a new run: random, or with `init_from`'s weights — a hyperprior of
-/// the same sizes (fine-tuning; with other λ its gains are read off the trained levels), or a factorized model of the same transform sizes whose
-/// trained analysis and synthesis transforms are kept (a warm start).
-fn initial_model(config: &HyperpriorConfig, init_from: Option<&Path>, device: &Device) -> Result<HyperpriorModel> {
+/// the same sizes (fine-tuning; with other λ its gains are read off the trained levels) or of
+/// wider hidden layers (narrowed: each keeps its channels most used on the pictures `sample`
+/// gives), or a factorized model of the same transform sizes whose trained analysis and
+/// synthesis transforms are kept (a warm start).
+fn initial_model(config: &HyperpriorConfig, init_from: Option<&Path>, device: &Device, sample: impl FnOnce() -> Tensor<4>) -> Result<HyperpriorModel> {
     let fresh = config.init(device);
     let Some(weights) = init_from else { return Ok(fresh) };
     let settings = weights.with_extension("json");
     let text = std::fs::read(&settings).map_err(|e| Error::io(&settings, e))?;
     if let Ok(from) = HyperpriorConfig::load_binary(&text) {
-        let same_sizes = HyperpriorConfig { lambdas: config.lambdas.clone(), ..from.clone() } == *config;
-        if !same_sizes {
-            return Err(Error::InvalidArgument(format!("--init-from {}: a hyperprior of other sizes ({from:?})", weights.display())));
+        let same_latents = from.latent == config.latent && from.hyper_latent == config.hyper_latent;
+        if !same_latents || from.hidden < config.hidden || from.hyper_hidden < config.hyper_hidden {
+            return Err(Error::InvalidArgument(format!(
+                "--init-from {}: a hyperprior of other sizes ({from:?}); it must have the same latent sizes and at least the hidden widths of this model",
+                weights.display()
+            )));
         }
-        let trained = load_weights(from.init(device), weights)?;
+        let mut trained = load_weights(from.init(device), weights)?;
+        if from.hidden > config.hidden || from.hyper_hidden > config.hyper_hidden {
+            trained = trained.narrowed(config, sample());
+        }
         return Ok(if from.lambdas == config.lambdas { trained } else { trained.with_levels(&from.lambdas, &config.lambdas) });
     }
     let from = FactorizedConfig::load_binary(&text).map_err(|e| Error::Model(format!("{}: {e}", settings.display())))?;
@@ -103,6 +113,7 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
     let checkpoint = CheckpointDir::for_model(&options.out);
     let device = options.device.clone().autodiff();
     let mut optimizer = AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
+    let sampler = PatchSampler::from_dir(&options.data, config.patch)?;
     let mut model = if options.resume {
         let saved: HyperTrainConfig = checkpoint.load_state()?;
         config.model = saved.model;
@@ -112,12 +123,16 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
     } else {
         checkpoint.refuse_existing()?;
         device.seed(config.seed);
-        initial_model(&config.model, options.init_from.as_deref(), &device)?
+        let mut rng = StdRng::seed_from_u64(config.seed);
+        let sample = || {
+            let count = NARROWING_SAMPLES;
+            Tensor::<4>::from_data(TensorData::new(sampler.sample(count, &mut rng), [count, 3, config.patch, config.patch]), &device)
+        };
+        initial_model(&config.model, options.init_from.as_deref(), &device, sample)?
     };
     // The levels of the model trained: on --resume the checkpoint's, not --lambdas.
     let levels = config.model.levels();
     checkpoint.create()?;
-    let sampler = PatchSampler::from_dir(&options.data, config.patch)?;
     eprintln!(
         "training hyperprior {:?} on {} images of {}, {} patches of {}x{} per step, step {} of {}",
         config.model,

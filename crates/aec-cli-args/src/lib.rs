@@ -531,8 +531,9 @@ pub struct TrainArgs {
     pub resume: bool,
     /// Start from the weights of this model (NAME.bpk of the same sizes or MNIST architecture
     /// family) instead of random ones: fine-tune a factorized model for another --lambda, a
-    /// hyperprior for other --lambdas (the new levels' gains read off the trained ones), or
-    /// continue an MNIST run.
+    /// hyperprior for other --lambdas (the new levels' gains read off the trained ones) or for
+    /// fewer --hidden / --hyper-hidden channels (each hidden layer keeps its channels most used
+    /// on training crops: a warm start for a faster decoder), or continue an MNIST run.
     #[arg(long, conflicts_with = "resume")]
     pub init_from: Option<PathBuf>,
     /// Only write the model files from the last checkpoint, without training.
