@@ -126,17 +126,30 @@ fn a_hyperprior_run_can_start_from_a_wider_one_narrowed() {
     use burn::config::Config;
     let dir = tempfile::tempdir().unwrap();
     let (wide, narrow) = (dir.path().join("wide.bpk"), dir.path().join("narrow.bpk"));
-    let sized = |hidden: usize, hyper_hidden: usize| {
-        let model = HyperpriorConfig::new(vec![0.001, 0.01]).with_hidden(hidden).with_latent(8).with_hyper_hidden(hyper_hidden).with_hyper_latent(4);
+    let sized = |hidden: usize, synthesis: usize, hyper_hidden: usize| {
+        let model = HyperpriorConfig::new(vec![0.001, 0.01])
+            .with_hidden(hidden)
+            .with_synthesis_hidden(Some(synthesis))
+            .with_latent(8)
+            .with_hyper_hidden(hyper_hidden)
+            .with_hyper_latent(4);
         HyperTrainConfig::new(model).with_steps(1).with_batch(2).with_patch(64)
     };
-    train_hyper(sized(8, 8), &options(&wide, false, None)).unwrap();
+    train_hyper(sized(8, 8, 8), &options(&wide, false, None)).unwrap();
     let wide_from = wide.to_str().unwrap();
-    train_hyper(sized(6, 4), &options(&narrow, false, Some(wide_from))).unwrap();
+    // The encoder kept, the decoder and the hyperprior narrowed.
+    train_hyper(sized(8, 6, 4), &options(&narrow, false, Some(wide_from))).unwrap();
     let json = std::fs::read(dir.path().join("narrow.json")).unwrap();
     let written = HyperpriorConfig::load_binary(&json).unwrap();
-    assert_eq!((written.hidden, written.hyper_hidden), (6, 4));
+    assert_eq!((written.hidden, written.synthesis_width(), written.hyper_hidden), (8, 6, 4));
+    // The written model loads for coding, its decoder as narrow as trained.
+    use aec::codec::PhotoCodec;
+    use image::GenericImageView;
+    let codec = aec::codec::hyper::HyperCodec::from_files(&narrow, Device::flex()).unwrap();
+    let picture = image::open("tests/fixtures/kodim23.png").unwrap().crop_imm(0, 0, 128, 64);
+    let bytes = codec.encode(&picture, &EncodeOptions::default()).unwrap();
+    assert_eq!(codec.decode(&bytes, &aec::format::Limits::default()).unwrap().dimensions(), (128, 64));
     // Wider than the starting model: refused, nothing trained.
-    let err = train_hyper(sized(10, 8), &options(&dir.path().join("wider.bpk"), false, Some(wide_from))).unwrap_err();
+    let err = train_hyper(sized(8, 10, 8), &options(&dir.path().join("wider.bpk"), false, Some(wide_from))).unwrap_err();
     assert!(matches!(err, aec::Error::InvalidArgument(_)), "{err}");
 }

@@ -489,6 +489,7 @@ fn train_hyper(args: TrainArgs) -> Result<()> {
     } else {
         let model = HyperpriorConfig::new(args.lambdas)
             .with_hidden(args.hidden)
+            .with_synthesis_hidden(args.synthesis_hidden)
             .with_latent(args.latent)
             .with_hyper_hidden(args.hyper_hidden)
             .with_hyper_latent(args.hyper_latent);

@@ -982,7 +982,14 @@ pub fn latents_digest((z, q, means): &(Vec<i16>, Vec<i16>, Vec<i32>)) -> String 
 fn check_sizes(config: &HyperpriorConfig) -> Result<()> {
     let ok = |n: usize| (1..=1024).contains(&n);
     let lambdas_ok = config.lambdas.iter().all(|l| l.is_finite() && *l > 0.0) && config.lambdas.windows(2).all(|w| w[0] < w[1]);
-    if !(ok(config.hidden) && ok(config.latent) && ok(config.hyper_hidden) && ok(config.hyper_latent) && (2..=64).contains(&config.levels()) && lambdas_ok) {
+    if !(ok(config.hidden)
+        && ok(config.synthesis_width())
+        && ok(config.latent)
+        && ok(config.hyper_hidden)
+        && ok(config.hyper_latent)
+        && (2..=64).contains(&config.levels())
+        && lambdas_ok)
+    {
         return Err(Error::Model(format!("model settings out of range: {config:?}")));
     }
     Ok(())

@@ -45,9 +45,13 @@ const LAMBDA_REF: f64 = 0.08;
 pub struct HyperpriorConfig {
     /// Rate–distortion trade-off of every level, increasing (`λ·255²·MSE + bpp`).
     pub lambdas: Vec<f64>,
-    /// Channels of the hidden layers of `g_a` and `g_s`.
+    /// Channels of the hidden layers of `g_a`, and of `g_s` unless `synthesis_hidden` says.
     #[config(default = 64)]
     pub hidden: usize,
+    /// Channels of the hidden layers of `g_s` when they differ from `g_a`'s (a narrower, faster
+    /// decoder beside a wider encoder); settings written before it existed have none.
+    #[config(default = "None")]
+    pub synthesis_hidden: Option<usize>,
     /// Channels of `y`.
     #[config(default = 192)]
     pub latent: usize,
@@ -119,15 +123,29 @@ impl HyperpriorConfig {
         self.lambdas.len()
     }
 
-    /// The sizes of the factorized model whose transforms this model shares.
+    /// The sizes of the factorized model whose transforms this model shares (its analysis
+    /// transform's: see [`HyperpriorConfig::synthesis_transform`]).
     pub fn transforms(&self) -> FactorizedConfig {
         FactorizedConfig::new().with_hidden(self.hidden).with_latent(self.latent)
+    }
+
+    /// Channels of the hidden layers of `g_s`.
+    pub fn synthesis_width(&self) -> usize {
+        self.synthesis_hidden.unwrap_or(self.hidden)
+    }
+
+    /// The sizes of the factorized model whose synthesis transform this model's is.
+    pub fn synthesis_transform(&self) -> FactorizedConfig {
+        FactorizedConfig::new().with_hidden(self.synthesis_width()).with_latent(self.latent)
     }
 
     /// Builds a freshly initialised model; the gain of level `l` starts at
     /// `sqrt(lambdas[l] / 0.08)` on every channel, its inverse at the reciprocal.
     pub fn init(&self, device: &Device) -> HyperpriorModel {
-        let FactorizedModel { analysis, synthesis, .. } = self.transforms().init(device);
+        let FactorizedModel { analysis, mut synthesis, .. } = self.transforms().init(device);
+        if self.synthesis_width() != self.hidden {
+            synthesis = self.synthesis_transform().init(device).synthesis;
+        }
         let (m, nh, nz) = (self.latent, self.hyper_hidden, self.hyper_latent);
         let log_gains: Vec<f32> = self.lambdas.iter().flat_map(|&lambda| std::iter::repeat_n((0.5 * (lambda / LAMBDA_REF).ln()) as f32, m)).collect();
         let log_gain = Tensor::<2>::from_data(TensorData::new(log_gains, [self.levels(), m]), device);
@@ -326,7 +344,7 @@ impl HyperpriorModel {
         let y_hat = (y - means.clone()).round() + means;
         Self {
             analysis,
-            synthesis: self.synthesis.narrowed(y_hat * inv_gain, narrow.hidden),
+            synthesis: self.synthesis.narrowed(y_hat * inv_gain, narrow.synthesis_width()),
             hyper_analysis,
             hyper_synthesis,
             hyper_entropy: self.hyper_entropy.clone(),
@@ -364,7 +382,7 @@ mod tests {
         let device = Device::flex().autodiff();
         let model = small().init(&device);
         let images = Tensor::<4>::random([2, 3, 64, 64], Distribution::Uniform(0.0, 1.0), &device);
-        let narrow_config = small().with_hidden(6).with_hyper_hidden(5);
+        let narrow_config = small().with_hidden(7).with_synthesis_hidden(Some(6)).with_hyper_hidden(5);
         let narrow = model.narrowed(&narrow_config, images.clone());
         assert_eq!(narrow.num_params(), narrow_config.init(&device).num_params());
         let levels = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 1], [2]), &device);

@@ -73,27 +73,29 @@ fn initial_model(config: &HyperpriorConfig, init_from: Option<&Path>, device: &D
     let text = std::fs::read(&settings).map_err(|e| Error::io(&settings, e))?;
     if let Ok(from) = HyperpriorConfig::load_binary(&text) {
         let same_latents = from.latent == config.latent && from.hyper_latent == config.hyper_latent;
-        if !same_latents || from.hidden < config.hidden || from.hyper_hidden < config.hyper_hidden {
+        let widths = |c: &HyperpriorConfig| [c.hidden, c.synthesis_width(), c.hyper_hidden];
+        if !same_latents || widths(&from).iter().zip(widths(config)).any(|(&have, want)| have < want) {
             return Err(Error::InvalidArgument(format!(
                 "--init-from {}: a hyperprior of other sizes ({from:?}); it must have the same latent sizes and at least the hidden widths of this model",
                 weights.display()
             )));
         }
         let mut trained = load_weights(from.init(device), weights)?;
-        if from.hidden > config.hidden || from.hyper_hidden > config.hyper_hidden {
+        if widths(&from) != widths(config) {
             trained = trained.narrowed(config, sample());
         }
         return Ok(if from.lambdas == config.lambdas { trained } else { trained.with_levels(&from.lambdas, &config.lambdas) });
     }
     let from = FactorizedConfig::load_binary(&text).map_err(|e| Error::Model(format!("{}: {e}", settings.display())))?;
-    if from != config.transforms() {
+    if from != config.transforms() || config.synthesis_width() != config.hidden {
         return Err(Error::InvalidArgument(format!(
-            "--init-from {}: its transforms have {} hidden / {} latent channels, this model {} / {}",
+            "--init-from {}: its transforms have {} hidden / {} latent channels, this model {} / {} (and {} in the synthesis)",
             weights.display(),
             from.hidden,
             from.latent,
             config.hidden,
-            config.latent
+            config.latent,
+            config.synthesis_width()
         )));
     }
     Ok(fresh.with_transforms_of(load_weights(from.init(device), weights)?))

@@ -578,6 +578,10 @@ pub struct TrainArgs {
     /// hyperprior of other λ, the new levels' gains are read off its trained ones).
     #[arg(long, value_delimiter = ',', default_values_t = [0.0016, 0.0033, 0.0068, 0.014, 0.029, 0.06, 0.125, 0.26])]
     pub lambdas: Vec<f64>,
+    /// Hyperprior: hidden channels of the synthesis transform (the decoder), when they differ
+    /// from --hidden (then the analysis transform's): a narrower, faster decoder.
+    #[arg(long)]
+    pub synthesis_hidden: Option<usize>,
     /// Hyperprior: hidden channels of the hyper-analysis and hyper-synthesis.
     #[arg(long, default_value_t = 128)]
     pub hyper_hidden: usize,
