@@ -25,7 +25,7 @@ use burn::tensor::activation::relu;
 
 use super::entropy::EntropyBottleneck;
 use super::factorized::{Analysis, FactorizedConfig, FactorizedModel, Synthesis};
-use super::narrow::{Narrowable, kept_channels, leaf, mean_magnitudes, most_used, narrowed_chain};
+use super::narrow::{Narrowable, kept_channels, leaf, mean_magnitudes, most_read, narrowed_chain};
 
 /// How much smaller the hyper-latent grid is than the image, in each direction.
 pub const HYPER_DOWNSAMPLING: usize = 64;
@@ -217,7 +217,7 @@ impl HyperSynthesis {
             .enumerate()
             .map(|(i, magnitude)| {
                 let norms = self.deconvs.get(i + 1).map_or_else(|| self.head.input_norms(), Narrowable::input_norms);
-                most_used(&magnitude.iter().zip(norms).map(|(m, w)| m * w).collect::<Vec<_>>(), hidden)
+                most_read(magnitude, &norms, hidden)
             })
             .collect();
         // The last upsampling keeps the outputs that the head reads.

@@ -18,6 +18,13 @@ pub fn most_used(scores: &[f32], keep: usize) -> Vec<usize> {
     order
 }
 
+/// The `width` channels of an activation that contribute most to the layer reading it: its mean
+/// magnitudes times the norms of that layer's weights on each channel, the largest kept.
+pub(crate) fn most_read(magnitudes: &[f32], reader_norms: &[f32], width: usize) -> Vec<usize> {
+    let scores: Vec<f32> = magnitudes.iter().zip(reader_norms).map(|(m, w)| m * w).collect();
+    most_used(&scores, width)
+}
+
 /// Mean magnitude of every channel of `[batch, channels, h, w]` activations.
 pub(crate) fn mean_magnitudes(x: &Tensor<4>) -> Vec<f32> {
     let channels = x.dims()[1];
@@ -87,14 +94,7 @@ impl Narrowable for ConvTranspose2d {
 /// the layers), read by `layers[i + 1]`.
 pub(crate) fn kept_channels<L: Narrowable>(layers: &[L], magnitudes: &[Vec<f32>], width: usize) -> Vec<Vec<usize>> {
     assert_eq!(magnitudes.len() + 1, layers.len(), "one activation between each two layers");
-    magnitudes
-        .iter()
-        .zip(&layers[1..])
-        .map(|(magnitude, next)| {
-            let scores: Vec<f32> = magnitude.iter().zip(next.input_norms()).map(|(m, w)| m * w).collect();
-            most_used(&scores, width)
-        })
-        .collect()
+    magnitudes.iter().zip(&layers[1..]).map(|(magnitude, next)| most_read(magnitude, &next.input_norms(), width)).collect()
 }
 
 /// `layers` with the hidden channels `kept`: layer `i` keeps the outputs `kept[i]` (all of them

@@ -126,10 +126,8 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
         checkpoint.refuse_existing()?;
         device.seed(config.seed);
         let mut rng = StdRng::seed_from_u64(config.seed);
-        let sample = || {
-            let count = NARROWING_SAMPLES;
-            Tensor::<4>::from_data(TensorData::new(sampler.sample(count, &mut rng), [count, 3, config.patch, config.patch]), &device)
-        };
+        let (count, patch) = (NARROWING_SAMPLES, config.patch);
+        let sample = || Tensor::<4>::from_data(TensorData::new(sampler.sample(count, &mut rng), [count, 3, patch, patch]), &device);
         initial_model(&config.model, options.init_from.as_deref(), &device, sample)?
     };
     // The levels of the model trained: on --resume the checkpoint's, not --lambdas.

@@ -532,7 +532,7 @@ pub struct TrainArgs {
     /// Start from the weights of this model (NAME.bpk of the same sizes or MNIST architecture
     /// family) instead of random ones: fine-tune a factorized model for another --lambda, a
     /// hyperprior for other --lambdas (the new levels' gains read off the trained ones) or for
-    /// fewer --hidden / --hyper-hidden channels (each hidden layer keeps its channels most used
+    /// fewer --hidden / --synthesis-hidden / --hyper-hidden channels (each hidden layer keeps its channels most used
     /// on training crops: a warm start for a faster decoder), or continue an MNIST run.
     #[arg(long, conflicts_with = "resume")]
     pub init_from: Option<PathBuf>,
