@@ -12,7 +12,7 @@
 //!   tables (`NAME.cdf`) and integer hyper-syntheses are compressed as they are
 //!   (`$OUT_DIR/packed/NAME.cdf.zst`, `NAME.hsi.zst`; `embedded::pack_bytes`).
 //!
-//! Writes `$OUT_DIR/model_hashes.rs`: `MODEL_HASHES`, for every embedded model with an
+//! Writes `$OUT_DIR/model_hashes.rs`: `DECODE_ONLY_MODELS` ([`DECODE_ONLY`]) and `MODEL_HASHES`, for every embedded model with an
 //! identity (see [`EMBEDDED`]: photo models hash `NAME.bpk` and `NAME.cdf`, hyperpriors also
 //! `NAME.hsi`, digit models `NAME.bpk` and `NAME.json`), the key `NAME` or `mnist/NAME` and the
 //! first 8 bytes (little-endian) of the SHA-256 of those files in that order, as
@@ -43,6 +43,7 @@ const EMBEDDED: &[(&str, &[&str])] = &[
     ("lambda-0.0018", PHOTO),
     ("lambda-0.0483", PHOTO),
     ("wide-0.08", PHOTO),
+    ("hyper-light", HYPER),
     ("hyper-ext", HYPER),
     ("colorize", &[]),
     ("mnist/dense", DIGITS),
@@ -52,6 +53,13 @@ const EMBEDDED: &[(&str, &[&str])] = &[
     ("mnist/denoise-0.25", DIGITS),
     ("mnist/vae", DIGITS),
 ];
+
+/// Built-in models that only decode the files they made (former defaults, as zstd keeps only
+/// the decoders of its legacy formats): their encoders ([`encoder_only`] tensors) are left out.
+/// `hyper-ext`, the default of aec 0.3 to 0.7 (1.33 MB), and the version-1 scale, the default of
+/// aec 0.1 and 0.2 (1.70 MB): the room for `hyper-light` under 20 MB. Their model files (`models/`) still
+/// encode.
+const DECODE_ONLY: &[&str] = &["hyper-ext", "default", "lambda-0.0018", "lambda-0.0483", "wide-0.08"];
 
 /// Model files embedded compressed (`embedded::pack_bytes`): `z` or latent tables and integer
 /// hyper-syntheses (0.43 + 1.54 MB of them become 0.21 + 1.19 MB).
@@ -102,8 +110,9 @@ fn precision(model: &str, tensor: &str, writes_files: bool) -> embedded::Precisi
 /// `src/codec/embedded.rs`).
 fn pack(name: &str, src: &Path, dst: &Path, writes_files: bool) {
     println!("cargo:rerun-if-changed={}", src.display());
-    let packed = embedded::pack_file(src, |tensor| tensor.starts_with(NOT_EMBEDDED), |tensor| precision(name, tensor, writes_files))
-        .unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+    let decode_only = DECODE_ONLY.contains(&name);
+    let left_out = |tensor: &str| tensor.starts_with(NOT_EMBEDDED) || (decode_only && encoder_only(tensor));
+    let packed = embedded::pack_file(src, left_out, |tensor| precision(name, tensor, writes_files)).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
     std::fs::write(dst, packed).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
 }
 
@@ -142,6 +151,10 @@ fn main() {
     for (name, identity) in EMBEDDED.iter().filter(|(_, identity)| !identity.is_empty()) {
         let files: Vec<_> = identity.iter().map(|extension| file(name, extension)).collect();
         writeln!(code, "    ({name:?}, {:#018x}),", hash(&files.iter().map(|f| f.as_path()).collect::<Vec<_>>())).expect("write to a String");
+    }
+    code.push_str("];\n/// Built-in models without their encoders (written by build.rs).\npub(crate) const DECODE_ONLY_MODELS: &[&str] = &[\n");
+    for name in DECODE_ONLY {
+        writeln!(code, "    {name:?},").expect("write to a String");
     }
     code.push_str("];\n");
     let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));

@@ -97,18 +97,19 @@ fn measure_hyper(codec: &HyperCodec, ladder: &Ladder, v1_bytes: &[u8], picture: 
     );
 }
 
-/// Times one level of the version-1 scale with both coders, and the range coder alone on the
-/// file's own latents.
-fn measure(ladder: &Ladder, picture: &DynamicImage, quality: u8, jpeg: Duration, runs: usize) {
+/// Times one level of the version-1 scale with both coders (written by `encoder`, the scale
+/// over its model files, decoded by `ladder`, the built-in scale), and the range coder alone
+/// on the file's own latents.
+fn measure(encoder: &Ladder, ladder: &Ladder, picture: &DynamicImage, quality: u8, jpeg: Duration, runs: usize) {
     let options = EncodeOptions { quality, coder: CoderId::Range, ..EncodeOptions::default() };
     let zstd = EncodeOptions { coder: CoderId::Zstd, ..options.clone() };
-    let bytes = ladder.encode(picture, &options).unwrap();
-    let zstd_bytes = ladder.encode(picture, &zstd).unwrap();
-    let encode = median_time(runs, || drop(black_box(ladder.encode(picture, &options).unwrap())));
-    let encode_zstd = median_time(runs, || drop(black_box(ladder.encode(picture, &zstd).unwrap())));
+    let bytes = encoder.encode(picture, &options).unwrap();
+    let zstd_bytes = encoder.encode(picture, &zstd).unwrap();
+    let encode = median_time(runs, || drop(black_box(encoder.encode(picture, &options).unwrap())));
+    let encode_zstd = median_time(runs, || drop(black_box(encoder.encode(picture, &zstd).unwrap())));
     let decode = median_time(runs, || drop(black_box(ladder.decode(&bytes, &Limits::default()).unwrap())));
     let decode_zstd = median_time(runs, || drop(black_box(ladder.decode(&zstd_bytes, &Limits::default()).unwrap())));
-    let (codec, step) = ladder.level(quality).unwrap();
+    let (codec, step) = encoder.level(quality).unwrap();
     let parsed = SectionFile::parse(&bytes, &Limits::default()).unwrap();
     let file = parsed.as_single_payload(codec.latent_shape(parsed.header.width, parsed.header.height), &Limits::default()).unwrap();
     let plane = usize::from(file.header.latent.height) * usize::from(file.header.latent.width);
@@ -163,16 +164,18 @@ fn measure(ladder: &Ladder, picture: &DynamicImage, quality: u8, jpeg: Duration,
 }
 
 fn main() {
-    let ladder = Ladder::builtin();
+    // The binary has only the version-1 scale's decoders: its files are written by its model
+    // files.
+    let (ladder, encoder) = (Ladder::builtin(), Ladder::builtin_from_files(std::path::Path::new("models"), Device::flex()).expect("models/"));
     let picture = image::open("tests/fixtures/kodim23.png").expect("fixture");
     let pixels = aec::bench::pixels_of(&picture);
     let runs = 7;
     let jpeg = median_time(runs, || drop(black_box(aec::baseline::jpeg(&pixels, 75))));
     println!("768x512 photo, median of {runs} runs");
-    measure(&ladder, &picture, ladder.default_quality(), jpeg, runs);
-    measure(&ladder, &picture, ladder.max_quality(), jpeg, runs);
+    measure(&encoder, &ladder, &picture, ladder.default_quality(), jpeg, runs);
+    measure(&encoder, &ladder, &picture, ladder.max_quality(), jpeg, runs);
     let v1_options = EncodeOptions { quality: ladder.default_quality(), coder: CoderId::Range, ..EncodeOptions::default() };
-    let v1_bytes = ladder.encode(&picture, &v1_options).unwrap();
+    let v1_bytes = encoder.encode(&picture, &v1_options).unwrap();
     let hyper = HyperCodec::builtin().unwrap();
     for quality in [hyper.default_quality(), hyper.max_quality()] {
         measure_hyper(&hyper, &ladder, &v1_bytes, &picture, quality, jpeg, runs);

@@ -30,9 +30,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let picture = image::open(picture)?;
     let options = |quality: u8| EncodeOptions { quality, coder: CoderId::Range, ..EncodeOptions::default() };
 
+    // The version-1 file is written by the scale's model files (the binary only decodes it).
     let ladder = Ladder::builtin();
     let mut entries: Vec<(String, Box<dyn PhotoCodec>, Vec<u8>)> = Vec::new();
-    let v1 = ladder.encode(&picture, &options(ladder.default_quality()))?;
+    let v1 = Ladder::builtin_from_files(std::path::Path::new("models"), Device::flex())?.encode(&picture, &options(ladder.default_quality()))?;
     entries.push(("version-1 default".into(), Box::new(ladder), v1));
     let mut hyper: Vec<(String, HyperCodec)> = vec![("built-in default".into(), HyperCodec::builtin()?)];
     for model in models {

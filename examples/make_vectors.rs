@@ -3,7 +3,8 @@
 //! factorized model, one with an ICC profile and EXIF data, one with the built-in `mnist-conv`
 //! model, and the hyperprior vectors (with their golden latent digests) of a small model stored
 //! with them (`v2-hyper-tiny-*`) and of the default model, the built-in hyperprior
-//! (`v2-default-*`). Photo files are container version 2 (`v2-*`); the version-1 vectors were
+//! (`v2-NAME-*`; `v2-default-*` are those of `hyper-ext`, the default of aec 0.3 to 0.7).
+//! Photo files are container version 2 (`v2-*`); the version-1 vectors were
 //! written by aec 0.1. A vector, once written, is never rewritten (it is a file a released aec
 //! wrote): run after a new built-in model to add its vectors,
 //! `cargo run --release --example make_vectors`.
@@ -18,7 +19,11 @@ use image::DynamicImage;
 use sha2::{Digest, Sha256};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let photo_codec = AnyCodec::Photo(Box::new(Ladder::single(Codec::embedded()?)));
+    // The version-1 models from their files (the built-in ones only decode).
+    let v1 = |file: &str| -> aec::Result<AnyCodec> {
+        Ok(AnyCodec::Photo(Box::new(Ladder::single(Codec::from_files(&Path::new("models").join(format!("{file}.bpk")), burn::prelude::Device::flex())?))))
+    };
+    let photo_codec = v1("default")?;
     let digit_codec = AnyCodec::Digits(aec::codec::registry::builtin_digits("mnist-conv")?);
     let digit = image::open("tests/fixtures/mnist/digits.png")?.crop_imm(7 * 28, 0, 28, 28);
     let photo = image::open("tests/fixtures/chelsea.png")?;
@@ -29,10 +34,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         p[3] = (x * 10) as u8;
     }
     let rgba = DynamicImage::ImageRgba8(rgba);
-    let others: Vec<(String, AnyCodec)> = aec::codec::registry::BUILTIN_PHOTO[1..]
-        .iter()
-        .map(|b| Ok((format!("{}-rgb-70x50-q4-range", b.name), AnyCodec::Photo(Box::new(Ladder::single(b.load(burn::prelude::Device::flex())?))))))
-        .collect::<aec::Result<_>>()?;
+    let others: Vec<(String, AnyCodec)> =
+        aec::codec::registry::BUILTIN_PHOTO[1..].iter().map(|b| Ok((format!("{}-rgb-70x50-q4-range", b.name), v1(b.file)?))).collect::<aec::Result<_>>()?;
     let mut cases = vec![
         ("rgb-70x50-q4-range", &photo_codec, &rgb, 4, CoderId::Range),
         ("rgb-70x50-q1-range", &photo_codec, &rgb, 1, CoderId::Range),
@@ -86,12 +89,13 @@ fn write_layer_seeds() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The version-2 vectors of the default model (the built-in hyperprior, `v2-default-*`, with
-/// their golden latent digests): files aec 0.3 writes by default, one at the top level of
-/// aec 0.4, one with the latents in two streams (aec 0.5), an RGB and a gray one with a
-/// restoration filter and a residual layer (aec 0.6; larger crops, `layered`: the encoder adds
-/// neither to a picture under 4096 pixels), and the same two with the residual layer's version
-/// 2 (aec 0.7). Never rewritten.
+/// The version-2 vectors of the default model (the built-in hyperprior, with their golden
+/// latent digests), named after it: `hyper-ext`'s (`v2-default-*`) are files aec 0.3 wrote by
+/// default, one at the top level of aec 0.4, one with the latents in two streams (aec 0.5), an
+/// RGB and a gray one with a restoration filter and a residual layer (aec 0.6; larger crops,
+/// `layered`: the encoder adds neither to a picture under 4096 pixels), and the same two with
+/// the residual layer's version 2 (aec 0.7); `hyper-light`'s (`v2-hyper-light-*`, aec 0.8)
+/// the same files as aec 0.7 wrote them. Never rewritten.
 fn write_default_vectors(
     rgb: &DynamicImage,
     gray: &DynamicImage,
@@ -101,22 +105,36 @@ fn write_default_vectors(
     let codec = AnyCodec::open("default")?;
     let photo = codec.photo().expect("a photo model");
     let default = f64::from(photo.default_quality());
-    let cases: [(String, &DynamicImage, f64, CoderId); 10] = [
-        (format!("default-rgb-70x50-q{default}-range"), rgb, default, CoderId::Range),
-        ("default-rgb-70x50-q2.5-zstd".into(), rgb, 2.5, CoderId::Zstd),
-        ("default-gray-33x47-q28-range".into(), gray, 28.0, CoderId::Range),
-        ("default-rgba-24x16-q9-range".into(), rgba, 9.0, CoderId::Range),
-        // aec 0.4: the top level, beyond the top trained one (extrapolated gains).
-        ("default-rgb-70x50-q33-range".into(), rgb, 33.0, CoderId::Range),
-        // aec 0.5: the latents in two streams (section kind 4).
-        ("default-rgb-70x50-q20-range-streams".into(), rgb, 20.0, CoderId::Range),
-        // aec 0.6: a restoration filter and a residual layer (section kinds 5 and 6).
-        ("default-rgb-128x96-q28-range-layers".into(), &layered.0, 28.0, CoderId::Range),
-        ("default-gray-96x64-q28-range-layers".into(), &layered.1, 28.0, CoderId::Range),
-        // aec 0.7: the residual layer's version 2 (context offsets).
-        ("default-rgb-128x96-q28-range-layers2".into(), &layered.0, 28.0, CoderId::Range),
-        ("default-gray-96x64-q28-range-layers2".into(), &layered.1, 28.0, CoderId::Range),
-    ];
+    let name = aec::codec::registry::default_hyper().name;
+    let cases: Vec<(String, &DynamicImage, f64, CoderId)> = if name == "hyper-ext" {
+        vec![
+            (format!("default-rgb-70x50-q{default}-range"), rgb, default, CoderId::Range),
+            ("default-rgb-70x50-q2.5-zstd".into(), rgb, 2.5, CoderId::Zstd),
+            ("default-gray-33x47-q28-range".into(), gray, 28.0, CoderId::Range),
+            ("default-rgba-24x16-q9-range".into(), rgba, 9.0, CoderId::Range),
+            // aec 0.4: the top level, beyond the top trained one (extrapolated gains).
+            ("default-rgb-70x50-q33-range".into(), rgb, 33.0, CoderId::Range),
+            // aec 0.5: the latents in two streams (section kind 4).
+            ("default-rgb-70x50-q20-range-streams".into(), rgb, 20.0, CoderId::Range),
+            // aec 0.6: a restoration filter and a residual layer (section kinds 5 and 6).
+            ("default-rgb-128x96-q28-range-layers".into(), &layered.0, 28.0, CoderId::Range),
+            ("default-gray-96x64-q28-range-layers".into(), &layered.1, 28.0, CoderId::Range),
+            // aec 0.7: the residual layer's version 2 (context offsets).
+            ("default-rgb-128x96-q28-range-layers2".into(), &layered.0, 28.0, CoderId::Range),
+            ("default-gray-96x64-q28-range-layers2".into(), &layered.1, 28.0, CoderId::Range),
+        ]
+    } else {
+        vec![
+            (format!("{name}-rgb-70x50-q{default}-range"), rgb, default, CoderId::Range),
+            (format!("{name}-rgb-70x50-q2.5-zstd"), rgb, 2.5, CoderId::Zstd),
+            (format!("{name}-gray-33x47-q28-range"), gray, 28.0, CoderId::Range),
+            (format!("{name}-rgba-24x16-q9-range"), rgba, 9.0, CoderId::Range),
+            (format!("{name}-rgb-70x50-q33-range"), rgb, 33.0, CoderId::Range),
+            (format!("{name}-rgb-70x50-q20-range-streams"), rgb, 20.0, CoderId::Range),
+            (format!("{name}-rgb-128x96-q28-range-layers2"), &layered.0, 28.0, CoderId::Range),
+            (format!("{name}-gray-96x64-q28-range-layers2"), &layered.1, 28.0, CoderId::Range),
+        ]
+    };
     let hyper = aec::codec::hyper::HyperCodec::builtin()?;
     for (name, picture, quality, coder) in cases {
         if Path::new(&format!("format-spec/vectors/v2-{name}.aec")).exists() {
@@ -152,7 +170,7 @@ fn write_hyperprior_vectors(rgb: &DynamicImage, rgba: &DynamicImage) -> Result<(
         let config = HyperpriorConfig::new(vec![0.004, 0.02, 0.1]).with_hidden(8).with_latent(16).with_hyper_hidden(8).with_hyper_latent(8);
         let device = burn::prelude::Device::flex();
         device.seed(2026);
-        aec::train::hyperprior::export(&config.init(&device), &config, weights)?;
+        aec::train::hyperprior::export(&config.init(&device), &config, aec::entropy::intnet::WEIGHT_BITS, weights)?;
     }
     let codec = AnyCodec::from_files(weights)?;
     let photo = codec.photo().expect("a photo model");

@@ -16,7 +16,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let quality: u8 = args.get(1).map_or(Ok(4), |q| q.parse())?;
     let runs: u32 = args.get(2).map_or(Ok(5), |r| r.parse())?;
     let t = Instant::now();
-    let codec = Codec::embedded()?;
+    // From its files: the built-in version-1 model only decodes.
+    let codec = Codec::from_files(std::path::Path::new("models/default.bpk"), burn::prelude::Device::flex())?;
     let load = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let decoder = aec::infer::Synthesis::from_model(&codec.model().synthesis)?;

@@ -22,7 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (a.clone(), s.clone())
         }
         "factorized" => {
-            let codec = Codec::embedded()?;
+            // From its files: the built-in version-1 model only decodes.
+            let codec = Codec::from_files(std::path::Path::new("models/default.bpk"), burn::prelude::Device::flex())?;
             (Analysis::from_model(&codec.model().analysis)?, Synthesis::from_model(&codec.model().synthesis)?)
         }
         other => return Err(format!("no model {other:?}: default or factorized").into()),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Whole-process time of `aec compress` / `aec decompress` on one photo (the default model, and the
-# version-1 scale for comparison) against the other codecs' command-line tools in the same run (cjpeg/djpeg, cwebp/dwebp, avifenc/avifdec): each command
+# version-1 default for comparison, its file written from its model files) against the other codecs' command-line tools in the same run (cjpeg/djpeg, cwebp/dwebp, avifenc/avifdec): each command
 # runs RUNS times, interleaved with the others so that a busy machine slows all alike, and the
 # median wall time is reported with its ratio to aec's. Tools that are missing get a row that says
 # so (Debian: apt-get install libjpeg-turbo-progs webp libavif-bin). Decoders write PPM (avifdec,
@@ -13,6 +13,7 @@ picture=${1:-tests/fixtures/kodim23.png}
 runs=${2:-15}
 cargo build --release --quiet --bin aec
 aec=${AEC:-$PWD/target/release/aec}  # AEC=path measures another build (e.g. target/dist/aec)
+models=$PWD/models  # the version-1 default's files: the built-in version-1 models only decode
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp "$picture" "$work/in.png"
@@ -20,7 +21,7 @@ cd "$work"
 "$aec" decompress --help > /dev/null
 # Inputs in each tool's own format, made once.
 "$aec" compress in.png -o in.aec --force 2> /dev/null
-"$aec" compress in.png -o in-v1.aec --model factorized --force 2> /dev/null
+"$aec" compress in.png -o in-v1.aec --model "$models/default.bpk" --force 2> /dev/null
 have() { command -v "$1" > /dev/null 2>&1; }
 # cjpeg reads PPM, not PNG: the photo goes through lossless WebP to PPM.
 if have cjpeg && have cwebp && have dwebp; then
@@ -38,7 +39,7 @@ commands=(
     "avifdec|avifdec in.avif out.png > /dev/null"
     "aec decompress, version-1 file|$aec decompress in-v1.aec -o out.ppm --force"
     "aec compress|$aec compress in.png -o out.aec --force"
-    "aec compress --model factorized|$aec compress in.png -o out.aec --model factorized --force"
+    "aec compress, version-1 model files|$aec compress in.png -o out.aec --model $models/default.bpk --force"
     "cjpeg -optimize|cjpeg -quality 75 -optimize in.ppm > out.jpg"
     "cwebp -m 6|cwebp -quiet -m 6 -q 75 in.png -o out.webp"
     "avifenc -s 6|avifenc -s 6 in.png out.avif > /dev/null"

@@ -413,7 +413,7 @@ fn refining_compresses_within_its_memory_and_bench_measures_chosen_levels() {
         aec(&["compress", path_str(&picture), "--max-memory", "200M", "-o", path_str(&dir.join("b.aec"))]).status.success(),
         "without --refine 200M is enough"
     );
-    for model in ["factorized", "mnist-conv"] {
+    for model in ["models/default.bpk", "mnist-conv"] {
         let out = aec(&["compress", path_str(&picture), "--refine", "3", "--model", model, "-o", path_str(&dir.join("c.aec"))]);
         assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("hyperprior"), "{model}: {}", String::from_utf8_lossy(&out.stderr));
     }

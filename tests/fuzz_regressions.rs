@@ -17,10 +17,11 @@ fn files(dir: &str) -> Vec<PathBuf> {
 }
 
 /// The decoders of the `decode` target: the default model (the built-in hyperprior), the
-/// version-1 scale, `mnist-conv`, and the hyperprior of the format's test vectors.
-fn codecs() -> [AnyCodec; 4] {
+/// former default (`hyper-ext`), the version-1 scale, `mnist-conv`, and the hyperprior of the format's test vectors.
+fn codecs() -> [AnyCodec; 5] {
     [
         AnyCodec::open("default").unwrap(),
+        AnyCodec::open("hyper-ext").unwrap(),
         AnyCodec::open("factorized").unwrap(),
         AnyCodec::open("mnist-conv").unwrap(),
         AnyCodec::from_files(std::path::Path::new("format-spec/vectors/models/hyper-tiny.bpk")).unwrap(),

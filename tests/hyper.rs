@@ -21,7 +21,7 @@ fn export_small(dir: &Path) -> PathBuf {
     device.seed(7);
     let model = config.init(&device);
     let out = dir.join("small.bpk");
-    aec::train::hyperprior::export(&model, &config, &out).unwrap();
+    aec::train::hyperprior::export(&model, &config, aec::entropy::intnet::WEIGHT_BITS, &out).unwrap();
     out
 }
 
@@ -242,9 +242,17 @@ fn the_command_line_compresses_with_a_hyperprior_model_file() {
         assert_eq!(codec.rate_of_fraction(f64::from(q)).unwrap(), codec.rate_of(q).unwrap());
     }
     let x = dir.path().join("x.aec");
-    let out =
-        aec(&["compress".as_ref(), input.as_os_str(), "-o".as_ref(), x.as_os_str(), "-q".as_ref(), "2.5".as_ref(), "--model".as_ref(), "factorized".as_ref()]);
-    assert_eq!(out.status.code(), Some(2), "the version-1 scale has whole levels only");
+    let out = aec(&[
+        "compress".as_ref(),
+        input.as_os_str(),
+        "-o".as_ref(),
+        x.as_os_str(),
+        "-q".as_ref(),
+        "2.5".as_ref(),
+        "--model".as_ref(),
+        "models/default.bpk".as_ref(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "a version-1 model has whole levels only");
     let out = aec(&["compress".as_ref(), input.as_os_str(), "-o".as_ref(), x.as_os_str(), "-q".as_ref(), "2.5".as_ref()]);
     assert!(out.status.success(), "the default model takes fractions: {}", String::from_utf8_lossy(&out.stderr));
 }
@@ -444,10 +452,10 @@ fn a_target_that_only_refining_reaches_is_met_with_a_refinement() {
     assert!(psnr(&bytes) >= (plain + refined) / 2.0 && quality == top);
 }
 
-/// The version-1 scale cannot refine its latents, and says so.
+/// A version-1 model cannot refine its latents, and says so.
 #[test]
 fn refining_a_factorized_models_latents_is_refused() {
-    let scale = aec::codec::registry::AnyCodec::open("factorized").unwrap();
+    let scale = aec::codec::registry::AnyCodec::open("models/default.bpk").unwrap();
     let options = EncodeOptions { refinement: Refinement::steps(5), ..EncodeOptions::default() };
     let err = scale.encode(&photo(), &options).unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(ref m) if m.contains("hyperprior")), "{err}");

@@ -1,12 +1,18 @@
 //! The built-in quality scale over several photographic models: every level round-trips, the
 //! levels climb in size and fidelity, the header records the level, files of any built-in
-//! model decode, and rate control picks across models.
+//! model decode, and rate control picks across models. The binary has only the scale's
+//! decoders: its files are written by the same models opened from `models/`.
 
 use aec::codec::registry::{AnyCodec, BUILTIN_PHOTO, builtin_photo_by_id};
 use aec::codec::{Codec, EncodeOptions, Ladder, PhotoCodec, RateTarget};
 use aec::format::{CoderId, HeaderV2, Limits, SectionFile};
 use aec::{Error, metrics};
 use image::DynamicImage;
+
+/// The built-in scale over the model files in `models/` (it encodes).
+fn scale_from_files() -> Ladder {
+    Ladder::builtin_from_files(std::path::Path::new("models"), burn::prelude::Device::flex()).unwrap()
+}
 
 fn photo() -> DynamicImage {
     image::open("tests/fixtures/chelsea.png").unwrap()
@@ -26,7 +32,7 @@ fn every_level(ladder: &Ladder, picture: &DynamicImage) -> Vec<(usize, f64, Head
 
 #[test]
 fn every_level_of_the_builtin_scale_round_trips_and_climbs_in_size_and_fidelity() {
-    let ladder = Ladder::builtin();
+    let ladder = scale_from_files();
     assert!(ladder.max_quality() >= 6, "at least six levels");
     assert!((1..=ladder.max_quality()).contains(&ladder.default_quality()));
     let picture = photo();
@@ -46,6 +52,12 @@ fn every_level_of_the_builtin_scale_round_trips_and_climbs_in_size_and_fidelity(
     }
     let models: std::collections::HashSet<_> = levels.iter().map(|l| l.2.model).collect();
     assert_eq!(models.len(), BUILTIN_PHOTO.len(), "every built-in photo model has a level");
+    // The built-in scale decodes every level's file, and refuses to write one.
+    let builtin = Ladder::builtin();
+    let bytes = ladder.encode(&picture, &EncodeOptions { quality: 3, ..EncodeOptions::default() }).unwrap();
+    let psnr = metrics::psnr(picture.to_rgb8().as_raw(), builtin.decode(&bytes, &Limits::default()).unwrap().to_rgb8().as_raw());
+    assert!((psnr - levels[2].1).abs() < 0.05, "{psnr} against {}", levels[2].1);
+    assert!(matches!(builtin.encode(&picture, &EncodeOptions::default()), Err(Error::InvalidArgument(_))));
     for bad in [0, ladder.max_quality() + 1] {
         let err = ladder.encode(&picture, &EncodeOptions { quality: bad, ..EncodeOptions::default() }).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
@@ -55,9 +67,9 @@ fn every_level_of_the_builtin_scale_round_trips_and_climbs_in_size_and_fidelity(
 #[test]
 fn files_of_the_default_models_own_scale_decode_with_the_builtin_scale() {
     let picture = photo();
-    let default = Codec::embedded().unwrap();
-    let bytes = default.encode(&picture, &EncodeOptions { quality: 2, ..EncodeOptions::default() }).unwrap();
-    let expected = default.decode(&bytes, &Limits::default()).unwrap();
+    let files = Codec::from_files(std::path::Path::new("models/default.bpk"), burn::prelude::Device::flex()).unwrap();
+    let bytes = files.encode(&picture, &EncodeOptions { quality: 2, ..EncodeOptions::default() }).unwrap();
+    let expected = Codec::embedded().unwrap().decode(&bytes, &Limits::default()).unwrap();
     let AnyCodec::Photo(ladder) = AnyCodec::for_file(&bytes, &Limits::default()).unwrap() else { panic!("a photo model") };
     assert_eq!(ladder.decode(&bytes, &Limits::default()).unwrap().to_rgb8().as_raw(), expected.to_rgb8().as_raw());
 }
@@ -65,7 +77,7 @@ fn files_of_the_default_models_own_scale_decode_with_the_builtin_scale() {
 #[test]
 fn files_of_other_models_are_refused_by_the_scale() {
     let ladder = Ladder::builtin();
-    let bytes = ladder.encode(&photo(), &EncodeOptions::default()).unwrap();
+    let bytes = scale_from_files().encode(&photo(), &EncodeOptions::default()).unwrap();
     let file = SectionFile::parse(&bytes, &Limits::default()).unwrap();
     let mut header = file.header;
     header.model.weights_hash ^= 1;
@@ -75,7 +87,7 @@ fn files_of_other_models_are_refused_by_the_scale() {
 
 #[test]
 fn rate_control_searches_across_the_models_of_the_scale() {
-    let ladder = Ladder::builtin();
+    let ladder = scale_from_files();
     let picture = photo();
     let pixels = f64::from(picture.width() * picture.height());
     let levels = every_level(&ladder, &picture);
@@ -103,7 +115,7 @@ fn rate_control_searches_across_the_models_of_the_scale() {
 fn every_level_range_decodes_exactly_the_latents_it_encoded() {
     // zstd stores the integer latents verbatim; the range coder must give back the same ones,
     // hence the same pixels, with every model's tables at every level.
-    let ladder = Ladder::builtin();
+    let ladder = scale_from_files();
     let picture = photo().crop_imm(150, 60, 160, 112);
     for quality in 1..=ladder.max_quality() {
         let decode = |coder| {

@@ -26,12 +26,13 @@ fn every_family_has_a_number_of_its_own() {
 
 #[test]
 fn files_name_the_model_that_decodes_them() {
-    // The default model is the built-in hyperprior; the version-1 scale stays built in.
-    for (name, family) in [("default", "hyperprior"), ("factorized", "factorized")] {
+    // The default model is the built-in hyperprior; the version-1 scale stays built in as a
+    // decoder (its files are written by its models' files).
+    for (name, family, encoder) in [("default", "hyperprior", "default"), ("factorized", "factorized", "models/default.bpk")] {
         let any = AnyCodec::open(name).unwrap();
         let codec = any.photo().unwrap();
         assert_eq!(codec.family().name, family);
-        let bytes = codec.encode(&photo(), &EncodeOptions::default()).unwrap();
+        let bytes = AnyCodec::open(encoder).unwrap().photo().unwrap().encode(&photo(), &EncodeOptions::default()).unwrap();
         let file = ParsedFile::parse(&bytes, &Limits::default()).unwrap();
         assert!(codec.decodes(file.model()));
         let found = AnyCodec::for_parsed(&file).unwrap();
@@ -44,13 +45,30 @@ fn files_name_the_model_that_decodes_them() {
     }
 }
 
+/// The former default (`hyper-ext`, aec 0.3 to 0.7, whose files are the `v2-default-*`
+/// vectors) is built in as a decoder: its files find it, and it refuses to write new ones.
+#[test]
+fn the_former_default_decodes_its_files_and_refuses_to_encode() {
+    let bytes = std::fs::read("format-spec/vectors/v2-default-rgb-70x50-q33-range.aec").unwrap();
+    let file = ParsedFile::parse(&bytes, &Limits::default()).unwrap();
+    let found = AnyCodec::for_parsed(&file).unwrap();
+    let codec = found.photo().unwrap();
+    assert_eq!(codec.level_info(17).unwrap().model, "hyper-ext");
+    assert!(!AnyCodec::open("default").unwrap().photo().unwrap().decodes(file.model()), "the default model is another");
+    let former = AnyCodec::open("hyper-ext").unwrap();
+    assert_eq!(former.decode_parsed(&file, &Limits::default()).unwrap().width(), 70);
+    let err = former.encode(&photo(), &EncodeOptions::default()).unwrap_err();
+    assert!(matches!(&err, aec::Error::InvalidArgument(m) if m.contains("only decodes")), "{err}");
+    assert!(AnyCodec::open("hyper-light").unwrap().encode(&photo(), &EncodeOptions::default()).is_ok(), "the default by its name");
+}
+
 #[test]
 fn a_trained_hyperprior_opens_by_path_and_its_files_need_it() {
     let dir = tempfile::tempdir().unwrap();
     let config = HyperpriorConfig::new(vec![0.004, 0.02]).with_hidden(8).with_latent(16).with_hyper_hidden(8).with_hyper_latent(8);
     let model = config.init(&Device::flex());
     let path = dir.path().join("tiny.bpk");
-    aec::train::hyperprior::export(&model, &config, &path).unwrap();
+    aec::train::hyperprior::export(&model, &config, aec::entropy::intnet::WEIGHT_BITS, &path).unwrap();
     let any = AnyCodec::from_files(&path).unwrap();
     let codec = any.photo().expect("a photographic family");
     assert_eq!(codec.family().name, "hyperprior");

@@ -52,6 +52,11 @@ fn a_run_writes_a_usable_model_and_resumes_from_its_checkpoint() {
     assert_eq!((decoded.width(), decoded.height()), (picture.width(), picture.height()));
 }
 
+/// The version-1 default model from its files (the built-in one only decodes).
+fn default_from_files() -> Codec {
+    Codec::from_files(std::path::Path::new("models/default.bpk"), Device::flex()).unwrap()
+}
+
 #[test]
 fn fine_tuning_starts_from_the_given_weights() {
     let dir = tempfile::tempdir().unwrap();
@@ -60,7 +65,7 @@ fn fine_tuning_starts_from_the_given_weights() {
     train(small_run(1).with_lr(1e-12), &options(&out, false, Some("models/default.bpk"))).unwrap();
     let picture = image::open("tests/fixtures/chelsea.png").unwrap();
     let size = |codec: &Codec| codec.encode(&picture, &EncodeOptions::default()).unwrap().len() as f64;
-    let (tuned, default) = (size(&Codec::from_files(&out, Device::flex()).unwrap()), size(&Codec::embedded().unwrap()));
+    let (tuned, default) = (size(&Codec::from_files(&out, Device::flex()).unwrap()), size(&default_from_files()));
     assert!((tuned / default - 1.0).abs() < 0.01, "{tuned} vs {default} bytes");
     // From random weights the same run gives a very different file.
     let fresh = dir.path().join("fresh.bpk");
@@ -83,7 +88,7 @@ fn fine_tuning_can_widen_the_latents_but_not_change_the_hidden_size() {
     assert_eq!(codec.latent_shape(file.header.width, file.header.height).channels, 128);
     assert_eq!(codec.decode(&bytes, &aec::format::Limits::default()).unwrap().width(), file.header.width);
     // The widened model starts close to the default one.
-    let default = Codec::embedded().unwrap();
+    let default = default_from_files();
     let psnr = |codec: &Codec, bytes: &[u8]| {
         let back = codec.decode(bytes, &aec::format::Limits::default()).unwrap();
         aec::metrics::psnr(picture.to_rgb8().as_raw(), back.to_rgb8().as_raw())

@@ -109,10 +109,9 @@ fn hyperprior_vectors_decode_to_their_golden_latents_on_every_backend_and_thread
         let expected = std::fs::read_to_string(&path).unwrap().split_whitespace().next().unwrap().to_string();
         let file = SectionFile::parse(&bytes, &Limits::default()).unwrap();
         for (backend, device) in &devices {
-            let codec = if file.header.model == HyperCodec::builtin_id() {
-                HyperCodec::builtin_on(device.clone()).unwrap()
-            } else {
-                HyperCodec::from_files(&model_of(&aec_path), device.clone()).unwrap()
+            let codec = match aec::codec::registry::builtin_hyper_by_id(file.header.model) {
+                Some(builtin) => HyperCodec::of_builtin(builtin, device.clone()).unwrap(),
+                None => HyperCodec::from_files(&model_of(&aec_path), device.clone()).unwrap(),
             };
             for threads in [1, 2] {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();

@@ -1,5 +1,5 @@
 //! Full decoding on arbitrary bytes, under small size limits, with the default model (the
-//! built-in hyperprior), the version-1 scale of built-in factorized models, the built-in
+//! built-in hyperprior), the former default (`hyper-ext`), the version-1 scale of built-in factorized models, the built-in
 //! `mnist-conv` digit model and the small hyperprior of the
 //! format's test vectors (its integer hyper-synthesis and Gaussian bank included); a seed of
 //! each kind is in `seeds/decode`.
@@ -13,7 +13,7 @@ use aec::codec::registry::AnyCodec;
 use aec::format::Limits;
 use libfuzzer_sys::fuzz_target;
 
-static CODECS: OnceLock<[AnyCodec; 4]> = OnceLock::new();
+static CODECS: OnceLock<[AnyCodec; 5]> = OnceLock::new();
 
 /// The hyperprior that made the format's hyperprior test vectors.
 const HYPER_TINY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../format-spec/vectors/models/hyper-tiny.bpk");
@@ -22,6 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let codecs = CODECS.get_or_init(|| {
         [
             AnyCodec::open("default").expect("embedded model"),
+            AnyCodec::open("hyper-ext").expect("the former default, which decodes its files"),
             AnyCodec::open("factorized").expect("the embedded version-1 scale"),
             AnyCodec::open("mnist-conv").expect("built-in digit model"),
             AnyCodec::from_files(std::path::Path::new(HYPER_TINY)).expect("the test vectors' hyperprior"),

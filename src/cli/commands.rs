@@ -327,11 +327,14 @@ fn model_note(model: ModelId) -> String {
     if let Some(arch) = aec::codec::digits::arch_of(model.architecture) {
         return format!(" (an mnist {} model)", arch.name());
     }
-    if model == aec::codec::hyper::HyperCodec::builtin_id() {
-        return " (the built-in hyperprior, the default model)".to_string();
+    if let Some(builtin) = aec::codec::registry::builtin_hyper_by_id(model) {
+        return match std::ptr::eq(builtin, aec::codec::registry::default_hyper()) {
+            true => format!(" (the built-in hyperprior {}, the default model)", builtin.name),
+            false => format!(" (the built-in hyperprior {}, a former default model: this aec decodes its files)", builtin.name),
+        };
     }
     match (builtin_photo_by_id(model), family_of(model.architecture)) {
-        (Some(builtin), _) => format!(" (the built-in photo model {}, λ={})", builtin.name, builtin.lambda),
+        (Some(builtin), _) => format!(" (the built-in version-1 photo model {}, λ={}: this aec decodes its files)", builtin.name, builtin.lambda),
         (None, Some(family)) => format!(" ({}, not built in)", family.description),
         (None, None) => " (an architecture this aec does not know)".to_string(),
     }
@@ -478,7 +481,7 @@ fn train_photo(args: TrainArgs) -> Result<()> {
 fn train_hyper(args: TrainArgs) -> Result<()> {
     let out = args.out.context("--out is required")?;
     if args.export_only {
-        let step = aec::train::hyperprior::export_checkpoint(&out)?;
+        let step = aec::train::hyperprior::export_checkpoint(&out, args.hsi_bits)?;
         eprintln!("wrote {} from the checkpoint at step {step}", out.display());
         return Ok(());
     }
@@ -501,6 +504,9 @@ fn train_hyper(args: TrainArgs) -> Result<()> {
     override_with(&mut config.batch, args.batch);
     override_with(&mut config.patch, args.patch);
     override_with(&mut config.decay_from, args.decay_from);
+    if args.hsi_bits.is_some() {
+        config.hsi_bits = args.hsi_bits;
+    }
     let summary = aec::train::hyperprior::train(config, &run_options(data, out, &args.init_from, args.resume, args.max_minutes, args.checkpoint_minutes))?;
     eprintln!("stopped at step {}: {}, averaged over the levels", summary.step, aec::train::run::describe_logged(summary.last));
     Ok(())

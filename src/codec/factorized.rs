@@ -42,9 +42,14 @@ pub static FAMILY: registry::Family = registry::Family {
     rate_label: "step",
     owns_settings,
     open_files: |weights, device| Ok(Box::new(super::Ladder::single(Codec::from_files(weights, device)?))),
-    builtin: Some(|device| Box::new(super::Ladder::builtin_on(device))),
+    builtin: Some(|_, device| Box::new(super::Ladder::builtin_on(device))),
     builtin_decodes: |model| registry::builtin_photo_by_id(model).is_some(),
 };
+
+/// Picks the tensors that decoding needs (all but the analysis transform's).
+fn decoding_tensor(path: &str, _container: &str) -> bool {
+    !path.starts_with("analysis.")
+}
 
 /// Whether model settings are a factorized model's (`{"hidden": .., "latent": ..}`).
 fn owns_settings(settings: &serde_json::Value) -> bool {
@@ -72,8 +77,9 @@ pub(crate) struct Analysis {
 /// A trained model ready to encode and decode pictures.
 pub struct Codec {
     model: FactorizedModel,
-    /// The analysis transform packed for encoding.
-    encoder: PackedAnalysis,
+    /// The analysis transform packed for encoding; none for a built-in model that only
+    /// decodes (its name).
+    encoder: std::result::Result<PackedAnalysis, &'static str>,
     /// The synthesis transform packed for decoding.
     decoder: Synthesis,
     tables: QuantizedTables,
@@ -113,8 +119,16 @@ impl Codec {
 
     /// A model from files embedded in the binary (a weight pack, see build.rs), with the
     /// identity of its original files.
-    pub(crate) fn from_static(settings: &str, weights: &'static [u8], tables: &[u8], id: ModelId, device: Device) -> Result<Self> {
-        Self::from_parts(parse_config(settings)?, &Weights::Builtin(weights), id, tables, device)
+    /// `decode_only` names a model whose encoder the binary lacks (build.rs leaves it out).
+    pub(crate) fn from_static(
+        settings: &str,
+        weights: &'static [u8],
+        tables: &[u8],
+        id: ModelId,
+        decode_only: Option<&'static str>,
+        device: Device,
+    ) -> Result<Self> {
+        Self::from_parts(parse_config(settings)?, &Weights::Builtin(weights), id, tables, decode_only, device)
     }
 
     /// A model from files written by `aec train`: `NAME.bpk` (weights), `NAME.cdf` (tables)
@@ -130,18 +144,21 @@ impl Codec {
         let config_text = String::from_utf8(read(&config_path)?).map_err(|_| Error::Model("model settings are not UTF-8".into()))?;
         let config = parse_config(&config_text)?;
         let id = model_id(ARCH_FACTORIZED, &[&weight_bytes, &tables]);
-        Self::from_parts(config, &Weights::File(weight_bytes), id, &tables, device)
+        Self::from_parts(config, &Weights::File(weight_bytes), id, &tables, None, device)
     }
 
-    fn from_parts(config: FactorizedConfig, weights: &Weights, id: ModelId, tables: &[u8], device: Device) -> Result<Self> {
+    fn from_parts(config: FactorizedConfig, weights: &Weights, id: ModelId, tables: &[u8], decode_only: Option<&'static str>, device: Device) -> Result<Self> {
         let mut model = config.init(&device);
-        weights.load_into(&mut model, super::every_tensor)?;
+        weights.load_into(&mut model, if decode_only.is_some() { decoding_tensor } else { super::every_tensor })?;
         let parsed = QuantizedTables::from_bytes(tables)?;
         if parsed.channels() != config.latent || parsed.levels.is_empty() {
             return Err(Error::Model("CDF tables do not match the model".into()));
         }
         Ok(Self {
-            encoder: PackedAnalysis::from_model(&model.analysis)?,
+            encoder: match decode_only {
+                Some(name) => Err(name),
+                None => Ok(PackedAnalysis::from_model(&model.analysis)?),
+            },
             decoder: Synthesis::from_model(&model.synthesis)?,
             model: model.valid(),
             tables: parsed,
@@ -209,7 +226,13 @@ impl Codec {
     pub(crate) fn analyze(&self, picture: &DynamicImage, limits: &Limits) -> Result<Analysis> {
         check_picture_size(picture.width(), picture.height(), limits)?;
         let (pixels, color, alpha) = split_picture(picture);
-        let (latents, ph, pw) = tiles::analyze(&pixels, DOWNSAMPLING, |x, h, w| self.encoder.forward(x, h, w));
+        let encoder = self.encoder.as_ref().map_err(|name| {
+            Error::InvalidArgument(format!(
+                "the built-in version-1 model {name} only decodes the files it made (this aec has its decoder, not its encoder); compress with the default model, or give a version-1 model's files (--model models/{}.bpk from aec's source)",
+                registry::BUILTIN_PHOTO.iter().find(|b| b.name == *name).map_or(*name, |b| b.file)
+            ))
+        })?;
+        let (latents, ph, pw) = tiles::analyze(&pixels, DOWNSAMPLING, |x, h, w| encoder.forward(x, h, w));
         Ok(Analysis { pixels, color, alpha, latents: latents.to_tensor(&self.device), latent_height: ph / DOWNSAMPLING, latent_width: pw / DOWNSAMPLING })
     }
 
@@ -272,7 +295,8 @@ impl Codec {
         self.decode_file(&single)
     }
 
-    /// The network (to profile it, or to use its transforms directly).
+    /// The network (to profile it, or to use its transforms directly). A built-in model that
+    /// only decodes has an untrained analysis transform: open its files to use that.
     pub fn model(&self) -> &FactorizedModel {
         &self.model
     }

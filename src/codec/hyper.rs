@@ -47,8 +47,11 @@ pub static FAMILY: super::registry::Family = super::registry::Family {
     rate_label: "rate",
     owns_settings: |settings| settings.get("lambdas").is_some(),
     open_files: |weights, device| Ok(Box::new(HyperCodec::from_files(weights, device)?)),
-    builtin: Some(|device| Box::new(HyperCodec::builtin_on(device).expect("the embedded hyperprior loads (a build problem otherwise)"))),
-    builtin_decodes: |model| model == HyperCodec::builtin_id(),
+    builtin: Some(|model, device| {
+        let builtin = super::registry::builtin_hyper_by_id(model).unwrap_or_else(super::registry::default_hyper);
+        Box::new(HyperCodec::of_builtin(builtin, device).expect("the embedded hyperprior loads (a build problem otherwise)"))
+    }),
+    builtin_decodes: |model| super::registry::builtin_hyper_by_id(model).is_some(),
 };
 /// λ of the default quality level (about 0.6 bpp on photographs).
 const DEFAULT_LAMBDA: f64 = 0.02;
@@ -83,6 +86,9 @@ pub struct HyperCodec {
     weights: Weights,
     /// The parts only encoding needs, loaded on first use: a decoder never pays for them.
     encoder: OnceLock<EncoderParts>,
+    /// The name of the built-in model when the binary has only its decoder (a former
+    /// default, see `registry::BUILTIN_HYPER`): encoding is refused.
+    decode_only: Option<&'static str>,
     /// The synthesis transform packed for decoding, loaded on first use (while the first
     /// file's latents are entropy-decoded): an encoder never pays for it.
     decoder: OnceLock<Synthesis>,
@@ -175,11 +181,12 @@ impl std::fmt::Debug for HyperCodec {
     }
 }
 
-/// The integer copy of a trained model's hyper-synthesis.
+/// The integer copy of a trained model's hyper-synthesis, its weights quantized to `bits`
+/// significant bits (16 for every model before `hyper-light`; see `IntLayer::quantize_to`).
 ///
 /// # Errors
-/// [`Error::Model`] if a weight is not finite.
-pub fn integer_hyper_synthesis(model: &HyperpriorModel) -> Result<IntNet> {
+/// [`Error::Model`] if a weight is not finite or `bits` is out of range.
+pub fn integer_hyper_synthesis(model: &HyperpriorModel, bits: u32) -> Result<IntNet> {
     let floats = |t: Tensor<4>| t.into_data().try_to_vec::<f32>().map_err(|e| Error::Model(format!("{e:?}")));
     let bias = |b: &Option<burn::module::Param<Tensor<1>>>, n: usize| -> Result<Vec<f32>> {
         match b {
@@ -193,11 +200,11 @@ pub fn integer_hyper_synthesis(model: &HyperpriorModel) -> Result<IntNet> {
         // [out][in][ky][kx].
         let [inputs, outputs, _, _] = deconv.weight.dims();
         let weights = floats(deconv.weight.val().swap_dims(0, 1))?;
-        layers.push(IntLayer::quantize(LayerKind::Up5, true, inputs, outputs, &weights, &bias(&deconv.bias, outputs)?)?);
+        layers.push(IntLayer::quantize_to(LayerKind::Up5, true, inputs, outputs, &weights, &bias(&deconv.bias, outputs)?, bits)?);
     }
     let head = &model.hyper_synthesis.head;
     let [outputs, inputs, _, _] = head.weight.dims();
-    layers.push(IntLayer::quantize(LayerKind::Pointwise, false, inputs, outputs, &floats(head.weight.val())?, &bias(&head.bias, outputs)?)?);
+    layers.push(IntLayer::quantize_to(LayerKind::Pointwise, false, inputs, outputs, &floats(head.weight.val())?, &bias(&head.bias, outputs)?, bits)?);
     IntNet::new(layers)
 }
 
@@ -269,10 +276,20 @@ impl HyperCodec {
     /// # Errors
     /// As [`HyperCodec::builtin`].
     pub fn builtin_on(device: Device) -> Result<Self> {
-        let builtin = &super::registry::BUILTIN_HYPER;
+        Self::of_builtin(super::registry::default_hyper(), device)
+    }
+
+    /// A built-in hyperprior (the default, or a former default that only decodes) on the
+    /// given device.
+    ///
+    /// # Errors
+    /// As [`HyperCodec::builtin`].
+    pub fn of_builtin(builtin: &'static super::registry::BuiltinHyper, device: Device) -> Result<Self> {
         let unpack = |packed| super::embedded::unpack_bytes(packed).map_err(Error::Model);
         let (tables, hsi) = rayon::join(|| unpack(builtin.tables), || unpack(builtin.hyper_synthesis));
-        Self::from_parts(builtin.settings, Weights::Builtin(builtin.weights), &tables?, &hsi?, builtin.id(), device)
+        let mut codec = Self::from_parts(builtin.settings, Weights::Builtin(builtin.weights), &tables?, &hsi?, builtin.id(), device)?;
+        codec.decode_only = (!builtin.encodes).then_some(builtin.name);
+        Ok(codec)
     }
 
     /// A model from its settings, weights, `z` tables and integer hyper-synthesis, with the
@@ -304,6 +321,7 @@ impl HyperCodec {
             gradient: OnceLock::new(),
             weights,
             encoder: OnceLock::new(),
+            decode_only: None,
             config,
             z_models: coding::decoding_models(&z_tables),
             z_tables,
@@ -382,7 +400,7 @@ impl HyperCodec {
 
     /// The identity of the built-in hyperprior, without loading it.
     pub fn builtin_id() -> ModelId {
-        super::registry::BUILTIN_HYPER.id()
+        super::registry::default_hyper().id()
     }
 
     /// The rate setting of a quality level that may be fractional (continuous quality): level
@@ -424,6 +442,11 @@ impl HyperCodec {
     fn encoder(&self) -> Result<&EncoderParts> {
         if let Some(parts) = self.encoder.get() {
             return Ok(parts);
+        }
+        if let Some(name) = self.decode_only {
+            return Err(Error::InvalidArgument(format!(
+                "the built-in model {name} only decodes the files it made (this aec has its decoder, not its encoder); compress with the default model"
+            )));
         }
         // The two transforms load and pack on two threads.
         let load = |wanted| load_parts(&self.config, &self.weights, wanted, &self.device);
@@ -849,7 +872,11 @@ impl PhotoCodec for HyperCodec {
 
     fn level_info(&self, quality: u8) -> Result<LevelInfo> {
         let rate = self.rate_of(quality)?;
-        let model = if self.id == Self::builtin_id() { super::registry::DEFAULT_MODEL } else { FAMILY.name };
+        let model = match super::registry::builtin_hyper_by_id(self.id) {
+            Some(_) if self.id == Self::builtin_id() => super::registry::DEFAULT_MODEL,
+            Some(builtin) => builtin.name,
+            None => FAMILY.name,
+        };
         Ok(LevelInfo { model: model.into(), lambda: Some(self.lambda_at(rate)), rate: f64::from(rate) / 256.0 })
     }
 

@@ -90,9 +90,28 @@ impl Ladder {
         Self::builtin_on(Device::flex())
     }
 
-    /// The built-in scale on another burn device.
+    /// The built-in scale on another burn device. Its models only decode (the binary lacks
+    /// their encoders): [`Ladder::builtin_from_files`] writes files of this scale.
     pub fn builtin_on(device: Device) -> Self {
-        let models = BUILTIN_PHOTO.iter().map(|b| ScaleModel { builtin: Some((b, device.clone())), codec: OnceLock::new() }).collect();
+        Self::of_builtin_models(BUILTIN_PHOTO.iter().map(|b| ScaleModel { builtin: Some((b, device.clone())), codec: OnceLock::new() }).collect())
+    }
+
+    /// The built-in scale over its models' files in `folder` (`NAME.bpk` and the files beside
+    /// it, as in `models/` of aec's source), which encode: the files it writes are those of
+    /// the built-in scale, which decodes them.
+    ///
+    /// # Errors
+    /// As [`Codec::from_files`].
+    pub fn builtin_from_files(folder: &std::path::Path, device: Device) -> Result<Self> {
+        let models = BUILTIN_PHOTO
+            .iter()
+            .map(|b| Ok(ScaleModel { builtin: None, codec: OnceLock::from(Codec::from_files(&folder.join(format!("{}.bpk", b.file)), device.clone())?) }))
+            .collect::<Result<_>>()?;
+        Ok(Self::of_builtin_models(models))
+    }
+
+    /// The built-in scale's levels over its models, in [`BUILTIN_PHOTO`]'s order.
+    fn of_builtin_models(models: Vec<ScaleModel>) -> Self {
         let rungs = PHOTO_RUNGS
             .iter()
             .map(|(name, level)| Rung { model: BUILTIN_PHOTO.iter().position(|b| b.name == *name).expect("PHOTO_RUNGS names built-in models"), level: *level })

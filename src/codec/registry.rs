@@ -32,11 +32,15 @@ pub struct Family {
     pub owns_settings: fn(&serde_json::Value) -> bool,
     /// Opens a model from its files (`NAME.bpk` and the files beside it).
     pub open_files: fn(&Path, Device) -> Result<Box<dyn PhotoCodec>>,
-    /// The built-in codec that decodes this family's files, if the binary has one.
-    pub builtin: Option<fn(Device) -> Box<dyn PhotoCodec>>,
+    /// The built-in codec that decodes this family's files of a model (one that
+    /// `builtin_decodes`), if the binary has one.
+    pub builtin: Option<OpenBuiltin>,
     /// Whether the built-in codec decodes files of a model, known without loading it.
     pub builtin_decodes: fn(ModelId) -> bool,
 }
+
+/// Opens the built-in codec that decodes a family's files of a model, on a device.
+pub type OpenBuiltin = fn(ModelId, Device) -> Box<dyn PhotoCodec>;
 
 impl std::fmt::Debug for Family {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -60,8 +64,10 @@ pub struct BuiltinPhoto {
     /// Rate–distortion trade-off it was trained for.
     pub lambda: f64,
     /// Name of its files in `models/` (the test of its identity reads them).
-    #[cfg_attr(not(test), allow(dead_code))]
-    file: &'static str,
+    pub file: &'static str,
+    /// Whether the binary has its encoder (build.rs's `DECODE_ONLY`: the version-1 models
+    /// only decode the files they made).
+    pub encodes: bool,
     /// The weights as a weight pack (build.rs, `embedded`).
     weights: &'static [u8],
     /// The tables, compressed (build.rs, `embedded::pack_bytes`).
@@ -90,31 +96,33 @@ impl BuiltinPhoto {
     /// [`Error::Model`] if the embedded files are inconsistent (a build problem).
     pub fn load(&self, device: Device) -> Result<Codec> {
         let tables = super::embedded::unpack_bytes(self.tables).map_err(Error::Model)?;
-        Codec::from_static(self.settings, self.weights, &tables, self.id(), device)
+        Codec::from_static(self.settings, self.weights, &tables, self.id(), (!self.encodes).then_some(self.name), device)
     }
 }
 
 include!(concat!(env!("OUT_DIR"), "/model_hashes.rs"));
 
+/// Whether two byte strings are equal (in a `const` context).
+const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// The hash that build.rs computed for built-in model `key` (`NAME` or `mnist/NAME`); a model
 /// that build.rs did not hash stops the build.
 const fn built_hash(key: &str) -> u64 {
-    const fn same(a: &[u8], b: &[u8]) -> bool {
-        if a.len() != b.len() {
-            return false;
-        }
-        let mut i = 0;
-        while i < a.len() {
-            if a[i] != b[i] {
-                return false;
-            }
-            i += 1;
-        }
-        true
-    }
     let mut i = 0;
     while i < MODEL_HASHES.len() {
-        if same(MODEL_HASHES[i].0.as_bytes(), key.as_bytes()) {
+        if same_bytes(MODEL_HASHES[i].0.as_bytes(), key.as_bytes()) {
             return MODEL_HASHES[i].1;
         }
         i += 1;
@@ -128,6 +136,7 @@ macro_rules! builtin_photo {
             name: $name,
             lambda: $lambda,
             file: $file,
+            encodes: !decode_only($file),
             weights: include_bytes!(concat!(env!("OUT_DIR"), "/packed/", $file, ".awp")),
             tables: include_bytes!(concat!(env!("OUT_DIR"), "/packed/", $file, ".cdf.zst")),
             settings: include_str!(concat!("../../models/", $file, ".json")),
@@ -179,13 +188,15 @@ pub fn default_photo() -> &'static BuiltinPhoto {
     &BUILTIN_PHOTO[0]
 }
 
-/// The built-in hyperprior as embedded: its weight pack without the float
-/// hyper-synthesis (build.rs), its tables, integer hyper-synthesis and settings, and the
-/// identity of its trained files.
-pub(crate) struct BuiltinHyper {
-    /// Name of its files in `models/` (the test of its identity reads them).
-    #[cfg_attr(not(test), allow(dead_code))]
-    name: &'static str,
+/// A built-in hyperprior as embedded: its weight pack without the float hyper-synthesis
+/// (build.rs; a decode-only model's without its encoder either), its tables, integer
+/// hyper-synthesis and settings, and the identity of its trained files.
+pub struct BuiltinHyper {
+    /// Its name (`aec info`), the name of its files in `models/`.
+    pub name: &'static str,
+    /// Whether the binary has its encoder: a former default only decodes the files it made
+    /// (build.rs's `DECODE_ONLY`).
+    pub encodes: bool,
     pub(crate) weights: &'static [u8],
     /// The `z` tables and the integer hyper-synthesis, compressed (build.rs,
     /// `embedded::pack_bytes`).
@@ -196,17 +207,36 @@ pub(crate) struct BuiltinHyper {
     hash: u64,
 }
 
+impl std::fmt::Debug for BuiltinHyper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuiltinHyper").field("name", &self.name).field("encodes", &self.encodes).finish_non_exhaustive()
+    }
+}
+
 impl BuiltinHyper {
     /// The model's identity as written into files.
-    pub(crate) fn id(&self) -> ModelId {
+    pub fn id(&self) -> ModelId {
         ModelId { architecture: super::hyper::ARCH_HYPERPRIOR, weights_hash: self.hash }
     }
+}
+
+/// Whether build.rs left the encoder of built-in model `key` out (its `DECODE_ONLY`).
+const fn decode_only(key: &str) -> bool {
+    let mut i = 0;
+    while i < DECODE_ONLY_MODELS.len() {
+        if same_bytes(DECODE_ONLY_MODELS[i].as_bytes(), key.as_bytes()) {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 macro_rules! builtin_hyper {
     ($file:literal) => {
         BuiltinHyper {
             name: $file,
+            encodes: !decode_only($file),
             weights: include_bytes!(concat!(env!("OUT_DIR"), "/packed/", $file, ".awp")),
             tables: include_bytes!(concat!(env!("OUT_DIR"), "/packed/", $file, ".cdf.zst")),
             hyper_synthesis: include_bytes!(concat!(env!("OUT_DIR"), "/packed/", $file, ".hsi.zst")),
@@ -216,9 +246,20 @@ macro_rules! builtin_hyper {
     };
 }
 
-/// The built-in hyperprior: the default model (trained by `aec train --arch hyper`, see
-/// `models/README.md`).
-pub(crate) static BUILTIN_HYPER: BuiltinHyper = builtin_hyper!("hyper-ext");
+/// The built-in hyperpriors, the default model first (trained by `aec train --arch hyper`,
+/// see `models/README.md`): `hyper-light`, then `hyper-ext`, the default of aec 0.3 to 0.7,
+/// which only decodes the files it made.
+pub static BUILTIN_HYPER: [BuiltinHyper; 2] = [builtin_hyper!("hyper-light"), builtin_hyper!("hyper-ext")];
+
+/// The default model: the first built-in hyperprior.
+pub fn default_hyper() -> &'static BuiltinHyper {
+    &BUILTIN_HYPER[0]
+}
+
+/// The built-in hyperprior that made files of this identity, if any.
+pub fn builtin_hyper_by_id(id: ModelId) -> Option<&'static BuiltinHyper> {
+    BUILTIN_HYPER.iter().find(|b| b.id() == id)
+}
 
 /// The built-in photographic model that made files of this identity, if any.
 pub fn builtin_photo_by_id(id: ModelId) -> Option<&'static BuiltinPhoto> {
@@ -292,7 +333,12 @@ pub const FACTORIZED_SCALE: &str = "factorized";
 
 /// Names of every built-in model, the photographic default first.
 pub fn builtin_names() -> Vec<&'static str> {
-    [DEFAULT_MODEL, FACTORIZED_SCALE].into_iter().chain(BUILTIN_PHOTO.iter().map(|b| b.name)).chain(BUILTIN_DIGITS.iter().map(|b| b.name)).collect()
+    [DEFAULT_MODEL, FACTORIZED_SCALE]
+        .into_iter()
+        .chain(BUILTIN_HYPER.iter().map(|b| b.name))
+        .chain(BUILTIN_PHOTO.iter().map(|b| b.name))
+        .chain(BUILTIN_DIGITS.iter().map(|b| b.name))
+        .collect()
 }
 
 /// The default photographic codec (the built-in hyperprior) on the given device.
@@ -336,10 +382,11 @@ pub enum AnyCodec {
 }
 
 impl AnyCodec {
-    /// A built-in model by name (`default`: the built-in hyperprior; `factorized`: the
+    /// A built-in model by name (`default`: the built-in hyperprior, also by its name
+    /// `hyper-light`; `hyper-ext`, the former default, which only decodes; `factorized`: the
     /// version-1 quality scale over the built-in factorized models; `lambda-0.0067`,
     /// `lambda-0.0018`, `lambda-0.0483`, `wide-0.08`: one of those alone, with that model's own
-    /// levels; the MNIST models), or else the model files at that path
+    /// levels, which only decode; the MNIST models), or else the model files at that path
     /// (`NAME.bpk` with its `NAME.json`, and the family's other files).
     ///
     /// On the flex CPU backend; [`AnyCodec::open_on`] takes the device.
@@ -363,6 +410,9 @@ impl AnyCodec {
         }
         if BUILTIN_DIGITS.iter().any(|b| b.name == name_or_path) && !Path::new(name_or_path).exists() {
             return Ok(Self::Digits(builtin_digits_on(name_or_path, device)?));
+        }
+        if let Some(builtin) = BUILTIN_HYPER.iter().find(|b| b.name == name_or_path).filter(|_| !Path::new(name_or_path).exists()) {
+            return Ok(Self::Photo(Box::new(super::hyper::HyperCodec::of_builtin(builtin, device)?)));
         }
         if let Some(builtin) = BUILTIN_PHOTO.iter().find(|b| b.name == name_or_path).filter(|_| !Path::new(name_or_path).exists()) {
             return Ok(Self::Photo(Box::new(Ladder::single(builtin.load(device)?))));
@@ -439,7 +489,7 @@ impl AnyCodec {
         }
         let family = family_of(model.architecture).filter(|f| (f.builtin_decodes)(model)).ok_or_else(unknown)?;
         let builtin = family.builtin.ok_or_else(unknown)?;
-        Ok(Self::Photo(builtin(device)))
+        Ok(Self::Photo(builtin(model, device)))
     }
 
     /// Compresses a picture at `options.quality` of the model's scale.
@@ -501,9 +551,10 @@ mod tests {
             let tables = embedded(photo.file, "cdf", photo.tables);
             assert_eq!(photo.id(), model_id(ARCH_FACTORIZED, &[&original(photo.file), &tables]), "{}", photo.name);
         }
-        let hyper = &BUILTIN_HYPER;
-        let (tables, hsi) = (embedded(hyper.name, "cdf", hyper.tables), embedded(hyper.name, "hsi", hyper.hyper_synthesis));
-        assert_eq!(hyper.id(), model_id(super::super::hyper::ARCH_HYPERPRIOR, &[&original(hyper.name), &tables, &hsi]), "{}", hyper.name);
+        for hyper in &BUILTIN_HYPER {
+            let (tables, hsi) = (embedded(hyper.name, "cdf", hyper.tables), embedded(hyper.name, "hsi", hyper.hyper_synthesis));
+            assert_eq!(hyper.id(), model_id(super::super::hyper::ARCH_HYPERPRIOR, &[&original(hyper.name), &tables, &hsi]), "{}", hyper.name);
+        }
         for digits in &BUILTIN_DIGITS {
             let file = digits.name.replacen("mnist-", "mnist/", 1);
             assert_eq!(digits.id(), model_id(architecture_number(digits.arch), &[&original(&file), digits.settings]), "{}", digits.name);

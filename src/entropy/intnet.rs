@@ -50,6 +50,8 @@ const MAX_CHANNELS: usize = 4096;
 const MAX_LAYERS: usize = 16;
 /// Largest magnitude of a quantized weight (16 significant bits).
 const WEIGHT_MAX: f64 = 32767.0;
+/// Significant bits of a weight at most (the serialized `i16`).
+pub const WEIGHT_BITS: u32 = 16;
 
 /// The two kinds of layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,14 +147,28 @@ impl IntLayer {
     /// [`Error::Model`] if the sizes do not match, a value is not finite or a weight is
     /// beyond ±32767.
     pub fn quantize(kind: LayerKind, relu: bool, inputs: usize, outputs: usize, weights: &[f32], biases: &[f32]) -> Result<Self> {
+        Self::quantize_to(kind, relu, inputs, outputs, weights, biases, WEIGHT_BITS)
+    }
+
+    /// [`IntLayer::quantize`] to `bits` significant bits (2 to 16): the shift is the largest
+    /// that keeps every weight within ±(2^(bits−1) − 1). Fewer bits make a smaller model file
+    /// (each bit about 1/16 of it) at the cost of coarser means and scales.
+    ///
+    /// # Errors
+    /// As [`IntLayer::quantize`], and for `bits` out of range.
+    pub fn quantize_to(kind: LayerKind, relu: bool, inputs: usize, outputs: usize, weights: &[f32], biases: &[f32], bits: u32) -> Result<Self> {
         if weights.len() != inputs * outputs * kind.taps() || biases.len() != outputs || !weights.iter().chain(biases).all(|v| v.is_finite()) {
             return Err(Error::Model("integer layer: sizes do not match or values are not finite".into()));
         }
-        let largest = weights.iter().fold(0f64, |m, &w| m.max(f64::from(w).abs())).max(1e-30);
-        if largest > WEIGHT_MAX {
-            return Err(Error::Model(format!("integer layer: a weight of {largest} does not fit 16 bits")));
+        if !(2..=WEIGHT_BITS).contains(&bits) {
+            return Err(Error::Model(format!("integer layer: {bits} bits per weight (2 to {WEIGHT_BITS})")));
         }
-        let shift = (WEIGHT_MAX / largest).log2().floor().clamp(0.0, 30.0) as u32;
+        let weight_max = f64::from((1u32 << (bits - 1)) - 1);
+        let largest = weights.iter().fold(0f64, |m, &w| m.max(f64::from(w).abs())).max(1e-30);
+        if largest > weight_max {
+            return Err(Error::Model(format!("integer layer: a weight of {largest} does not fit {bits} bits")));
+        }
+        let shift = (weight_max / largest).log2().floor().clamp(0.0, 30.0) as u32;
         let scale = f64::from(1u32 << shift);
         let act = f64::from(1u32 << ACT_BITS);
         let quantized: Vec<i16> = weights.iter().map(|&w| (f64::from(w) * scale).round() as i16).collect();

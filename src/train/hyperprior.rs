@@ -16,6 +16,7 @@ use super::checkpoint::{CheckpointDir, load_weights, save_weights};
 use super::data::PatchSampler;
 use super::run::{CheckpointClock, LOSS_HEADER, Logged, RunOptions, Running, TrainSummary, open_log, step_bar};
 use super::schedule::LrSchedule;
+use crate::entropy::intnet::WEIGHT_BITS;
 use crate::error::{Error, Result};
 use crate::metrics::psnr_from_mse;
 use crate::model::factorized::FactorizedConfig;
@@ -56,6 +57,11 @@ pub struct HyperTrainConfig {
     /// Seed of the random crops, levels and initial weights.
     #[config(default = 1)]
     pub seed: u64,
+    /// Significant bits of the exported integer hyper-synthesis's weights (`NAME.hsi`); none
+    /// (checkpoints written before it existed) means 16, as for every model before
+    /// `hyper-light` (models/README.md measures what fewer cost).
+    #[config(default = "None")]
+    pub hsi_bits: Option<u32>,
     /// Steps done so far.
     #[config(default = 0)]
     pub step: u64,
@@ -214,36 +220,37 @@ pub fn train(mut config: HyperTrainConfig, options: &RunOptions) -> Result<Train
     progress.finish();
     // The model files are computed on the CPU (the integer hyper-synthesis, the z tables),
     // whatever device trained the model.
-    export(&model.valid().to_device(&Device::flex()), &config.model, &options.out)?;
+    export(&model.valid().to_device(&Device::flex()), &config.model, config.hsi_bits.unwrap_or(WEIGHT_BITS), &options.out)?;
     Ok(TrainSummary { step: config.step, last })
 }
 
-/// Writes the checkpoint of the run beside `out` as a model file, without training further.
+/// Writes the checkpoint of the run beside `out` as a model file, without training further:
+/// its integer hyper-synthesis to `hsi_bits` bits where given, else to the run's.
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] if there is no checkpoint; I/O and model errors.
-pub fn export_checkpoint(out: &Path) -> Result<u64> {
+pub fn export_checkpoint(out: &Path, hsi_bits: Option<u32>) -> Result<u64> {
     let checkpoint = CheckpointDir::for_model(out);
     let saved: HyperTrainConfig = checkpoint.load_state()?;
     let model = load_weights(saved.model.init(&Device::flex()), &checkpoint.weights())?;
-    export(&model, &saved.model, out)?;
+    export(&model, &saved.model, hsi_bits.or(saved.hsi_bits).unwrap_or(WEIGHT_BITS), out)?;
     Ok(saved.step)
 }
 
 /// Writes a trained hyperprior as the four files a [`crate::codec::hyper::HyperCodec`] loads:
 /// `NAME.bpk` (weights), `NAME.json` (sizes and λs), `NAME.cdf` (integer tables of `z`) and
-/// `NAME.hsi` (the integer hyper-synthesis).
+/// `NAME.hsi` (the integer hyper-synthesis, its weights to `hsi_bits` significant bits).
 ///
 /// # Errors
 /// I/O and model errors.
-pub fn export(model: &HyperpriorModel, config: &HyperpriorConfig, out: &Path) -> Result<()> {
+pub fn export(model: &HyperpriorModel, config: &HyperpriorConfig, hsi_bits: u32, out: &Path) -> Result<()> {
     save_weights(model, out)?;
     let write = |extension: &str, bytes: Vec<u8>| {
         let path = out.with_extension(extension);
         std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))
     };
     write("cdf", crate::codec::hyper::z_tables(model)?.to_bytes())?;
-    write("hsi", crate::codec::hyper::integer_hyper_synthesis(model)?.to_bytes())?;
+    write("hsi", crate::codec::hyper::integer_hyper_synthesis(model, hsi_bits)?.to_bytes())?;
     let json = out.with_extension("json");
     config.save(&json).map_err(|e| Error::io(&json, e))
 }

@@ -293,8 +293,8 @@ pub struct BenchArgs {
     /// Measure aec alone (no JPEG, WebP or lossless baselines): quicker, to compare models.
     #[arg(long)]
     pub aec_only: bool,
-    /// A built-in photo model (default, factorized, lambda-0.0018, ...) or one written by
-    /// `aec train` (its NAME.bpk).
+    /// The default photo model or one written by `aec train` (its NAME.bpk; the version-1
+    /// models' files are in models/ of aec's source: the built-in ones only decode).
     #[arg(long, default_value = "default")]
     pub model: String,
     /// Measure only these aec quality levels (comma-separated, e.g. 1,5,9) instead of all.
@@ -387,12 +387,12 @@ pub struct CompressArgs {
     /// bytes at the level's λ: the top levels, where the model flattens out, gain most.
     #[arg(long)]
     pub no_residual: bool,
-    /// A built-in model (default: the mean-scale hyperprior; factorized: the version-1 quality
-    /// scale over the factorized models lambda-0.0018, lambda-0.0067, lambda-0.0483 and
-    /// wide-0.08, or one of them alone, as `aec levels --model factorized` names them; mnist-dense,
-    /// mnist-deep, mnist-conv, mnist-denoise, mnist-denoise-0.25, mnist-vae) or a model written
-    /// by `aec train` (NAME.bpk with NAME.json, and NAME.cdf for photo models, beside it). The
-    /// MNIST models code gray digits.
+    /// A built-in model (default: the mean-scale hyperprior; mnist-dense, mnist-deep,
+    /// mnist-conv, mnist-denoise, mnist-denoise-0.25, mnist-vae) or a model written by `aec
+    /// train` (NAME.bpk with NAME.json, and NAME.cdf for photo models, beside it). The MNIST
+    /// models code gray digits. The version-1 models (factorized, lambda-0.0067, ...) are built
+    /// in as decoders only since aec 0.8: to write their files, give their files
+    /// (models/default.bpk of aec's source is lambda-0.0067).
     #[arg(long, default_value = "default")]
     pub model: String,
     /// Refuse pictures of more pixels than this (checked from the picture's header, before
@@ -461,14 +461,15 @@ pub struct InfoArgs {
 /// `aec levels`.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  aec levels\n  aec levels photo.png\n  aec levels --model factorized              # the version-1 scale\n  aec levels photo.png --model models/mine.bpk"
+    after_help = "Examples:\n  aec levels\n  aec levels photo.png\n  aec levels --model factorized              # the version-1 scale's levels\n  aec levels photo.png --model models/mine.bpk"
 )]
 pub struct LevelsArgs {
     /// A picture: also print the size in bytes, the bits per pixel and the PSNR it gets at each
     /// level (every level is coded and decoded as compress would; nothing is written).
     pub picture: Option<PathBuf>,
     /// A built-in photo model (default, factorized, lambda-0.0018, ...) or one written by
-    /// `aec train` (its NAME.bpk).
+    /// `aec train` (its NAME.bpk). With a picture, a model that writes files (the built-in
+    /// version-1 models only decode: give their files, e.g. models/default.bpk).
     #[arg(long, default_value = "default")]
     pub model: String,
 }
@@ -588,6 +589,11 @@ pub struct TrainArgs {
     /// Hyperprior: channels of the hyper-latents z.
     #[arg(long, default_value_t = 96)]
     pub hyper_latent: usize,
+    /// Hyperprior: significant bits (2 to 16) of the exported integer hyper-synthesis's
+    /// weights (NAME.hsi): each bit is about 1/16 of that file. A new run's default is 16;
+    /// a resumed run or --export-only keeps its checkpoint's unless given.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..=16))]
+    pub hsi_bits: Option<u32>,
 }
 
 /// Parses a byte count with an optional unit: `512M`, `2G`, `300000k`, `1000000` (units are
