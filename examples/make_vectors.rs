@@ -95,7 +95,8 @@ fn write_layer_seeds() -> Result<(), Box<dyn std::error::Error>> {
 /// RGB and a gray one with a restoration filter and a residual layer (aec 0.6; larger crops,
 /// `layered`: the encoder adds neither to a picture under 4096 pixels), and the same two with
 /// the residual layer's version 2 (aec 0.7); `hyper-light`'s (`v2-hyper-light-*`, aec 0.8)
-/// the same files as aec 0.7 wrote them. Never rewritten.
+/// the same pictures at the same levels (its two `-layers` with the residual layer's version the
+/// encoder chose). Never rewritten.
 fn write_default_vectors(
     rgb: &DynamicImage,
     gray: &DynamicImage,
@@ -131,8 +132,9 @@ fn write_default_vectors(
             (format!("{name}-rgba-24x16-q9-range"), rgba, 9.0, CoderId::Range),
             (format!("{name}-rgb-70x50-q33-range"), rgb, 33.0, CoderId::Range),
             (format!("{name}-rgb-70x50-q20-range-streams"), rgb, 20.0, CoderId::Range),
-            (format!("{name}-rgb-128x96-q28-range-layers2"), &layered.0, 28.0, CoderId::Range),
-            (format!("{name}-gray-96x64-q28-range-layers2"), &layered.1, 28.0, CoderId::Range),
+            // The residual layer of whichever version the encoder chose (1 on these crops).
+            (format!("{name}-rgb-128x96-q28-range-layers"), &layered.0, 28.0, CoderId::Range),
+            (format!("{name}-gray-96x64-q28-range-layers"), &layered.1, 28.0, CoderId::Range),
         ]
     };
     let hyper = aec::codec::hyper::HyperCodec::builtin()?;
@@ -149,7 +151,7 @@ fn write_default_vectors(
         }
         // A vector's residual payload is of the version its name says (1 for `-layers`).
         let version = file.section(aec::format::SectionKind::Residual).and_then(|payload| payload.first().copied());
-        if name.contains("-layers") && version != Some(if name.ends_with("-layers2") { 2 } else { 1 }) {
+        if name.starts_with("default-") && name.contains("-layers") && version != Some(if name.ends_with("-layers2") { 2 } else { 1 }) {
             return Err(format!("v2-{name}: a residual layer of version {version:?}").into());
         }
         write_vector(&codec, &name, &bytes)?;
