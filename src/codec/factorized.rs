@@ -6,10 +6,11 @@
 //!
 //! ```no_run
 //! use aec::codec::{Codec, EncodeOptions};
-//! let codec = Codec::embedded()?;
+//! // A version-1 model from its files (the built-in ones only decode: `Codec::embedded`).
+//! let codec = Codec::from_files(std::path::Path::new("models/default.bpk"), burn::prelude::Device::flex())?;
 //! let picture = image::open("photo.png").unwrap();
 //! let bytes = codec.encode(&picture, &EncodeOptions::default())?;
-//! let decoded = codec.decode(&bytes, &aec::format::Limits::default())?;
+//! let decoded = Codec::embedded()?.decode(&bytes, &aec::format::Limits::default())?;
 //! # Ok::<(), aec::Error>(())
 //! ```
 
@@ -101,7 +102,8 @@ pub fn embedded_model_id() -> ModelId {
 
 impl Codec {
     /// The version-1 scale's default factorized model (`lambda-0.0067`, the default model of
-    /// aec 0.1 and 0.2; today's default is the hyperprior), on burn's flex CPU backend.
+    /// aec 0.1 and 0.2; today's default is the hyperprior), on burn's flex CPU backend: a decoder
+    /// only (its encoder is not in the binary; [`Codec::from_files`] with its files encodes).
     ///
     /// # Errors
     /// [`Error::Model`] if the embedded files are inconsistent (a build problem).

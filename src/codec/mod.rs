@@ -2,8 +2,9 @@
 //! latents -> quantized integers -> entropy-coded payload, and back.
 //!
 //! ```no_run
-//! use aec::codec::{Codec, EncodeOptions};
-//! let codec = Codec::embedded()?;
+//! use aec::codec::EncodeOptions;
+//! use aec::codec::registry::AnyCodec;
+//! let codec = AnyCodec::open("default")?; // the built-in hyperprior
 //! let picture = image::open("photo.png").unwrap();
 //! let bytes = codec.encode(&picture, &EncodeOptions::default())?;
 //! let decoded = codec.decode(&bytes, &aec::format::Limits::default())?;
