@@ -79,8 +79,8 @@ pub(crate) struct Analysis {
 pub struct Codec {
     model: FactorizedModel,
     /// The analysis transform packed for encoding; none for a built-in model that only
-    /// decodes (its name).
-    encoder: std::result::Result<PackedAnalysis, &'static str>,
+    /// decodes (its name and the name of its files).
+    encoder: std::result::Result<PackedAnalysis, (&'static str, &'static str)>,
     /// The synthesis transform packed for decoding.
     decoder: Synthesis,
     tables: QuantizedTables,
@@ -121,13 +121,14 @@ impl Codec {
 
     /// A model from files embedded in the binary (a weight pack, see build.rs), with the
     /// identity of its original files.
-    /// `decode_only` names a model whose encoder the binary lacks (build.rs leaves it out).
+    /// `decode_only` names a model whose encoder the binary lacks (build.rs leaves it out), and
+    /// its files.
     pub(crate) fn from_static(
         settings: &str,
         weights: &'static [u8],
         tables: &[u8],
         id: ModelId,
-        decode_only: Option<&'static str>,
+        decode_only: Option<(&'static str, &'static str)>,
         device: Device,
     ) -> Result<Self> {
         Self::from_parts(parse_config(settings)?, &Weights::Builtin(weights), id, tables, decode_only, device)
@@ -149,7 +150,14 @@ impl Codec {
         Self::from_parts(config, &Weights::File(weight_bytes), id, &tables, None, device)
     }
 
-    fn from_parts(config: FactorizedConfig, weights: &Weights, id: ModelId, tables: &[u8], decode_only: Option<&'static str>, device: Device) -> Result<Self> {
+    fn from_parts(
+        config: FactorizedConfig,
+        weights: &Weights,
+        id: ModelId,
+        tables: &[u8],
+        decode_only: Option<(&'static str, &'static str)>,
+        device: Device,
+    ) -> Result<Self> {
         let mut model = config.init(&device);
         weights.load_into(&mut model, if decode_only.is_some() { decoding_tensor } else { super::every_tensor })?;
         let parsed = QuantizedTables::from_bytes(tables)?;
@@ -158,7 +166,7 @@ impl Codec {
         }
         Ok(Self {
             encoder: match decode_only {
-                Some(name) => Err(name),
+                Some(names) => Err(names),
                 None => Ok(PackedAnalysis::from_model(&model.analysis)?),
             },
             decoder: Synthesis::from_model(&model.synthesis)?,
@@ -228,12 +236,7 @@ impl Codec {
     pub(crate) fn analyze(&self, picture: &DynamicImage, limits: &Limits) -> Result<Analysis> {
         check_picture_size(picture.width(), picture.height(), limits)?;
         let (pixels, color, alpha) = split_picture(picture);
-        let encoder = self.encoder.as_ref().map_err(|name| {
-            Error::InvalidArgument(format!(
-                "the built-in version-1 model {name} only decodes the files it made (this aec has its decoder, not its encoder); compress with the default model, or give a version-1 model's files (--model models/{}.bpk from aec's source)",
-                registry::BUILTIN_PHOTO.iter().find(|b| b.name == *name).map_or(*name, |b| b.file)
-            ))
-        })?;
+        let encoder = self.encoder.as_ref().map_err(|&(name, file)| registry::decode_only_error(name, file))?;
         let (latents, ph, pw) = tiles::analyze(&pixels, DOWNSAMPLING, |x, h, w| encoder.forward(x, h, w));
         Ok(Analysis { pixels, color, alpha, latents: latents.to_tensor(&self.device), latent_height: ph / DOWNSAMPLING, latent_width: pw / DOWNSAMPLING })
     }

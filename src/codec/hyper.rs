@@ -444,9 +444,8 @@ impl HyperCodec {
             return Ok(parts);
         }
         if let Some(name) = self.decode_only {
-            return Err(Error::InvalidArgument(format!(
-                "the built-in model {name} only decodes the files it made (this aec has its decoder, not its encoder); compress with the default model"
-            )));
+            // A built-in hyperprior's files are named after it.
+            return Err(super::registry::decode_only_error(name, name));
         }
         // The two transforms load and pack on two threads.
         let load = |wanted| load_parts(&self.config, &self.weights, wanted, &self.device);

@@ -96,7 +96,7 @@ impl BuiltinPhoto {
     /// [`Error::Model`] if the embedded files are inconsistent (a build problem).
     pub fn load(&self, device: Device) -> Result<Codec> {
         let tables = super::embedded::unpack_bytes(self.tables).map_err(Error::Model)?;
-        Codec::from_static(self.settings, self.weights, &tables, self.id(), (!self.encodes).then_some(self.name), device)
+        Codec::from_static(self.settings, self.weights, &tables, self.id(), (!self.encodes).then_some((self.name, self.file)), device)
     }
 }
 
@@ -218,6 +218,14 @@ impl BuiltinHyper {
     pub fn id(&self) -> ModelId {
         ModelId { architecture: super::hyper::ARCH_HYPERPRIOR, weights_hash: self.hash }
     }
+}
+
+/// The error of encoding with a built-in model that only decodes (`name`, whose files in
+/// `models/` are `file`): the way out is the default model, or the model's own files.
+pub(crate) fn decode_only_error(name: &str, file: &str) -> Error {
+    Error::InvalidArgument(format!(
+        "the built-in model {name} only decodes the files it made (this aec has its decoder, not its encoder); compress with the default model, or give the model's files (--model models/{file}.bpk from aec's source)"
+    ))
 }
 
 /// Whether build.rs left the encoder of built-in model `key` out (its `DECODE_ONLY`).
